@@ -1,0 +1,355 @@
+//! Collective operations as plans of concurrent transfers.
+//!
+//! A [`CollectivePlan`] is a sequence of phases; each phase is a set of point-to-point
+//! transfers that run at the same time, plus the number of sequential hops (by link class)
+//! whose latency the phase pays. The same plan is costed in closed form
+//! ([`crate::comm::CommModel::evaluate`]: latency + most-loaded link) and executed as flows by
+//! the task-graph executor's flow-level mode, so the two agree whenever nothing else contends.
+//!
+//! Sizes follow nccl-tests: `bytes` is the whole buffer of an all-reduce, the whole gathered
+//! output of an all-gather, the whole input of a reduce-scatter, each rank's whole send buffer
+//! of an all-to-all, and the broadcast buffer.
+
+mod all_to_all;
+pub mod alpha_beta;
+mod hierarchical;
+mod ring;
+mod tree;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClusterError;
+use crate::routing::Router;
+use crate::topology::{GpuId, LinkClass, Topology};
+
+/// The collective operations mlsim models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CollectiveKind {
+    /// Every rank ends with the element-wise sum of all ranks' buffers.
+    AllReduce,
+    /// Every rank ends with the concatenation of all ranks' pieces.
+    AllGather,
+    /// Every rank ends with its piece of the element-wise sum.
+    ReduceScatter,
+    /// Every rank sends a distinct piece to every other rank.
+    AllToAll,
+    /// The first rank of the group sends its buffer to all others.
+    Broadcast,
+}
+
+impl CollectiveKind {
+    /// Every kind, for listings.
+    pub const ALL: [CollectiveKind; 5] = [
+        CollectiveKind::AllReduce,
+        CollectiveKind::AllGather,
+        CollectiveKind::ReduceScatter,
+        CollectiveKind::AllToAll,
+        CollectiveKind::Broadcast,
+    ];
+
+    /// Name as used on the command line (`all-reduce`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectiveKind::AllReduce => "all-reduce",
+            CollectiveKind::AllGather => "all-gather",
+            CollectiveKind::ReduceScatter => "reduce-scatter",
+            CollectiveKind::AllToAll => "all-to-all",
+            CollectiveKind::Broadcast => "broadcast",
+        }
+    }
+
+    /// nccl-tests' bus-bandwidth factor: `busbw = algbw * factor(n)` (doc/PERFORMANCE.md).
+    pub fn bus_factor(self, n: usize) -> f64 {
+        let n = n as f64;
+        match self {
+            CollectiveKind::AllReduce => 2.0 * (n - 1.0) / n,
+            CollectiveKind::AllGather
+            | CollectiveKind::ReduceScatter
+            | CollectiveKind::AllToAll => (n - 1.0) / n,
+            CollectiveKind::Broadcast => 1.0,
+        }
+    }
+}
+
+impl fmt::Display for CollectiveKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a collective is carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// Ring (chain for broadcast), with one channel per NIC across nodes.
+    Ring,
+    /// Double binary tree (Sanders, Speck and Träff 2009, as NCCL 2.4+): all-reduce and
+    /// broadcast.
+    Tree,
+    /// Intra-node reduce-scatter, inter-node all-reduce per local rank, intra-node all-gather:
+    /// all-reduce only.
+    Hierarchical,
+    /// Every pair exchanges directly: all-to-all only.
+    Direct,
+    /// The fastest applicable algorithm under the analytic model, as NCCL's tuner picks.
+    Auto,
+}
+
+impl Algorithm {
+    /// Name as used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Ring => "ring",
+            Algorithm::Tree => "tree",
+            Algorithm::Hierarchical => "hierarchical",
+            Algorithm::Direct => "direct",
+            Algorithm::Auto => "auto",
+        }
+    }
+
+    /// The concrete algorithms that can carry out `kind`.
+    pub fn candidates(kind: CollectiveKind) -> &'static [Algorithm] {
+        match kind {
+            CollectiveKind::AllReduce => {
+                &[Algorithm::Ring, Algorithm::Tree, Algorithm::Hierarchical]
+            }
+            CollectiveKind::AllGather | CollectiveKind::ReduceScatter => &[Algorithm::Ring],
+            CollectiveKind::AllToAll => &[Algorithm::Direct],
+            CollectiveKind::Broadcast => &[Algorithm::Ring, Algorithm::Tree],
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which latency table of the communication model a phase uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LatencyFamily {
+    /// Ring-like: ring, chain, direct, point-to-point.
+    Ring,
+    /// Tree.
+    Tree,
+}
+
+/// One point-to-point transfer of payload bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transfer {
+    /// Sender.
+    pub src: GpuId,
+    /// Receiver.
+    pub dst: GpuId,
+    /// Payload bytes.
+    pub bytes: f64,
+}
+
+/// Sequential hop counts by link class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HopCounts {
+    /// Hops over NVLink.
+    pub nvlink: u32,
+    /// Hops over PCIe (GPUs without NVLink between them).
+    pub pcie: u32,
+    /// Hops across the network.
+    pub network: u32,
+}
+
+impl HopCounts {
+    /// `count` hops of class `class` (storage and memory hops count as PCIe).
+    pub fn of(class: LinkClass, count: u32) -> HopCounts {
+        let mut h = HopCounts::default();
+        h.add(class, count);
+        h
+    }
+
+    /// Adds `count` hops of `class`.
+    pub fn add(&mut self, class: LinkClass, count: u32) {
+        match class {
+            LinkClass::Nvlink => self.nvlink += count,
+            LinkClass::Network => self.network += count,
+            LinkClass::Pcie | LinkClass::Storage | LinkClass::Memory => self.pcie += count,
+        }
+    }
+
+    /// Total hops.
+    pub fn total(&self) -> u32 {
+        self.nvlink + self.pcie + self.network
+    }
+}
+
+/// Transfers that run concurrently, and the hops whose latency they pay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// The transfers.
+    pub transfers: Vec<Transfer>,
+    /// Sequential hops.
+    pub hops: HopCounts,
+}
+
+/// A collective decomposed into phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollectivePlan {
+    /// What it does.
+    pub kind: CollectiveKind,
+    /// How (never `Auto`).
+    pub algorithm: Algorithm,
+    /// Which latency table applies.
+    pub family: LatencyFamily,
+    /// Phases in order.
+    pub phases: Vec<Phase>,
+}
+
+/// A group's GPUs arranged by node: `nodes[i]` lists the group's GPUs on the i-th node used,
+/// in increasing id; nodes in increasing order.
+pub(crate) struct Layout {
+    pub nodes: Vec<Vec<GpuId>>,
+    /// Class of a hop between two GPUs of one node (NVLink or PCIe).
+    pub intra: LinkClass,
+}
+
+impl Layout {
+    pub fn new(group: &[GpuId], router: &mut Router<'_>) -> Result<Layout, ClusterError> {
+        let topo: &Topology = router.topology();
+        let mut by_node: BTreeMap<u32, Vec<GpuId>> = BTreeMap::new();
+        for &g in group {
+            topo.gpu_vertex(g)?;
+            by_node.entry(topo.node_of(g)).or_default().push(g);
+        }
+        let mut nodes: Vec<Vec<GpuId>> = by_node.into_values().collect();
+        for n in &mut nodes {
+            n.sort_unstable();
+            if n.windows(2).any(|w| w[0] == w[1]) {
+                return Err(ClusterError::Unsupported(format!(
+                    "GPU {} appears twice in a collective group",
+                    n.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].0).unwrap_or_default()
+                )));
+            }
+        }
+        let intra = match nodes.iter().find(|n| n.len() > 1) {
+            Some(n) => {
+                let (a, b) = (topo.gpu_vertex(n[0])?, topo.gpu_vertex(n[1])?);
+                router.route(a, b)?.class
+            }
+            None => LinkClass::Nvlink,
+        };
+        Ok(Layout { nodes, intra })
+    }
+
+    pub fn size(&self) -> usize {
+        self.nodes.iter().map(Vec::len).sum()
+    }
+
+    /// All GPUs in node-major order.
+    pub fn flat(&self) -> Vec<GpuId> {
+        self.nodes.iter().flatten().copied().collect()
+    }
+}
+
+/// Builds the plan of `kind` by `algorithm` over `group` moving `bytes` (see the module docs
+/// for what `bytes` means per kind). `Auto` is resolved by [`crate::comm::CommModel`], not here.
+pub fn plan(
+    kind: CollectiveKind,
+    algorithm: Algorithm,
+    group: &[GpuId],
+    bytes: f64,
+    router: &mut Router<'_>,
+) -> Result<CollectivePlan, ClusterError> {
+    if group.is_empty() {
+        return Err(ClusterError::Unsupported(format!(
+            "{kind} needs at least one GPU in its group"
+        )));
+    }
+    if !(bytes >= 0.0 && bytes.is_finite()) {
+        return Err(ClusterError::Unsupported(format!(
+            "{kind} size must be finite and >= 0, got {bytes}"
+        )));
+    }
+    if !Algorithm::candidates(kind).contains(&algorithm) {
+        let valid: Vec<&str> = Algorithm::candidates(kind).iter().map(|a| a.name()).collect();
+        return Err(ClusterError::Unsupported(format!(
+            "{kind} has no `{algorithm}` algorithm; valid: {}, auto",
+            valid.join(", ")
+        )));
+    }
+    let layout = Layout::new(group, router)?;
+    let family =
+        if algorithm == Algorithm::Tree { LatencyFamily::Tree } else { LatencyFamily::Ring };
+    let phases = if layout.size() < 2 || bytes == 0.0 {
+        Vec::new()
+    } else {
+        match algorithm {
+            Algorithm::Ring => {
+                ring::phases(kind, &layout, bytes, router.topology().nics_per_node())
+            }
+            Algorithm::Tree => tree::phases(kind, &layout, bytes, router)?,
+            Algorithm::Hierarchical => hierarchical::phases(&layout, bytes)?,
+            Algorithm::Direct => all_to_all::phases(&layout, bytes),
+            Algorithm::Auto => unreachable!("excluded by candidates()"),
+        }
+    };
+    Ok(CollectivePlan { kind, algorithm, family, phases })
+}
+
+/// The plan of a single point-to-point send of `bytes` from `src` to `dst`.
+pub fn point_to_point(
+    src: GpuId,
+    dst: GpuId,
+    bytes: f64,
+    router: &mut Router<'_>,
+) -> Result<CollectivePlan, ClusterError> {
+    let topo = router.topology();
+    let (a, b) = (topo.gpu_vertex(src)?, topo.gpu_vertex(dst)?);
+    let class = router.route(a, b)?.class;
+    let phases = if src == dst || bytes <= 0.0 {
+        Vec::new()
+    } else {
+        vec![Phase { transfers: vec![Transfer { src, dst, bytes }], hops: HopCounts::of(class, 1) }]
+    };
+    Ok(CollectivePlan {
+        kind: CollectiveKind::Broadcast,
+        algorithm: Algorithm::Direct,
+        family: LatencyFamily::Ring,
+        phases,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ClusterSpec;
+
+    #[test]
+    fn bus_factors_match_nccl_tests() {
+        assert_eq!(CollectiveKind::AllReduce.bus_factor(8), 1.75);
+        assert_eq!(CollectiveKind::AllGather.bus_factor(8), 0.875);
+        assert_eq!(CollectiveKind::Broadcast.bus_factor(8), 1.0);
+    }
+
+    #[test]
+    fn invalid_requests_are_clear_errors() {
+        let spec = ClusterSpec::preset("dgx-h100").unwrap();
+        let topo = Topology::build(&spec, &spec.catalog()).unwrap();
+        let mut r = Router::new(&topo);
+        let g: Vec<GpuId> = (0..8).map(GpuId).collect();
+        let e = plan(CollectiveKind::AllGather, Algorithm::Tree, &g, 1e6, &mut r).unwrap_err();
+        assert!(e.to_string().contains("valid: ring, auto"), "{e}");
+        let e =
+            plan(CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(0), GpuId(0)], 1e6, &mut r)
+                .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let e =
+            plan(CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(0), GpuId(9)], 1e6, &mut r)
+                .unwrap_err();
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let single =
+            plan(CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(3)], 1e6, &mut r).unwrap();
+        assert!(single.phases.is_empty());
+    }
+}

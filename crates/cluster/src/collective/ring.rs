@@ -1,0 +1,141 @@
+//! Ring collectives (and the chain broadcast) with one ring per channel.
+//!
+//! Within one node a single ring is enough: every GPU's NVLink port carries the same load
+//! whatever the channel count. Across nodes NCCL runs one ring per NIC so that every NIC
+//! carries a share; here channel `k` rotates each node's GPU order by `k`, so the ring leaves
+//! every node through a different GPU and NIC. Each channel carries `1/C` of the data.
+//!
+//! Per rank, a ring all-reduce sends `2(n-1)/n * S` in `2(n-1)` steps, an all-gather or
+//! reduce-scatter `(n-1)/n * S` in `n-1` steps (Patarasuk and Yuan 2009; Thakur, Rabenseifner
+//! and Gropp 2005). The pipelined chain broadcast sends `S` over each of `n-1` edges.
+
+use super::{CollectiveKind, HopCounts, Layout, Phase, Transfer};
+use crate::topology::{GpuId, LinkClass};
+
+/// The ring order of channel `k`. With `keep_root`, the group's first GPU stays first (the
+/// chain of a broadcast starts at its root) and only the rest of its node rotates.
+fn channel_order(layout: &Layout, k: usize, keep_root: bool) -> Vec<GpuId> {
+    let mut order = Vec::with_capacity(layout.size());
+    for (i, node) in layout.nodes.iter().enumerate() {
+        let rest = if keep_root && i == 0 {
+            order.push(node[0]);
+            &node[1..]
+        } else {
+            &node[..]
+        };
+        if rest.is_empty() {
+            continue;
+        }
+        let r = k % rest.len();
+        order.extend_from_slice(&rest[r..]);
+        order.extend_from_slice(&rest[..r]);
+    }
+    order
+}
+
+/// Number of channels: one per NIC (bounded by the smallest node's GPU count) across nodes,
+/// one inside a node.
+fn channels(layout: &Layout, nics_per_node: u32) -> usize {
+    if layout.nodes.len() < 2 {
+        1
+    } else {
+        let min_local = layout.nodes.iter().map(Vec::len).min().unwrap_or(1);
+        min_local.min(nics_per_node.max(1) as usize).max(1)
+    }
+}
+
+/// Hops of `steps` ring steps of which `network` cross nodes.
+fn ring_hops(layout: &Layout, steps: u32, network: u32) -> HopCounts {
+    let mut h = HopCounts::of(LinkClass::Network, network);
+    h.add(layout.intra, steps - network);
+    h
+}
+
+pub(super) fn phases(
+    kind: CollectiveKind,
+    layout: &Layout,
+    bytes: f64,
+    nics_per_node: u32,
+) -> Vec<Phase> {
+    let n = layout.size();
+    let nn = n as f64;
+    let node_count = layout.nodes.len() as u32;
+    // Ring edges that cross nodes, per ring.
+    let crossings = if node_count > 1 { node_count } else { 0 };
+    let c = channels(layout, nics_per_node);
+    let steps_n = (n - 1) as u32;
+    let (per_edge, hops, chain) = match kind {
+        CollectiveKind::AllReduce => {
+            (2.0 * (nn - 1.0) / nn * bytes, ring_hops(layout, 2 * steps_n, 2 * crossings), false)
+        }
+        CollectiveKind::AllGather | CollectiveKind::ReduceScatter => {
+            ((nn - 1.0) / nn * bytes, ring_hops(layout, steps_n, crossings), false)
+        }
+        CollectiveKind::Broadcast => {
+            (bytes, ring_hops(layout, steps_n, node_count.saturating_sub(1)), true)
+        }
+        CollectiveKind::AllToAll => unreachable!("all-to-all has no ring algorithm"),
+    };
+    let mut transfers = Vec::with_capacity(c * n);
+    for k in 0..c {
+        let order = channel_order(layout, k, chain);
+        let edges = if chain { n - 1 } else { n };
+        for j in 0..edges {
+            transfers.push(Transfer {
+                src: order[j],
+                dst: order[(j + 1) % n],
+                bytes: per_edge / c as f64,
+            });
+        }
+    }
+    vec![Phase { transfers, hops }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(nodes: u32, per_node: u32) -> Layout {
+        Layout {
+            nodes: (0..nodes)
+                .map(|n| (0..per_node).map(|l| GpuId(n * per_node + l)).collect())
+                .collect(),
+            intra: LinkClass::Nvlink,
+        }
+    }
+
+    #[test]
+    fn single_node_all_reduce_is_one_ring() {
+        let p = phases(CollectiveKind::AllReduce, &layout(1, 4), 1000.0, 8);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].transfers.len(), 4);
+        assert_eq!(p[0].transfers[3].dst, GpuId(0));
+        assert!((p[0].transfers[0].bytes - 1500.0).abs() < 1e-9);
+        assert_eq!(p[0].hops, HopCounts { nvlink: 6, pcie: 0, network: 0 });
+    }
+
+    #[test]
+    fn multi_node_uses_one_channel_per_nic_and_rotates() {
+        let p = phases(CollectiveKind::AllGather, &layout(2, 8), 16.0 * 1024.0, 8);
+        let t = &p[0].transfers;
+        assert_eq!(t.len(), 8 * 16);
+        // Every GPU leaves its node exactly once across the 8 channels.
+        let mut exits = vec![0; 16];
+        for tr in t {
+            if tr.src.0 / 8 != tr.dst.0 / 8 {
+                exits[tr.src.0 as usize] += 1;
+            }
+        }
+        assert!(exits.iter().all(|&e| e == 1), "{exits:?}");
+        assert_eq!(p[0].hops, HopCounts { nvlink: 13, pcie: 0, network: 2 });
+    }
+
+    #[test]
+    fn broadcast_is_an_open_chain_from_the_first_rank() {
+        let p = phases(CollectiveKind::Broadcast, &layout(1, 4), 100.0, 1);
+        let t = &p[0].transfers;
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0].src, GpuId(0));
+        assert!(t.iter().all(|x| x.bytes == 100.0));
+    }
+}

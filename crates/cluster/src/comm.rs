@@ -1,0 +1,203 @@
+//! The communication cost model: latency from a protocol table, bandwidth from the most loaded
+//! link.
+//!
+//! For a plan with phases `P` under protocol `p`:
+//!
+//! `T_p = base_p + sum over phases of ( sum over link classes c of hops_c * hop_p(c)
+//!        + max over links l of load_l / (bandwidth_l * factor_p) )`
+//!
+//! where `load_l` is the payload of the phase's transfers routed over `l`. Under the `nccl`
+//! model `base`, `hop` and `factor` come from NCCL's tuning tables (LL, LL128, Simple) and the
+//! fastest protocol wins, as NCCL's tuner chooses; under the `textbook` model there is one
+//! protocol with `base = 0`, `factor = 1` and `hop(c)` = the largest physical route latency of
+//! the phase's class-`c` transfers plus a per-message overhead: the alpha-beta model.
+
+use simcore::SimTime;
+
+use crate::catalog::{Catalog, ProtocolSpec};
+use crate::collective::{CollectivePlan, HopCounts, LatencyFamily};
+use crate::error::ClusterError;
+use crate::routing::Router;
+use crate::spec::CommModelSpec;
+use crate::topology::{LinkClass, LinkId};
+
+/// Latency model in use.
+#[derive(Clone, Debug)]
+pub enum CommModel {
+    /// NCCL's protocols, named.
+    Nccl(Vec<(String, ProtocolSpec)>),
+    /// Alpha-beta with physical latencies plus a per-message overhead.
+    Textbook {
+        /// Added to every hop.
+        per_message: SimTime,
+    },
+}
+
+/// The cost of one planned operation under the chosen protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommCost {
+    /// Total time.
+    pub time: SimTime,
+    /// Protocol name (`ll`, `ll128`, `simple` or `textbook`).
+    pub protocol: String,
+    /// Fraction of link bandwidth that carries payload under that protocol.
+    pub bandwidth_factor: f64,
+    /// Latency paid before each phase's data moves (the base latency is in phase 0's).
+    pub phase_latency: Vec<SimTime>,
+    /// Bandwidth term of each phase, seconds, already divided by the protocol factor.
+    pub phase_transfer_secs: Vec<f64>,
+}
+
+/// Scratch space for per-link loads, reused across evaluations.
+#[derive(Clone, Debug, Default)]
+pub struct LinkLoads {
+    load: Vec<f64>,
+    touched: Vec<LinkId>,
+}
+
+/// What one phase costs before a protocol is applied.
+struct PhaseCost {
+    hops: HopCounts,
+    /// Largest physical route latency per class: nvlink, pcie, network.
+    route_latency: [SimTime; 3],
+    /// max over links of load / bandwidth, seconds, at full bandwidth.
+    transfer_secs: f64,
+}
+
+fn class_slot(c: LinkClass) -> usize {
+    match c {
+        LinkClass::Nvlink => 0,
+        LinkClass::Network => 2,
+        LinkClass::Pcie | LinkClass::Storage | LinkClass::Memory => 1,
+    }
+}
+
+impl CommModel {
+    /// The model a spec asks for.
+    pub fn from_spec(spec: &CommModelSpec, catalog: &Catalog) -> CommModel {
+        match spec {
+            CommModelSpec::Nccl => CommModel::Nccl(
+                catalog.nccl.protocols.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            ),
+            CommModelSpec::Textbook { per_message } => {
+                CommModel::Textbook { per_message: *per_message }
+            }
+        }
+    }
+
+    fn phase_cost(
+        plan_phase: &crate::collective::Phase,
+        router: &mut Router<'_>,
+        loads: &mut LinkLoads,
+    ) -> Result<PhaseCost, ClusterError> {
+        let topo = router.topology();
+        if loads.load.len() < topo.links().len() {
+            loads.load.resize(topo.links().len(), 0.0);
+        }
+        let mut route_latency = [SimTime::ZERO; 3];
+        for t in &plan_phase.transfers {
+            let (a, b) = (topo.gpu_vertex(t.src)?, topo.gpu_vertex(t.dst)?);
+            let route = router.route(a, b)?;
+            let slot = class_slot(route.class);
+            route_latency[slot] = route_latency[slot].max(route.latency);
+            for &l in &route.links {
+                let x = &mut loads.load[l.0 as usize];
+                if *x == 0.0 {
+                    loads.touched.push(l);
+                }
+                *x += t.bytes;
+            }
+        }
+        let mut transfer_secs: f64 = 0.0;
+        for &l in &loads.touched {
+            let x = &mut loads.load[l.0 as usize];
+            transfer_secs = transfer_secs.max(*x / topo.link(l).bandwidth());
+            *x = 0.0;
+        }
+        loads.touched.clear();
+        Ok(PhaseCost { hops: plan_phase.hops, route_latency, transfer_secs })
+    }
+
+    /// Costs a plan: the fastest protocol's total time and its per-phase breakdown.
+    pub fn evaluate(
+        &self,
+        plan: &CollectivePlan,
+        router: &mut Router<'_>,
+        loads: &mut LinkLoads,
+    ) -> Result<CommCost, ClusterError> {
+        let phases: Vec<PhaseCost> = plan
+            .phases
+            .iter()
+            .map(|p| Self::phase_cost(p, router, loads))
+            .collect::<Result<_, _>>()?;
+        if phases.is_empty() {
+            return Ok(CommCost {
+                time: SimTime::ZERO,
+                protocol: "none".into(),
+                bandwidth_factor: 1.0,
+                phase_latency: vec![],
+                phase_transfer_secs: vec![],
+            });
+        }
+        match self {
+            CommModel::Textbook { per_message } => {
+                let lat: Vec<SimTime> = phases
+                    .iter()
+                    .map(|p| {
+                        let h = p.hops;
+                        let per = |slot: usize| p.route_latency[slot] + *per_message;
+                        let ns = u64::from(h.nvlink) * per(0).as_nanos()
+                            + u64::from(h.pcie) * per(1).as_nanos()
+                            + u64::from(h.network) * per(2).as_nanos();
+                        SimTime::from_nanos(ns)
+                    })
+                    .collect();
+                Ok(Self::assemble("textbook", 1.0, SimTime::ZERO, lat, &phases))
+            }
+            CommModel::Nccl(protocols) => {
+                let mut best: Option<CommCost> = None;
+                for (name, p) in protocols {
+                    let (base, hop) = match plan.family {
+                        LatencyFamily::Ring => (p.base.ring, p.hop.ring),
+                        LatencyFamily::Tree => (p.base.tree, p.hop.tree),
+                    };
+                    let lat: Vec<SimTime> = phases
+                        .iter()
+                        .map(|ph| {
+                            let h = ph.hops;
+                            SimTime::from_nanos(
+                                u64::from(h.nvlink) * hop.nvlink.as_nanos()
+                                    + u64::from(h.pcie) * hop.pcie.as_nanos()
+                                    + u64::from(h.network) * hop.network.as_nanos(),
+                            )
+                        })
+                        .collect();
+                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, &phases);
+                    if best.as_ref().is_none_or(|b| cost.time < b.time) {
+                        best = Some(cost);
+                    }
+                }
+                best.ok_or_else(|| ClusterError::Invalid("the nccl model has no protocols".into()))
+            }
+        }
+    }
+
+    fn assemble(
+        name: &str,
+        factor: f64,
+        base: SimTime,
+        mut lat: Vec<SimTime>,
+        phases: &[PhaseCost],
+    ) -> CommCost {
+        lat[0] += base;
+        let secs: Vec<f64> = phases.iter().map(|p| p.transfer_secs / factor).collect();
+        let total = lat.iter().map(|l| l.as_secs_f64()).sum::<f64>() + secs.iter().sum::<f64>();
+        CommCost {
+            time: SimTime::from_secs_f64_ceil(total),
+            protocol: name.to_string(),
+            bandwidth_factor: factor,
+            phase_latency: lat,
+            phase_transfer_secs: secs,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Shortest-path routing with deterministic ECMP.
+//!
+//! Routes minimise the total link latency (so a GPU reaches a peer over NVSwitch, 0.4 us,
+//! rather than through the host's PCIe root, 0.94 us; and a same-rail peer through one leaf
+//! rather than through a spine). Only forwarding devices ([`Device::is_transit`]) may appear
+//! inside a route, so traffic never passes through another GPU (NCCL's PXN relay is not
+//! modelled). Among equal-cost next hops the choice is a hash of (source, destination, hop),
+//! which spreads flows over spines like ECMP in real fabrics and gives the same route for the
+//! same pair every time.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use simcore::SimTime;
+
+use crate::error::ClusterError;
+use crate::topology::{LinkClass, LinkId, Topology, VertexId};
+
+/// A path through the topology.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    /// Directed links in order.
+    pub links: Vec<LinkId>,
+    /// Sum of the links' latencies.
+    pub latency: SimTime,
+    /// Bottleneck payload bandwidth, bytes/s.
+    pub bandwidth: f64,
+    /// The slowest technology on the path: `Network` if it leaves the node, else `Pcie` if it
+    /// uses PCIe, else the class of its links.
+    pub class: LinkClass,
+}
+
+const UNREACHED: u64 = u64::MAX;
+
+/// Computes and caches routes on one topology.
+pub struct Router<'t> {
+    topo: &'t Topology,
+    /// Latency (ns) of the best route from every vertex to a destination, per destination.
+    dist_to: HashMap<VertexId, Vec<u64>>,
+    routes: HashMap<(VertexId, VertexId), Route>,
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl<'t> Router<'t> {
+    /// A router with empty caches.
+    pub fn new(topo: &'t Topology) -> Self {
+        Router { topo, dist_to: HashMap::new(), routes: HashMap::new() }
+    }
+
+    /// The topology routed on.
+    pub fn topology(&self) -> &'t Topology {
+        self.topo
+    }
+
+    fn distances(&mut self, dst: VertexId) -> &Vec<u64> {
+        let topo = self.topo;
+        self.dist_to.entry(dst).or_insert_with(|| {
+            // Dijkstra backwards from the destination over incoming links.
+            let mut dist = vec![UNREACHED; topo.vertex_count()];
+            dist[dst.index()] = 0;
+            let mut heap = BinaryHeap::from([Reverse((0u64, dst.index()))]);
+            while let Some(Reverse((du, ui))) = heap.pop() {
+                if du > dist[ui] {
+                    continue;
+                }
+                let u = VertexId::new(ui);
+                // Endpoints get a distance (they may be a route's source) but are not expanded:
+                // nothing may pass through them.
+                if u != dst && !topo.device(u).is_transit() {
+                    continue;
+                }
+                for (l, p) in topo.in_links(u) {
+                    let d = du + topo.link(l).latency.as_nanos();
+                    if d < dist[p.index()] {
+                        dist[p.index()] = d;
+                        heap.push(Reverse((d, p.index())));
+                    }
+                }
+            }
+            dist
+        })
+    }
+
+    /// The route from `src` to `dst` (empty when they are the same vertex).
+    pub fn route(&mut self, src: VertexId, dst: VertexId) -> Result<&Route, ClusterError> {
+        if !self.routes.contains_key(&(src, dst)) {
+            let route = self.compute(src, dst)?;
+            self.routes.insert((src, dst), route);
+        }
+        Ok(&self.routes[&(src, dst)])
+    }
+
+    fn compute(&mut self, src: VertexId, dst: VertexId) -> Result<Route, ClusterError> {
+        let topo = self.topo;
+        let dist: &[u64] = self.distances(dst);
+        if dist[src.index()] == UNREACHED {
+            return Err(ClusterError::Unsupported(format!(
+                "no route from {} to {}",
+                topo.device(src).label(),
+                topo.device(dst).label()
+            )));
+        }
+        let mut links = Vec::new();
+        let mut cur = src;
+        let mut hop = 0u64;
+        while cur != dst {
+            let here = dist[cur.index()];
+            let candidates: Vec<(LinkId, VertexId)> = topo
+                .out_links(cur)
+                .filter(|&(l, v)| {
+                    dist[v.index()] != UNREACHED
+                        && dist[v.index()] + topo.link(l).latency.as_nanos() == here
+                        && (v == dst || topo.device(v).is_transit())
+                })
+                .collect();
+            if candidates.is_empty() || links.len() > topo.vertex_count() {
+                return Err(ClusterError::Invalid(format!(
+                    "routing from {} to {} did not converge (zero-latency loop?)",
+                    topo.device(src).label(),
+                    topo.device(dst).label()
+                )));
+            }
+            let h = mix((src.index() as u64) << 40 ^ (dst.index() as u64) << 16 ^ hop);
+            let (link, next) = candidates[(h % candidates.len() as u64) as usize];
+            links.push(link);
+            cur = next;
+            hop += 1;
+        }
+        let mut latency = SimTime::ZERO;
+        let mut bandwidth = f64::INFINITY;
+        let mut classes = Vec::with_capacity(links.len());
+        for &l in &links {
+            let link = topo.link(l);
+            latency += link.latency;
+            bandwidth = bandwidth.min(link.bandwidth());
+            classes.push(link.class);
+        }
+        let class = if classes.contains(&LinkClass::Network) {
+            LinkClass::Network
+        } else if classes.contains(&LinkClass::Pcie) {
+            LinkClass::Pcie
+        } else {
+            classes.iter().copied().max().unwrap_or(LinkClass::Nvlink)
+        };
+        Ok(Route { links, latency, bandwidth, class })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ClusterSpec;
+    use crate::topology::{Device, GpuId};
+
+    fn topo(preset: &str, nodes: u32) -> Topology {
+        let spec = ClusterSpec::preset(preset).unwrap().with_nodes(nodes);
+        Topology::build(&spec, &spec.catalog()).unwrap()
+    }
+
+    #[test]
+    fn intra_node_goes_through_nvswitch() {
+        let t = topo("dgx-h100", 1);
+        let mut r = Router::new(&t);
+        let (a, b) = (t.gpu_vertex(GpuId(0)).unwrap(), t.gpu_vertex(GpuId(5)).unwrap());
+        let route = r.route(a, b).unwrap().clone();
+        assert_eq!(route.links.len(), 2);
+        assert_eq!(route.class, LinkClass::Nvlink);
+        assert!((route.bandwidth - 360e9).abs() < 1.0);
+        assert_eq!(route.latency, SimTime::from_nanos(400));
+        let dev = t.device(t.link(route.links[0]).to);
+        assert_eq!(dev, Device::NvSwitch { node: 0 });
+    }
+
+    #[test]
+    fn same_rail_crosses_one_leaf_other_rail_crosses_spine() {
+        let t = topo("dgx-h100", 4);
+        let mut r = Router::new(&t);
+        let g = |i| t.gpu_vertex(GpuId(i)).unwrap();
+        let same_rail = r.route(g(3), g(8 + 3)).unwrap().clone();
+        assert_eq!(same_rail.links.len(), 4, "gpu-nic-leaf-nic-gpu");
+        assert_eq!(same_rail.class, LinkClass::Network);
+        // Latency: 2 PCIe + NIC->leaf (350+130) + leaf->NIC (350) = 470*2 + 830 ns.
+        assert_eq!(same_rail.latency, SimTime::from_nanos(2 * 470 + 830));
+        let cross = r.route(g(3), g(8 + 4)).unwrap().clone();
+        assert_eq!(cross.links.len(), 6, "gpu-nic-leaf-spine-leaf-nic-gpu");
+        assert!(
+            cross
+                .links
+                .iter()
+                .all(|l| t.device(t.link(*l).to) != Device::Gpu { node: 0, local: 4 })
+        );
+    }
+
+    #[test]
+    fn pcie_only_nodes_route_through_host() {
+        let mut spec = ClusterSpec::preset("dgx-a100").unwrap();
+        spec.node.intra = crate::spec::IntraConnect::Pcie;
+        let t = Topology::build(&spec, &spec.catalog()).unwrap();
+        let mut r = Router::new(&t);
+        let route =
+            r.route(t.gpu_vertex(GpuId(0)).unwrap(), t.gpu_vertex(GpuId(1)).unwrap()).unwrap();
+        assert_eq!(route.class, LinkClass::Pcie);
+        assert_eq!(route.links.len(), 2);
+    }
+
+    #[test]
+    fn routes_are_deterministic_and_spread_over_spines() {
+        let t = topo("dgx-a100", 32);
+        let g = |i| t.gpu_vertex(GpuId(i)).unwrap();
+        let mut r1 = Router::new(&t);
+        let mut r2 = Router::new(&t);
+        let mut spines = std::collections::BTreeSet::new();
+        for i in 0..64u32 {
+            let (a, b) = (g(i), g(255 - i));
+            let x = r1.route(a, b).unwrap().clone();
+            assert_eq!(&x, r2.route(a, b).unwrap());
+            for l in &x.links {
+                if let Device::Spine { index } = t.device(t.link(*l).to) {
+                    spines.insert(index);
+                }
+            }
+        }
+        assert!(spines.len() > 4, "ECMP uses many spines: {spines:?}");
+    }
+}

@@ -44,8 +44,13 @@ fn channels(layout: &Layout, nics_per_node: u32) -> usize {
     }
 }
 
-/// Hops of `steps` ring steps of which `network` cross nodes.
-fn ring_hops(layout: &Layout, steps: u32, network: u32) -> HopCounts {
+/// Hops of `steps` consecutive ring steps on a ring of `n` edges of which `crossings` cross
+/// nodes: a pipelined chunk walks `steps` consecutive edges, so `ceil(steps * crossings / n)` of
+/// them are network hops (NCCL's tuning model counts `2 * nodes` for an all-reduce, the same for
+/// many GPUs per node).
+fn ring_hops(layout: &Layout, steps: u32, crossings: u32, n: u32) -> HopCounts {
+    let network = (u64::from(steps) * u64::from(crossings)).div_ceil(u64::from(n.max(1))) as u32;
+    let network = network.min(steps);
     let mut h = HopCounts::of(LinkClass::Network, network);
     h.add(layout.intra, steps - network);
     h
@@ -65,14 +70,16 @@ pub(super) fn phases(
     let c = channels(layout, nics_per_node);
     let steps_n = (n - 1) as u32;
     let (per_edge, hops, chain) = match kind {
-        CollectiveKind::AllReduce => {
-            (2.0 * (nn - 1.0) / nn * bytes, ring_hops(layout, 2 * steps_n, 2 * crossings), false)
-        }
+        CollectiveKind::AllReduce => (
+            2.0 * (nn - 1.0) / nn * bytes,
+            ring_hops(layout, 2 * steps_n, crossings, n as u32),
+            false,
+        ),
         CollectiveKind::AllGather | CollectiveKind::ReduceScatter => {
-            ((nn - 1.0) / nn * bytes, ring_hops(layout, steps_n, crossings), false)
+            ((nn - 1.0) / nn * bytes, ring_hops(layout, steps_n, crossings, n as u32), false)
         }
         CollectiveKind::Broadcast => {
-            (bytes, ring_hops(layout, steps_n, node_count.saturating_sub(1)), true)
+            (bytes, ring_hops(layout, steps_n, node_count.saturating_sub(1), steps_n), true)
         }
         CollectiveKind::AllToAll => unreachable!("all-to-all has no ring algorithm"),
     };

@@ -1,0 +1,534 @@
+//! Runs a task graph on simcore with cluster costs.
+//!
+//! An op becomes ready when all its dependencies have finished; it then queues on the
+//! resources it needs (see [`crate::resources`]) and starts when it heads all their queues.
+//! Its duration comes from the cluster's cost models:
+//!
+//! - compute: the roofline kernel time;
+//! - delay: as given;
+//! - send, collective and copy in **analytic** mode: the closed-form time of the planned
+//!   transfers as if alone on the network;
+//! - send, collective and copy in **flow** mode: each phase first waits its latency, then
+//!   starts one flow per transfer (payload divided by the protocol's bandwidth factor) in a
+//!   max-min fair [`FlowNetwork`]; the phase ends when its last flow ends. Concurrent
+//!   operations therefore slow each other down where they share links.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use cluster::{
+    Cluster, ClusterError, CollectivePlan, CommCost, FlowNetwork, MemoryTier, Network, VertexId,
+};
+use simcore::{Model, Scheduler, SimTime, Simulation};
+
+use crate::config::{ExecConfig, NetworkMode};
+use crate::error::GraphError;
+use crate::graph::TaskGraph;
+use crate::op::{OpId, OpKind};
+use crate::resources::{Layout, NONE, Resource};
+use crate::result::{Execution, GpuBusy};
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Kickoff,
+    Finished(u32),
+    PhaseReady(u32),
+    FlowReschedule,
+    FlowCheck(u64),
+}
+
+/// One phase of a flow-mode op: latency, then flows (endpoints, wire bytes).
+struct FlowPhase {
+    latency: SimTime,
+    flows: Vec<(VertexId, VertexId, f64)>,
+}
+
+/// A communication op in flight in flow mode.
+struct InFlight {
+    phases: Rc<Vec<FlowPhase>>,
+    phase: usize,
+    outstanding: u32,
+}
+
+type CollKey = (u32, u8, u8, u64);
+
+struct Exec<'g, 'c> {
+    graph: &'g TaskGraph,
+    cluster: &'c Cluster,
+    net: Network<'c>,
+    cfg: ExecConfig,
+    layout: Layout,
+    res: Vec<Resource>,
+    remaining_deps: Vec<u32>,
+    acquired: Vec<u32>,
+    ready_at: Vec<SimTime>,
+    start: Vec<SimTime>,
+    end: Vec<SimTime>,
+    dep_pred: Vec<u32>,
+    blocker: Vec<u32>,
+    finished: usize,
+    done: Vec<bool>,
+    // Cost caches.
+    coll_time: HashMap<CollKey, SimTime>,
+    coll_flow: HashMap<CollKey, Rc<Vec<FlowPhase>>>,
+    send_time: HashMap<(u32, u32, u64), SimTime>,
+    send_flow: HashMap<(u32, u32, u64), Rc<Vec<FlowPhase>>>,
+    // Flow mode.
+    flows: Option<FlowNetwork>,
+    in_flight: HashMap<u32, InFlight>,
+    flow_epoch: u64,
+    reschedule_pending: bool,
+    completed_tags: Vec<u64>,
+    error: Option<GraphError>,
+}
+
+fn device_err(graph: &TaskGraph, op: u32, source: ClusterError) -> GraphError {
+    GraphError::Device { op: graph.name(OpId(op)).to_string(), source }
+}
+
+fn flow_phases(
+    plan: &CollectivePlan,
+    cost: &CommCost,
+    net: &mut Network<'_>,
+) -> Result<Vec<FlowPhase>, ClusterError> {
+    let topo = net.cluster().topology();
+    plan.phases
+        .iter()
+        .zip(&cost.phase_latency)
+        .map(|(p, &latency)| {
+            let flows = p
+                .transfers
+                .iter()
+                .map(|t| {
+                    Ok((
+                        topo.gpu_vertex(t.src)?,
+                        topo.gpu_vertex(t.dst)?,
+                        t.bytes / cost.bandwidth_factor,
+                    ))
+                })
+                .collect::<Result<Vec<_>, ClusterError>>()?;
+            Ok(FlowPhase { latency, flows })
+        })
+        .collect()
+}
+
+impl<'g, 'c> Exec<'g, 'c> {
+    fn fail(&mut self, e: GraphError, s: &mut Scheduler<Ev>) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+        s.stop();
+    }
+
+    /// Duration of an op in analytic mode (or of a compute/delay op in any mode).
+    fn analytic_duration(&mut self, op: u32) -> Result<SimTime, ClusterError> {
+        let graph = self.graph;
+        Ok(match *graph.kind(OpId(op)) {
+            OpKind::Compute { flops, bytes, dtype, .. } => {
+                self.cluster.compute().kernel_time(flops, bytes, dtype)?
+            }
+            OpKind::Delay { duration } => duration,
+            OpKind::Copy { from, to, bytes } => self.net.copy_time(from, to, bytes)?,
+            OpKind::Send { src, dst, bytes } => {
+                let key = (src.0, dst.0, bytes.to_bits());
+                if let Some(&t) = self.send_time.get(&key) {
+                    return Ok(t);
+                }
+                let t = self.net.send(src, dst, bytes)?.1.time;
+                self.send_time.insert(key, t);
+                t
+            }
+            OpKind::Collective { kind, algorithm, group, bytes } => {
+                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
+                if let Some(&t) = self.coll_time.get(&key) {
+                    return Ok(t);
+                }
+                let t = self.net.collective(kind, algorithm, graph.group(group), bytes)?.1.time;
+                self.coll_time.insert(key, t);
+                t
+            }
+        })
+    }
+
+    /// The phases of a communication op in flow mode; `None` for ops that are not flows.
+    fn flow_plan(&mut self, op: u32) -> Result<Option<Rc<Vec<FlowPhase>>>, ClusterError> {
+        let graph = self.graph;
+        Ok(match *graph.kind(OpId(op)) {
+            OpKind::Compute { .. } | OpKind::Delay { .. } => None,
+            OpKind::Copy { from, to, bytes } => {
+                if from == to {
+                    return Ok(None); // inside one GPU's HBM: a streaming kernel
+                }
+                let launch = self.cluster.compute().launch_overhead();
+                let route = self.net.copy_route(from, to)?;
+                let latency = launch + route.latency;
+                let topo = self.cluster.topology();
+                let vertex = |t: MemoryTier| match t {
+                    MemoryTier::Hbm(g) => topo.gpu_vertex(g),
+                    MemoryTier::Host(n) => topo.host_memory_vertex(n),
+                    MemoryTier::Ssd(n) => topo.ssd_vertex(n),
+                };
+                let flows =
+                    if bytes > 0.0 { vec![(vertex(from)?, vertex(to)?, bytes)] } else { vec![] };
+                Some(Rc::new(vec![FlowPhase { latency, flows }]))
+            }
+            OpKind::Send { src, dst, bytes } => {
+                let key = (src.0, dst.0, bytes.to_bits());
+                if let Some(p) = self.send_flow.get(&key) {
+                    return Ok(Some(p.clone()));
+                }
+                let (plan, cost) = self.net.send(src, dst, bytes)?;
+                let p = Rc::new(flow_phases(&plan, &cost, &mut self.net)?);
+                self.send_flow.insert(key, p.clone());
+                Some(p)
+            }
+            OpKind::Collective { kind, algorithm, group, bytes } => {
+                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
+                if let Some(p) = self.coll_flow.get(&key) {
+                    return Ok(Some(p.clone()));
+                }
+                let (plan, cost) =
+                    self.net.collective(kind, algorithm, graph.group(group), bytes)?;
+                let p = Rc::new(flow_phases(&plan, &cost, &mut self.net)?);
+                self.coll_flow.insert(key, p.clone());
+                Some(p)
+            }
+        })
+    }
+
+    fn make_ready(&mut self, op: u32, s: &mut Scheduler<Ev>) {
+        let now = s.now();
+        self.ready_at[op as usize] = now;
+        let graph = self.graph;
+        let layout = self.layout;
+        if layout.needed(graph, OpId(op)) == 0 {
+            self.launch(op, s);
+            return;
+        }
+        layout.for_each(graph, OpId(op), |r| self.res[r as usize].queue.push_back(op));
+        layout.for_each(graph, OpId(op), |r| self.try_advance(r, s));
+    }
+
+    fn try_advance(&mut self, r: u32, s: &mut Scheduler<Ev>) {
+        let res = &mut self.res[r as usize];
+        if res.busy || res.reserved {
+            return;
+        }
+        let Some(&head) = res.queue.front() else { return };
+        res.reserved = true;
+        self.acquired[head as usize] += 1;
+        if self.acquired[head as usize] == self.layout.needed(self.graph, OpId(head)) {
+            self.launch(head, s);
+        }
+    }
+
+    fn launch(&mut self, op: u32, s: &mut Scheduler<Ev>) {
+        let now = s.now();
+        let graph = self.graph;
+        let layout = self.layout;
+        let mut freed_last = NONE;
+        let mut freed_at = SimTime::ZERO;
+        let end = &self.end;
+        layout.for_each(graph, OpId(op), |r| {
+            let res = &mut self.res[r as usize];
+            let head = res.queue.pop_front();
+            debug_assert_eq!(head, Some(op));
+            res.reserved = false;
+            res.busy = true;
+            if res.last != NONE && end[res.last as usize] >= freed_at {
+                freed_at = end[res.last as usize];
+                freed_last = res.last;
+            }
+        });
+        self.start[op as usize] = now;
+        if now > self.ready_at[op as usize] {
+            self.blocker[op as usize] = freed_last;
+        }
+        let flow_plan = if self.cfg.network == NetworkMode::Flow {
+            match self.flow_plan(op) {
+                Ok(p) => p,
+                Err(e) => return self.fail(device_err(graph, op, e), s),
+            }
+        } else {
+            None
+        };
+        match flow_plan {
+            Some(phases) if phases.is_empty() => {
+                s.schedule_in(SimTime::ZERO, Ev::Finished(op));
+            }
+            Some(phases) => {
+                let latency = phases[0].latency;
+                self.in_flight.insert(op, InFlight { phases, phase: 0, outstanding: 0 });
+                s.schedule_in(latency, Ev::PhaseReady(op));
+            }
+            None => match self.analytic_duration(op) {
+                Ok(d) => {
+                    s.schedule_in(d, Ev::Finished(op));
+                }
+                Err(e) => self.fail(device_err(graph, op, e), s),
+            },
+        }
+    }
+
+    fn finish(&mut self, op: u32, s: &mut Scheduler<Ev>) {
+        let now = s.now();
+        self.end[op as usize] = now;
+        self.finished += 1;
+        self.done[op as usize] = true;
+        let graph = self.graph;
+        let layout = self.layout;
+        let dur = now - self.start[op as usize];
+        layout.for_each(graph, OpId(op), |r| {
+            let res = &mut self.res[r as usize];
+            res.busy = false;
+            res.last = op;
+            res.busy_time += dur;
+        });
+        layout.for_each(graph, OpId(op), |r| self.try_advance(r, s));
+        for &next in graph.successors(OpId(op)) {
+            let left = &mut self.remaining_deps[next as usize];
+            *left -= 1;
+            if *left == 0 {
+                self.dep_pred[next as usize] = op;
+                self.make_ready(next, s);
+            }
+        }
+    }
+
+    fn request_reschedule(&mut self, s: &mut Scheduler<Ev>) {
+        if !self.reschedule_pending {
+            self.reschedule_pending = true;
+            s.schedule_in(SimTime::ZERO, Ev::FlowReschedule);
+        }
+    }
+
+    fn phase_ready(&mut self, op: u32, s: &mut Scheduler<Ev>) {
+        let now = s.now();
+        let Some(f) = self.in_flight.get_mut(&op) else { return };
+        let phases = f.phases.clone();
+        let phase = &phases[f.phase];
+        f.outstanding = phase.flows.len() as u32;
+        if phase.flows.is_empty() {
+            return self.phase_done(op, s);
+        }
+        let flows = self.flows.as_mut().expect("flow mode has a flow network");
+        for &(a, b, bytes) in &phase.flows {
+            match self.net.router().route(a, b) {
+                Ok(route) => {
+                    flows.add(now, &route.links, bytes, u64::from(op));
+                }
+                Err(e) => return self.fail(device_err(self.graph, op, e), s),
+            }
+        }
+        self.request_reschedule(s);
+    }
+
+    fn phase_done(&mut self, op: u32, s: &mut Scheduler<Ev>) {
+        let Some(f) = self.in_flight.get_mut(&op) else { return };
+        f.phase += 1;
+        if f.phase < f.phases.len() {
+            let latency = f.phases[f.phase].latency;
+            s.schedule_in(latency, Ev::PhaseReady(op));
+        } else {
+            self.in_flight.remove(&op);
+            self.finish(op, s);
+        }
+    }
+}
+
+impl Model for Exec<'_, '_> {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
+        if self.error.is_some() {
+            return;
+        }
+        match ev {
+            Ev::Kickoff => {
+                for op in 0..self.graph.len() as u32 {
+                    if self.remaining_deps[op as usize] == 0 {
+                        self.make_ready(op, s);
+                    }
+                }
+            }
+            Ev::Finished(op) => self.finish(op, s),
+            Ev::PhaseReady(op) => self.phase_ready(op, s),
+            Ev::FlowReschedule => {
+                self.reschedule_pending = false;
+                self.flow_epoch += 1;
+                let now = s.now();
+                if let Some(t) = self.flows.as_mut().and_then(FlowNetwork::next_completion) {
+                    s.schedule_at(t.max(now), Ev::FlowCheck(self.flow_epoch));
+                }
+            }
+            Ev::FlowCheck(epoch) => {
+                if epoch != self.flow_epoch {
+                    return; // rates changed since this was scheduled
+                }
+                let now = s.now();
+                let mut tags = std::mem::take(&mut self.completed_tags);
+                if let Some(flows) = self.flows.as_mut() {
+                    flows.take_completed(now, &mut tags);
+                }
+                for &tag in &tags {
+                    let op = tag as u32;
+                    let done = match self.in_flight.get_mut(&op) {
+                        Some(f) => {
+                            f.outstanding -= 1;
+                            f.outstanding == 0
+                        }
+                        None => false,
+                    };
+                    if done {
+                        self.phase_done(op, s);
+                    }
+                }
+                tags.clear();
+                self.completed_tags = tags;
+                self.request_reschedule(s);
+            }
+        }
+    }
+}
+
+/// Checks everything about an op that does not need a simulation: devices exist, numbers are
+/// finite and non-negative, streams exist, the GPU supports the dtype.
+fn validate(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<(), GraphError> {
+    let topo = cluster.topology();
+    for op in graph.ops() {
+        let name = || graph.name(op).to_string();
+        let bad = |message: String| Err(GraphError::InvalidOp { op: name(), message });
+        let dev = |source: ClusterError| GraphError::Device { op: name(), source };
+        let check_size = |what: &str, x: f64| -> Result<(), GraphError> {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(GraphError::InvalidOp {
+                    op: name(),
+                    message: format!("{what} must be finite and >= 0, got {x}"),
+                })
+            }
+        };
+        let tier = |t: MemoryTier| -> Result<(), GraphError> {
+            match t {
+                MemoryTier::Hbm(g) => topo.gpu_vertex(g).map(|_| ()),
+                MemoryTier::Host(n) => topo.host_memory_vertex(n).map(|_| ()),
+                MemoryTier::Ssd(n) => topo.ssd_vertex(n).map(|_| ()),
+            }
+            .map_err(dev)
+        };
+        match *graph.kind(op) {
+            OpKind::Compute { gpu, stream, flops, bytes, dtype } => {
+                topo.gpu_vertex(gpu).map_err(dev)?;
+                if stream >= cfg.compute_streams.max(1) {
+                    return bad(format!(
+                        "compute stream {stream} does not exist; the execution has {} per GPU (0..{})",
+                        cfg.compute_streams.max(1),
+                        cfg.compute_streams.max(1)
+                    ));
+                }
+                check_size("flops", flops)?;
+                check_size("bytes", bytes)?;
+                cluster.gpu().peak_flops(dtype).map_err(dev)?;
+            }
+            OpKind::Copy { from, to, bytes } => {
+                tier(from)?;
+                tier(to)?;
+                check_size("bytes", bytes)?;
+            }
+            OpKind::Send { src, dst, bytes } => {
+                topo.gpu_vertex(src).map_err(dev)?;
+                topo.gpu_vertex(dst).map_err(dev)?;
+                check_size("bytes", bytes)?;
+            }
+            OpKind::Collective { group, bytes, .. } => {
+                let members = graph.group(group);
+                if members.is_empty() {
+                    return bad("collective group is empty".into());
+                }
+                for &g in members {
+                    topo.gpu_vertex(g).map_err(dev)?;
+                }
+                if members.windows(2).any(|w| w[0] == w[1]) {
+                    return bad("a GPU appears twice in the collective group".into());
+                }
+                check_size("bytes", bytes)?;
+            }
+            OpKind::Delay { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// Executes `graph` on `cluster`.
+pub fn execute(
+    graph: &TaskGraph,
+    cluster: &Cluster,
+    cfg: &ExecConfig,
+) -> Result<Execution, GraphError> {
+    validate(graph, cluster, cfg)?;
+    let n = graph.len();
+    let topo = cluster.topology();
+    let layout = Layout::new(cfg, topo.gpu_count(), topo.gpus_per_node());
+    let mut res = vec![Resource::default(); layout.count(topo.node_count())];
+    for r in &mut res {
+        r.last = NONE;
+    }
+    let exec = Exec {
+        graph,
+        cluster,
+        net: cluster.network(),
+        cfg: *cfg,
+        layout,
+        res,
+        remaining_deps: graph.ops().map(|op| graph.predecessors(op).len() as u32).collect(),
+        acquired: vec![0; n],
+        ready_at: vec![SimTime::ZERO; n],
+        start: vec![SimTime::ZERO; n],
+        end: vec![SimTime::ZERO; n],
+        dep_pred: vec![NONE; n],
+        blocker: vec![NONE; n],
+        finished: 0,
+        done: vec![false; n],
+        coll_time: HashMap::new(),
+        coll_flow: HashMap::new(),
+        send_time: HashMap::new(),
+        send_flow: HashMap::new(),
+        flows: (cfg.network == NetworkMode::Flow).then(|| FlowNetwork::new(topo)),
+        in_flight: HashMap::new(),
+        flow_epoch: 0,
+        reschedule_pending: false,
+        completed_tags: Vec::new(),
+        error: None,
+    };
+    let mut sim = Simulation::new(exec);
+    sim.schedule_at(SimTime::ZERO, Ev::Kickoff);
+    sim.run();
+    let events = sim.events_handled();
+    let e = sim.into_model();
+    if let Some(err) = e.error {
+        return Err(err);
+    }
+    if e.finished < n {
+        let stuck = e.done.iter().position(|d| !d).unwrap_or(0);
+        return Err(GraphError::Stalled {
+            stalled: n - e.finished,
+            example: graph.name(OpId(stuck as u32)).to_string(),
+        });
+    }
+    let makespan = e.end.iter().copied().max().unwrap_or(SimTime::ZERO);
+    let mut gpu_busy = vec![GpuBusy::default(); topo.gpu_count() as usize];
+    for (r, resource) in e.res.iter().enumerate() {
+        match layout.lane(r as u32) {
+            crate::resources::Lane::Compute(g, _) => {
+                gpu_busy[g.0 as usize].compute += resource.busy_time
+            }
+            crate::resources::Lane::Comm(g) => gpu_busy[g.0 as usize].comm += resource.busy_time,
+            crate::resources::Lane::Copy(g, _) => gpu_busy[g.0 as usize].copy += resource.busy_time,
+            crate::resources::Lane::Storage(_) => {}
+        }
+    }
+    let critical_pred =
+        (0..n).map(|i| if e.blocker[i] != NONE { e.blocker[i] } else { e.dep_pred[i] }).collect();
+    Ok(Execution::new(e.start, e.end, makespan, gpu_busy, critical_pred, events, *cfg, layout))
+}

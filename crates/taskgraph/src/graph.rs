@@ -1,0 +1,384 @@
+//! The task graph: operations, named, with dependencies; built by [`TaskGraphBuilder`], which
+//! rejects dangling dependencies and cycles.
+
+use std::collections::HashMap;
+
+use cluster::{Algorithm, CollectiveKind, Dtype, GpuId, MemoryTier};
+use simcore::SimTime;
+
+use crate::error::GraphError;
+use crate::op::{GroupId, OpId, OpKind};
+
+/// A validated DAG of operations, with successors in compressed-row form.
+#[derive(Clone, Debug)]
+pub struct TaskGraph {
+    kinds: Vec<OpKind>,
+    name_ids: Vec<u32>,
+    names: Vec<String>,
+    groups: Vec<Vec<GpuId>>,
+    succ_start: Vec<u32>,
+    succ: Vec<u32>,
+    pred_start: Vec<u32>,
+    pred: Vec<u32>,
+}
+
+impl TaskGraph {
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Whether the graph has no operations.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// Every op id, in order.
+    pub fn ops(&self) -> impl Iterator<Item = OpId> + '_ {
+        (0..self.kinds.len() as u32).map(OpId)
+    }
+
+    /// What an op does.
+    #[inline]
+    pub fn kind(&self, op: OpId) -> &OpKind {
+        &self.kinds[op.0 as usize]
+    }
+
+    /// An op's name.
+    pub fn name(&self, op: OpId) -> &str {
+        &self.names[self.name_ids[op.0 as usize] as usize]
+    }
+
+    /// The GPUs of a collective group.
+    #[inline]
+    pub fn group(&self, g: GroupId) -> &[GpuId] {
+        &self.groups[g.0 as usize]
+    }
+
+    /// Number of distinct groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Ops that wait for `op`.
+    #[inline]
+    pub fn successors(&self, op: OpId) -> &[u32] {
+        let i = op.0 as usize;
+        &self.succ[self.succ_start[i] as usize..self.succ_start[i + 1] as usize]
+    }
+
+    /// Ops that `op` waits for.
+    #[inline]
+    pub fn predecessors(&self, op: OpId) -> &[u32] {
+        let i = op.0 as usize;
+        &self.pred[self.pred_start[i] as usize..self.pred_start[i + 1] as usize]
+    }
+
+    /// Number of dependency edges.
+    pub fn edge_count(&self) -> usize {
+        self.succ.len()
+    }
+}
+
+/// Builds a [`TaskGraph`] op by op.
+///
+/// ```
+/// use cluster::{Dtype, GpuId};
+/// use taskgraph::TaskGraphBuilder;
+///
+/// let mut b = TaskGraphBuilder::new();
+/// let fwd = b.compute("fwd", GpuId(0), 1e12, 0.0, Dtype::Bf16);
+/// let send = b.send("act", GpuId(0), GpuId(1), 16e6);
+/// let next = b.compute("fwd2", GpuId(1), 1e12, 0.0, Dtype::Bf16);
+/// b.depend(fwd, send);
+/// b.depend(send, next);
+/// let graph = b.build()?;
+/// assert_eq!(graph.successors(fwd), &[send.0]);
+/// # Ok::<(), taskgraph::GraphError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TaskGraphBuilder {
+    kinds: Vec<OpKind>,
+    name_ids: Vec<u32>,
+    names: Vec<String>,
+    name_index: HashMap<String, u32>,
+    groups: Vec<Vec<GpuId>>,
+    group_index: HashMap<Vec<GpuId>, u32>,
+    edges: Vec<(u32, u32)>,
+}
+
+impl TaskGraphBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty builder with room for `ops` ops and `edges` dependencies.
+    pub fn with_capacity(ops: usize, edges: usize) -> Self {
+        TaskGraphBuilder {
+            kinds: Vec::with_capacity(ops),
+            name_ids: Vec::with_capacity(ops),
+            edges: Vec::with_capacity(edges),
+            ..Self::default()
+        }
+    }
+
+    /// Number of ops added so far.
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Whether no op was added.
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// Adds an op of any kind. Names need not be unique (they label traces); equal names
+    /// share storage.
+    pub fn add(&mut self, name: &str, kind: OpKind) -> OpId {
+        let name_id = match self.name_index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.to_string());
+                self.name_index.insert(name.to_string(), i);
+                i
+            }
+        };
+        self.kinds.push(kind);
+        self.name_ids.push(name_id);
+        OpId((self.kinds.len() - 1) as u32)
+    }
+
+    /// The group id of a set of GPUs (order does not matter; duplicates are kept and rejected
+    /// at execution).
+    pub fn group(&mut self, gpus: &[GpuId]) -> GroupId {
+        let mut key = gpus.to_vec();
+        key.sort_unstable();
+        if let Some(&g) = self.group_index.get(&key) {
+            return GroupId(g);
+        }
+        let g = self.groups.len() as u32;
+        self.groups.push(key.clone());
+        self.group_index.insert(key, g);
+        GroupId(g)
+    }
+
+    /// A kernel on compute stream 0 of `gpu`.
+    pub fn compute(
+        &mut self,
+        name: &str,
+        gpu: GpuId,
+        flops: f64,
+        bytes: f64,
+        dtype: Dtype,
+    ) -> OpId {
+        self.add(name, OpKind::Compute { gpu, stream: 0, flops, bytes, dtype })
+    }
+
+    /// A kernel on a given compute stream of `gpu`.
+    pub fn compute_on(
+        &mut self,
+        name: &str,
+        gpu: GpuId,
+        stream: u8,
+        flops: f64,
+        bytes: f64,
+        dtype: Dtype,
+    ) -> OpId {
+        self.add(name, OpKind::Compute { gpu, stream, flops, bytes, dtype })
+    }
+
+    /// A copy between memory tiers.
+    pub fn copy(&mut self, name: &str, from: MemoryTier, to: MemoryTier, bytes: f64) -> OpId {
+        self.add(name, OpKind::Copy { from, to, bytes })
+    }
+
+    /// A point-to-point send.
+    pub fn send(&mut self, name: &str, src: GpuId, dst: GpuId, bytes: f64) -> OpId {
+        self.add(name, OpKind::Send { src, dst, bytes })
+    }
+
+    /// A collective over `gpus`.
+    pub fn collective(
+        &mut self,
+        name: &str,
+        kind: CollectiveKind,
+        algorithm: Algorithm,
+        gpus: &[GpuId],
+        bytes: f64,
+    ) -> OpId {
+        let group = self.group(gpus);
+        self.add(name, OpKind::Collective { kind, algorithm, group, bytes })
+    }
+
+    /// A fixed wait.
+    pub fn delay(&mut self, name: &str, duration: SimTime) -> OpId {
+        self.add(name, OpKind::Delay { duration })
+    }
+
+    /// `after` starts only when `before` has finished.
+    pub fn depend(&mut self, before: OpId, after: OpId) {
+        self.edges.push((before.0, after.0));
+    }
+
+    /// `op` waits for every op in `deps`.
+    pub fn depend_all(&mut self, deps: &[OpId], op: OpId) {
+        for &d in deps {
+            self.depend(d, op);
+        }
+    }
+
+    /// Checks references and acyclicity and freezes the graph.
+    pub fn build(self) -> Result<TaskGraph, GraphError> {
+        let n = self.kinds.len();
+        let name_of = |i: u32| self.names[self.name_ids[i as usize] as usize].clone();
+        for &(a, b) in &self.edges {
+            for (dependent, other) in [(b, a), (a, b)] {
+                if other as usize >= n {
+                    let op = if (dependent as usize) < n {
+                        name_of(dependent)
+                    } else {
+                        format!("#{dependent}")
+                    };
+                    return Err(GraphError::DanglingDependency {
+                        op,
+                        op_id: dependent,
+                        missing: other,
+                        len: n,
+                    });
+                }
+            }
+        }
+        let (succ_start, succ) = csr(n, self.edges.iter().map(|&(a, b)| (a, b)));
+        let (pred_start, pred) = csr(n, self.edges.iter().map(|&(a, b)| (b, a)));
+        if let Some(cycle) = find_cycle(n, &succ_start, &succ, &pred_start) {
+            return Err(GraphError::Cycle(cycle.into_iter().map(name_of).collect()));
+        }
+        Ok(TaskGraph {
+            kinds: self.kinds,
+            name_ids: self.name_ids,
+            names: self.names,
+            groups: self.groups,
+            succ_start,
+            succ,
+            pred_start,
+            pred,
+        })
+    }
+}
+
+/// Compressed adjacency: for each node the targets of its edges, in insertion order.
+fn csr(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; n + 1];
+    for (a, _) in edges.clone() {
+        start[a as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut targets = vec![0u32; start[n] as usize];
+    for (a, b) in edges {
+        targets[fill[a as usize] as usize] = b;
+        fill[a as usize] += 1;
+    }
+    (start, targets)
+}
+
+/// Kahn's algorithm; if some ops are never freed, walks predecessors among them to a cycle.
+fn find_cycle(n: usize, succ_start: &[u32], succ: &[u32], pred_start: &[u32]) -> Option<Vec<u32>> {
+    let mut indeg: Vec<u32> = (0..n).map(|i| pred_start[i + 1] - pred_start[i]).collect();
+    let mut stack: Vec<u32> = (0..n as u32).filter(|&i| indeg[i as usize] == 0).collect();
+    let mut seen = 0;
+    while let Some(u) = stack.pop() {
+        seen += 1;
+        for &v in &succ[succ_start[u as usize] as usize..succ_start[u as usize + 1] as usize] {
+            indeg[v as usize] -= 1;
+            if indeg[v as usize] == 0 {
+                stack.push(v);
+            }
+        }
+    }
+    if seen == n {
+        return None;
+    }
+    // Every remaining op has a remaining successor... follow successors among the remaining
+    // until a vertex repeats.
+    let start = (0..n).find(|&i| indeg[i] > 0)? as u32;
+    let mut order = vec![u32::MAX; n];
+    let mut path = Vec::new();
+    let mut cur = start;
+    loop {
+        if order[cur as usize] != u32::MAX {
+            let from = order[cur as usize] as usize;
+            let mut cycle: Vec<u32> = path[from..].to_vec();
+            cycle.push(cur);
+            return Some(cycle);
+        }
+        order[cur as usize] = path.len() as u32;
+        path.push(cur);
+        cur = *succ[succ_start[cur as usize] as usize..succ_start[cur as usize + 1] as usize]
+            .iter()
+            .find(|&&v| indeg[v as usize] > 0)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_csr_both_ways() {
+        let mut b = TaskGraphBuilder::new();
+        let x: Vec<OpId> =
+            (0..4).map(|i| b.delay(&format!("d{i}"), SimTime::from_nanos(1))).collect();
+        b.depend(x[0], x[1]);
+        b.depend(x[0], x[2]);
+        b.depend_all(&[x[1], x[2]], x[3]);
+        let g = b.build().unwrap();
+        assert_eq!(g.successors(x[0]), &[1, 2]);
+        assert_eq!(g.predecessors(x[3]), &[1, 2]);
+        assert_eq!(g.edge_count(), 4);
+        assert_eq!(g.name(x[2]), "d2");
+    }
+
+    #[test]
+    fn cycle_is_reported_with_names() {
+        let mut b = TaskGraphBuilder::new();
+        let a = b.delay("a", SimTime::ZERO);
+        let c = b.delay("c", SimTime::ZERO);
+        let d = b.delay("d", SimTime::ZERO);
+        let root = b.delay("root", SimTime::ZERO);
+        b.depend(root, a);
+        b.depend(a, c);
+        b.depend(c, d);
+        b.depend(d, a);
+        let e = b.build().unwrap_err();
+        match &e {
+            GraphError::Cycle(names) => {
+                assert_eq!(names.first(), names.last());
+                assert_eq!(names.len(), 4, "{names:?}");
+            }
+            other => panic!("expected a cycle, got {other}"),
+        }
+        assert!(e.to_string().starts_with("dependency cycle: "));
+    }
+
+    #[test]
+    fn dangling_dependency_is_reported() {
+        let mut b = TaskGraphBuilder::new();
+        let a = b.delay("a", SimTime::ZERO);
+        b.depend(OpId(7), a);
+        let e = b.build().unwrap_err().to_string();
+        assert!(e.contains("`a`") && e.contains("#7") && e.contains("1 ops"), "{e}");
+    }
+
+    #[test]
+    fn groups_are_interned_regardless_of_order() {
+        let mut b = TaskGraphBuilder::new();
+        let g1 = b.group(&[GpuId(2), GpuId(0)]);
+        let g2 = b.group(&[GpuId(0), GpuId(2)]);
+        assert_eq!(g1, g2);
+    }
+}

@@ -1,0 +1,169 @@
+//! The outcome of an execution: per-op times, makespan, busy time per GPU, the critical path
+//! and a Chrome trace.
+
+use serde_json::{Map, Value};
+use simcore::{ChromeTrace, SimTime};
+
+use crate::config::ExecConfig;
+use crate::graph::TaskGraph;
+use crate::op::{OpId, OpKind};
+use crate::resources::{Lane, Layout, NONE};
+
+/// Busy time of one GPU's resources (stream-seconds: two compute streams busy at once count
+/// twice).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuBusy {
+    /// On compute streams.
+    pub compute: SimTime,
+    /// On the communication stream (sends and collectives).
+    pub comm: SimTime,
+    /// On copy engines.
+    pub copy: SimTime,
+}
+
+/// Timings of every op of one run of a graph.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    start: Vec<SimTime>,
+    end: Vec<SimTime>,
+    makespan: SimTime,
+    gpu_busy: Vec<GpuBusy>,
+    critical_pred: Vec<u32>,
+    events: u64,
+    config: ExecConfig,
+    layout: Layout,
+}
+
+impl Execution {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        start: Vec<SimTime>,
+        end: Vec<SimTime>,
+        makespan: SimTime,
+        gpu_busy: Vec<GpuBusy>,
+        critical_pred: Vec<u32>,
+        events: u64,
+        config: ExecConfig,
+        layout: Layout,
+    ) -> Self {
+        Execution { start, end, makespan, gpu_busy, critical_pred, events, config, layout }
+    }
+
+    /// When `op` started.
+    pub fn start(&self, op: OpId) -> SimTime {
+        self.start[op.0 as usize]
+    }
+
+    /// When `op` finished.
+    pub fn end(&self, op: OpId) -> SimTime {
+        self.end[op.0 as usize]
+    }
+
+    /// How long `op` ran.
+    pub fn duration(&self, op: OpId) -> SimTime {
+        self.end(op) - self.start(op)
+    }
+
+    /// When the last op finished.
+    pub fn makespan(&self) -> SimTime {
+        self.makespan
+    }
+
+    /// Busy time of each GPU, by GPU id.
+    pub fn gpu_busy(&self) -> &[GpuBusy] {
+        &self.gpu_busy
+    }
+
+    /// Simulation events handled.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The settings used.
+    pub fn config(&self) -> &ExecConfig {
+        &self.config
+    }
+
+    /// The chain of ops that determines the makespan, first to last: starting from the op
+    /// that finishes last, each step goes to what it waited for, either the dependency that
+    /// finished last or, if it then still waited for a stream or engine, the op that held it.
+    /// Consecutive ops touch: each starts when the previous one ends.
+    pub fn critical_path(&self) -> Vec<OpId> {
+        let Some(last) =
+            (0..self.end.len()).max_by(|&a, &b| self.end[a].cmp(&self.end[b]).then(b.cmp(&a)))
+        else {
+            return Vec::new();
+        };
+        let mut path = vec![OpId(last as u32)];
+        let mut cur = last;
+        while self.critical_pred[cur] != NONE {
+            cur = self.critical_pred[cur] as usize;
+            path.push(OpId(cur as u32));
+        }
+        path.reverse();
+        path
+    }
+
+    /// The run as a Chrome trace: one process per node, one thread per GPU stream or engine;
+    /// collectives appear on every member's communication lane.
+    pub fn chrome_trace(&self, graph: &TaskGraph) -> ChromeTrace {
+        let mut t = ChromeTrace::new();
+        let l = self.layout;
+        let gpus_per_node = l.gpus_per_node;
+        let nodes = l.gpus.div_ceil(gpus_per_node.max(1));
+        let host_pid = nodes;
+        for node in 0..nodes {
+            t.name_process(node, format!("node {node}"));
+        }
+        t.name_process(host_pid, "host-side (delays, storage)");
+        let lane_tid = |r: u32| -> (u32, u32) {
+            match l.lane(r) {
+                Lane::Storage(n) => (host_pid, 1 + n),
+                _ => (r / l.per_gpu / gpus_per_node, r % (l.per_gpu * gpus_per_node)),
+            }
+        };
+        for r in 0..l.count(nodes) as u32 {
+            let (pid, tid) = lane_tid(r);
+            let name = match l.lane(r) {
+                Lane::Compute(g, s) => format!("gpu{} compute{s}", g.0),
+                Lane::Comm(g) => format!("gpu{} comm", g.0),
+                Lane::Copy(g, e) => format!("gpu{} copy{e}", g.0),
+                Lane::Storage(n) => format!("node{n} storage"),
+            };
+            t.name_thread(pid, tid, name);
+        }
+        t.name_thread(host_pid, 0, "delays");
+        for op in graph.ops() {
+            let kind = graph.kind(op);
+            let mut args = Map::new();
+            args.insert("op".into(), Value::from(op.0));
+            match *kind {
+                OpKind::Compute { flops, bytes, dtype, .. } => {
+                    args.insert("flops".into(), Value::from(flops));
+                    args.insert("bytes".into(), Value::from(bytes));
+                    args.insert("dtype".into(), Value::from(dtype.name()));
+                }
+                OpKind::Copy { bytes, .. } | OpKind::Send { bytes, .. } => {
+                    args.insert("bytes".into(), Value::from(bytes));
+                }
+                OpKind::Collective { kind, algorithm, group, bytes } => {
+                    args.insert("collective".into(), Value::from(kind.name()));
+                    args.insert("algorithm".into(), Value::from(algorithm.name()));
+                    args.insert("ranks".into(), Value::from(graph.group(group).len()));
+                    args.insert("bytes".into(), Value::from(bytes));
+                }
+                OpKind::Delay { .. } => {}
+            }
+            let (start, dur) = (self.start(op), self.duration(op));
+            let mut lanes = Vec::new();
+            l.for_each(graph, op, |r| lanes.push(lane_tid(r)));
+            if lanes.is_empty() {
+                lanes.push((host_pid, 0));
+            }
+            for (pid, tid) in lanes {
+                t.span(graph.name(op), kind.category(), pid, tid, start, dur, args.clone());
+            }
+        }
+        t
+    }
+}

@@ -1,0 +1,209 @@
+//! Exact cases of the executor: chains, diamonds, stream contention, analytic vs flow-level
+//! network, link sharing, critical paths and traces.
+
+use cluster::{Algorithm, Cluster, ClusterSpec, CollectiveKind, Dtype, GpuId, MemoryTier};
+use simcore::SimTime;
+use taskgraph::{ExecConfig, GraphError, NetworkMode, TaskGraphBuilder, execute};
+
+fn dgx(nodes: u32) -> Cluster {
+    Cluster::preset("dgx-h100", nodes).unwrap()
+}
+
+fn kernel(c: &Cluster, flops: f64) -> SimTime {
+    c.compute().kernel_time(flops, 0.0, Dtype::Bf16).unwrap()
+}
+
+#[test]
+fn chain_takes_the_sum_of_its_ops() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let a = b.compute("a", GpuId(0), 1e12, 0.0, Dtype::Bf16);
+    let d = b.delay("wait", SimTime::from_micros(7));
+    let z = b.compute("z", GpuId(0), 3e12, 0.0, Dtype::Bf16);
+    b.depend(a, d);
+    b.depend(d, z);
+    let run = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap();
+    let expected = kernel(&c, 1e12) + SimTime::from_micros(7) + kernel(&c, 3e12);
+    assert_eq!(run.makespan(), expected);
+    assert_eq!(run.start(z), run.end(d));
+    assert_eq!(run.critical_path(), vec![a, d, z]);
+}
+
+#[test]
+fn diamond_waits_for_the_slower_branch() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let top = b.compute("top", GpuId(0), 1e12, 0.0, Dtype::Bf16);
+    let left = b.compute("left", GpuId(0), 2e12, 0.0, Dtype::Bf16);
+    let right = b.compute("right", GpuId(1), 5e12, 0.0, Dtype::Bf16);
+    let bottom = b.compute("bottom", GpuId(1), 1e12, 0.0, Dtype::Bf16);
+    b.depend(top, left);
+    b.depend(top, right);
+    b.depend_all(&[left, right], bottom);
+    let run = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap();
+    let expected = kernel(&c, 1e12) + kernel(&c, 5e12) + kernel(&c, 1e12);
+    assert_eq!(run.makespan(), expected);
+    assert_eq!(run.critical_path(), vec![top, right, bottom]);
+    let busy = run.gpu_busy();
+    assert_eq!(busy[0].compute, kernel(&c, 1e12) + kernel(&c, 2e12));
+}
+
+#[test]
+fn one_stream_serialises_two_streams_overlap() {
+    let c = dgx(1);
+    let graph = |streams: bool| {
+        let mut b = TaskGraphBuilder::new();
+        b.compute_on("x", GpuId(0), 0, 4e12, 0.0, Dtype::Bf16);
+        b.compute_on("y", GpuId(0), u8::from(streams), 4e12, 0.0, Dtype::Bf16);
+        b.build().unwrap()
+    };
+    let k = kernel(&c, 4e12);
+    let one = execute(&graph(false), &c, &ExecConfig::default()).unwrap();
+    assert_eq!(one.makespan(), k + k);
+    // The second op waited for the stream: the critical path goes through the first.
+    assert_eq!(one.critical_path().len(), 2);
+    let cfg = ExecConfig { compute_streams: 2, ..ExecConfig::default() };
+    let two = execute(&graph(true), &c, &cfg).unwrap();
+    assert_eq!(two.makespan(), k);
+    // Stream 1 does not exist with one stream per GPU: a clear error.
+    let e = execute(&graph(true), &c, &ExecConfig::default()).unwrap_err().to_string();
+    assert!(e.contains("compute stream 1 does not exist"), "{e}");
+}
+
+#[test]
+fn flow_mode_equals_analytic_when_nothing_contends() {
+    for (nodes, kind, algo) in [
+        (1, CollectiveKind::AllReduce, Algorithm::Ring),
+        (1, CollectiveKind::AllGather, Algorithm::Ring),
+        (2, CollectiveKind::AllReduce, Algorithm::Ring),
+        (4, CollectiveKind::AllReduce, Algorithm::Hierarchical),
+        (2, CollectiveKind::AllReduce, Algorithm::Tree),
+        (2, CollectiveKind::AllToAll, Algorithm::Direct),
+    ] {
+        let c = dgx(nodes);
+        let mut b = TaskGraphBuilder::new();
+        b.collective("coll", kind, algo, &c.gpus(), 256e6);
+        b.send("p2p", GpuId(0), GpuId(c.gpu_count() - 1), 64e6);
+        b.copy("h2d", MemoryTier::Host(0), MemoryTier::Hbm(GpuId(1)), 32e6);
+        let mut only = TaskGraphBuilder::new();
+        only.collective("coll", kind, algo, &c.gpus(), 256e6);
+        let g = only.build().unwrap();
+        let analytic = execute(&g, &c, &ExecConfig::default()).unwrap().makespan().as_secs_f64();
+        let flow = execute(&g, &c, &ExecConfig::flow()).unwrap().makespan().as_secs_f64();
+        assert!(
+            (flow - analytic).abs() / analytic < 0.01,
+            "{kind} {algo} on {nodes} nodes: flow {flow} vs analytic {analytic}"
+        );
+    }
+}
+
+#[test]
+fn two_flows_on_one_link_each_get_half() {
+    // Two GPUs per NIC: GPU0->GPU8 and GPU1->GPU9 share NIC 0's uplink.
+    let mut spec = ClusterSpec::preset("dgx-h100").unwrap().with_nodes(2);
+    spec.node.nics = 4;
+    let c = Cluster::new(spec).unwrap();
+    let bytes = 1e9;
+    let mut b = TaskGraphBuilder::new();
+    let s1 = b.send("a", GpuId(0), GpuId(8), bytes);
+    let s2 = b.send("b", GpuId(1), GpuId(9), bytes);
+    let g = b.build().unwrap();
+    let analytic = execute(&g, &c, &ExecConfig::default()).unwrap();
+    let flow = execute(&g, &c, &ExecConfig::flow()).unwrap();
+    let nic_bw = 50e9 * 0.94;
+    let alone = analytic.duration(s1).as_secs_f64();
+    assert!((alone - bytes / nic_bw).abs() / alone < 0.01, "alone {alone}");
+    for s in [s1, s2] {
+        let shared = flow.duration(s).as_secs_f64();
+        assert!((shared - 2.0 * bytes / nic_bw).abs() / shared < 0.01, "shared {shared}");
+    }
+}
+
+#[test]
+fn collectives_wait_for_every_member_and_block_their_streams() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let slow = b.compute("slow", GpuId(3), 8e12, 0.0, Dtype::Bf16);
+    let ar = b.collective("ar", CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), 64e6);
+    let send = b.send("send", GpuId(0), GpuId(1), 1e6);
+    b.depend(slow, ar);
+    let run = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap();
+    assert_eq!(run.start(ar), run.end(slow));
+    // The send was ready at time zero and took GPU0/GPU1's comm streams before the all-reduce.
+    assert_eq!(run.start(send), SimTime::ZERO);
+    assert!(run.end(send) <= run.start(ar));
+}
+
+#[test]
+fn invalid_ops_are_clear_errors() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    b.compute("far", GpuId(99), 1.0, 0.0, Dtype::Bf16);
+    let e = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap_err();
+    assert!(matches!(e, GraphError::Device { .. }));
+    assert!(
+        e.to_string().contains("op `far`") && e.to_string().contains("GPU 99 does not exist"),
+        "{e}"
+    );
+    let mut b = TaskGraphBuilder::new();
+    b.send("neg", GpuId(0), GpuId(1), -5.0);
+    let e = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap_err().to_string();
+    assert!(e.contains("bytes must be finite and >= 0"), "{e}");
+    let cloud = Cluster::preset("cloud-a100-100g", 2).unwrap();
+    let mut b = TaskGraphBuilder::new();
+    b.copy("spill", MemoryTier::Hbm(GpuId(0)), MemoryTier::Ssd(0), 1e6);
+    let e = execute(&b.build().unwrap(), &cloud, &ExecConfig::default()).unwrap_err().to_string();
+    assert!(e.contains("no SSD"), "{e}");
+}
+
+#[test]
+fn copies_use_pcie_and_nvme_bandwidth() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let h2d = b.copy("h2d", MemoryTier::Host(0), MemoryTier::Hbm(GpuId(0)), 1e9);
+    let ssd = b.copy("ssd read", MemoryTier::Ssd(0), MemoryTier::Host(0), 1e9);
+    let run = execute(&b.build().unwrap(), &c, &ExecConfig::default()).unwrap();
+    // PCIe Gen5 x16: 63 GB/s x 0.88 measured efficiency; 8 NVMe drives x 6.4 GB/s.
+    let pcie = run.duration(h2d).as_secs_f64();
+    assert!((pcie - 1e9 / (63e9 * 0.88)).abs() / pcie < 0.01, "{pcie}");
+    let nvme = run.duration(ssd).as_secs_f64();
+    assert!((nvme - 1e9 / (8.0 * 6.4e9)).abs() / nvme < 0.01, "{nvme}");
+}
+
+#[test]
+fn trace_has_the_fields_perfetto_needs() {
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let k = b.compute("gemm", GpuId(2), 1e12, 0.0, Dtype::Bf16);
+    let ar =
+        b.collective("ar", CollectiveKind::AllReduce, Algorithm::Auto, &[GpuId(2), GpuId(5)], 1e6);
+    b.delay("pause", SimTime::from_micros(3));
+    b.depend(k, ar);
+    let g = b.build().unwrap();
+    let run = execute(&g, &c, &ExecConfig::default()).unwrap();
+    let mut buf = Vec::new();
+    run.chrome_trace(&g).write_json(&mut buf).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+    let events = v["traceEvents"].as_array().unwrap();
+    let spans: Vec<&serde_json::Value> = events.iter().filter(|e| e["ph"] == "X").collect();
+    assert_eq!(spans.len(), 1 + 2 + 1, "gemm, ar on two lanes, pause");
+    for e in &spans {
+        for field in ["name", "ph", "ts", "dur", "pid", "tid"] {
+            assert!(!e[field].is_null(), "{field} missing in {e}");
+        }
+    }
+    let names: Vec<&str> = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"gpu2 compute0") && names.contains(&"gpu5 comm"), "{names:?}");
+}
+
+#[test]
+fn network_mode_round_trips_through_serde() {
+    let cfg: ExecConfig = serde_json::from_str(r#"{"network":"flow"}"#).unwrap();
+    assert_eq!(cfg.network, NetworkMode::Flow);
+    assert_eq!(cfg.compute_streams, 1);
+    assert!(serde_json::from_str::<ExecConfig>(r#"{"network":"flows"}"#).is_err());
+}

@@ -1,0 +1,106 @@
+//! Invariants over random DAGs: dependencies respected, no op starts before it is ready,
+//! streams never run two ops at once, results identical across runs, the critical path is a
+//! contiguous chain that spans the makespan.
+
+use cluster::{Algorithm, Cluster, CollectiveKind, Dtype, GpuId, MemoryTier};
+use proptest::prelude::*;
+use simcore::SimTime;
+use taskgraph::{ExecConfig, NetworkMode, OpKind, TaskGraph, TaskGraphBuilder, execute};
+
+fn random_graph(seed: u64, ops: usize) -> TaskGraph {
+    let mut rng = simcore::RandomStreams::new(seed).stream("dag");
+    let mut b = TaskGraphBuilder::new();
+    let mut ids = Vec::new();
+    for i in 0..ops {
+        let g = GpuId(rng.below(16) as u32);
+        let h = GpuId(rng.below(16) as u32);
+        let op = match rng.below(6) {
+            0 | 1 => b.compute("k", g, rng.next_f64() * 1e12, rng.next_f64() * 1e9, Dtype::Bf16),
+            2 => b.send("s", g, h, rng.next_f64() * 1e8),
+            3 => {
+                let n = 2 + rng.below(6) as u32;
+                let members: Vec<GpuId> = (0..n).map(|k| GpuId((g.0 + k * 3) % 16)).collect();
+                let mut m = members.clone();
+                m.sort();
+                m.dedup();
+                b.collective(
+                    "c",
+                    CollectiveKind::AllReduce,
+                    Algorithm::Auto,
+                    &m,
+                    rng.next_f64() * 1e8,
+                )
+            }
+            4 => b.copy("cp", MemoryTier::Host(g.0 / 8), MemoryTier::Hbm(g), rng.next_f64() * 1e8),
+            _ => b.delay("d", SimTime::from_nanos(rng.below(10_000))),
+        };
+        // Up to three dependencies on earlier ops: always acyclic.
+        for _ in 0..rng.below(4) {
+            if i > 0 {
+                let dep = ids[rng.below(i as u64) as usize];
+                b.depend(dep, op);
+            }
+        }
+        ids.push(op);
+    }
+    b.build().unwrap()
+}
+
+fn check(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<(), TestCaseError> {
+    let run = execute(graph, cluster, cfg).unwrap();
+    let again = execute(graph, cluster, cfg).unwrap();
+    for op in graph.ops() {
+        prop_assert!(run.end(op) >= run.start(op));
+        for &p in graph.predecessors(op) {
+            prop_assert!(run.start(op) >= run.end(taskgraph::OpId(p)), "dependency violated");
+        }
+        prop_assert_eq!(run.start(op), again.start(op));
+        prop_assert_eq!(run.end(op), again.end(op));
+    }
+    // No two ops overlap on one GPU's compute stream 0.
+    let mut spans: Vec<(SimTime, SimTime, u32)> = graph
+        .ops()
+        .filter_map(|op| match graph.kind(op) {
+            OpKind::Compute { gpu, .. } => Some((run.start(op), run.end(op), gpu.0)),
+            _ => None,
+        })
+        .collect();
+    spans.sort();
+    for g in 0..16 {
+        let mine: Vec<_> = spans.iter().filter(|s| s.2 == g).collect();
+        for w in mine.windows(2) {
+            prop_assert!(w[1].0 >= w[0].1, "stream overlap on gpu {g}");
+        }
+    }
+    let path = run.critical_path();
+    if let (Some(first), Some(last)) = (path.first(), path.last()) {
+        prop_assert_eq!(run.end(*last), run.makespan());
+        prop_assert_eq!(run.start(*first), SimTime::ZERO);
+        for w in path.windows(2) {
+            prop_assert_eq!(run.start(w[1]), run.end(w[0]), "critical path has a gap");
+        }
+    }
+    let mut t1 = Vec::new();
+    let mut t2 = Vec::new();
+    run.chrome_trace(graph).write_json(&mut t1).unwrap();
+    again.chrome_trace(graph).write_json(&mut t2).unwrap();
+    prop_assert_eq!(t1, t2, "traces differ");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn analytic_invariants(seed in any::<u64>(), ops in 1usize..120) {
+        let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+        check(&random_graph(seed, ops), &cluster, &ExecConfig::default())?;
+    }
+
+    #[test]
+    fn flow_invariants(seed in any::<u64>(), ops in 1usize..60) {
+        let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+        let cfg = ExecConfig { network: NetworkMode::Flow, ..ExecConfig::default() };
+        check(&random_graph(seed, ops), &cluster, &cfg)?;
+    }
+}

@@ -127,7 +127,7 @@ impl<'c> Network<'c> {
         bytes: f64,
     ) -> Result<(CollectivePlan, CommCost), ClusterError> {
         let algos: Vec<Algorithm> = if algorithm == Algorithm::Auto {
-            Algorithm::candidates(kind).to_vec()
+            Algorithm::auto_candidates(kind).to_vec()
         } else {
             vec![algorithm]
         };
@@ -146,7 +146,7 @@ impl<'c> Network<'c> {
                         best = Some(pc);
                     }
                 }
-                // Auto skips algorithms that do not apply (hierarchical on uneven groups).
+                // Auto skips algorithms that do not apply.
                 Err(e) => {
                     first_err.get_or_insert(e);
                 }
@@ -200,14 +200,10 @@ impl<'c> Network<'c> {
                 "copy size must be finite and >= 0, got {bytes}"
             )));
         }
-        if from == to {
-            if let MemoryTier::Hbm(_) = from {
-                return self.cluster.compute.kernel_time(
-                    0.0,
-                    2.0 * bytes,
-                    crate::catalog::Dtype::Fp32,
-                );
-            }
+        if let (MemoryTier::Hbm(a), MemoryTier::Hbm(b)) = (from, to)
+            && a == b
+        {
+            return self.cluster.compute.kernel_time(0.0, 2.0 * bytes, crate::catalog::Dtype::Fp32);
         }
         let launch = self.cluster.compute.launch_overhead();
         let route = self.copy_route(from, to)?;

@@ -79,11 +79,12 @@ fn one() -> f64 {
 }
 
 /// Which latency model communication uses (see docs/models/cluster.md, "Communication").
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, tag = "model")]
 pub enum CommModelSpec {
     /// NCCL's tuning model: protocols LL, LL128 and Simple with their base and per-hop
     /// latencies; the fastest protocol is chosen per operation, as NCCL does.
+    #[default]
     Nccl,
     /// The textbook alpha-beta model: alpha is the physical path latency of a hop plus a fixed
     /// per-message overhead, beta is the link bandwidth; one protocol at full bandwidth.
@@ -92,12 +93,6 @@ pub enum CommModelSpec {
         #[serde(default)]
         per_message: SimTime,
     },
-}
-
-impl Default for CommModelSpec {
-    fn default() -> Self {
-        CommModelSpec::Nccl
-    }
 }
 
 /// Compute-model settings that are not properties of a GPU.
@@ -239,7 +234,7 @@ impl ClusterSpec {
         if n.gpus == 0 {
             return bad("node.gpus must be at least 1".into());
         }
-        if n.nics == 0 || n.gpus % n.nics != 0 {
+        if n.nics == 0 || !n.gpus.is_multiple_of(n.nics) {
             return bad(format!(
                 "node.nics = {} must be at least 1 and divide node.gpus = {} (each NIC serves the same number of GPUs)",
                 n.nics, n.gpus

@@ -148,10 +148,10 @@ impl<E> EventQueue<E> {
     /// The time of the next pending event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.drop_cancelled_heads();
-        if let Some(top) = self.heap.peek() {
-            if top.time == self.now || self.now_fifo.is_empty() {
-                return Some(top.time);
-            }
+        if let Some(top) = self.heap.peek()
+            && (top.time == self.now || self.now_fifo.is_empty())
+        {
+            return Some(top.time);
         }
         if self.now_fifo.is_empty() { None } else { Some(self.now) }
     }
@@ -189,11 +189,11 @@ impl<E> EventQueue<E> {
     #[inline]
     fn pop_raw(&mut self) -> Option<(SimTime, u64, E)> {
         // Heap entries due now precede every FIFO entry (see the type's docs).
-        if let Some(top) = self.heap.peek() {
-            if top.time == self.now || self.now_fifo.is_empty() {
-                let e = self.heap.pop()?;
-                return Some((e.time, e.seq, e.event));
-            }
+        if let Some(top) = self.heap.peek()
+            && (top.time == self.now || self.now_fifo.is_empty())
+        {
+            let e = self.heap.pop()?;
+            return Some((e.time, e.seq, e.event));
         }
         let (seq, event) = self.now_fifo.pop_front()?;
         Some((self.now, seq, event))

@@ -63,13 +63,12 @@ impl ChromeTrace {
         &self.events
     }
 
-    /// Adds a span from `start` lasting `dur`.
+    /// Adds a span from `start` lasting `dur` on lane `(pid, tid)`.
     pub fn span(
         &mut self,
         name: impl Into<String>,
         cat: &'static str,
-        pid: u32,
-        tid: u32,
+        (pid, tid): (u32, u32),
         start: SimTime,
         dur: SimTime,
         args: Map<String, Value>,
@@ -208,8 +207,7 @@ mod tests {
         t.span(
             "matmul \"fwd\"",
             "compute",
-            0,
-            3,
+            (0, 3),
             SimTime::from_nanos(1_234_567),
             SimTime::from_micros(5),
             args,

@@ -38,10 +38,10 @@ impl Model for Random {
             } else {
                 s.schedule_in(delay, self.next_label);
             }
-            if self.rng.below(8) == 0 {
-                if let Some(id) = self.cancellable.pop() {
-                    s.cancel(id);
-                }
+            if self.rng.below(8) == 0
+                && let Some(id) = self.cancellable.pop()
+            {
+                s.cancel(id);
             }
         }
     }

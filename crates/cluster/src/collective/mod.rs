@@ -95,7 +95,8 @@ pub enum Algorithm {
     Hierarchical,
     /// Every pair exchanges directly: all-to-all only.
     Direct,
-    /// The fastest applicable algorithm under the analytic model, as NCCL's tuner picks.
+    /// The fastest of NCCL's algorithms for the operation (ring or tree; not hierarchical)
+    /// under the analytic model, as NCCL's tuner picks.
     Auto,
 }
 
@@ -108,6 +109,14 @@ impl Algorithm {
             Algorithm::Hierarchical => "hierarchical",
             Algorithm::Direct => "direct",
             Algorithm::Auto => "auto",
+        }
+    }
+
+    /// The algorithms `Auto` chooses from: those NCCL implements.
+    pub fn auto_candidates(kind: CollectiveKind) -> &'static [Algorithm] {
+        match kind {
+            CollectiveKind::AllReduce => &[Algorithm::Ring, Algorithm::Tree],
+            other => Algorithm::candidates(other),
         }
     }
 

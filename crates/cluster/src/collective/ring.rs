@@ -2,8 +2,11 @@
 //!
 //! Within one node a single ring is enough: every GPU's NVLink port carries the same load
 //! whatever the channel count. Across nodes NCCL runs one ring per NIC so that every NIC
-//! carries a share; here channel `k` rotates each node's GPU order by `k`, so the ring leaves
-//! every node through a different GPU and NIC. Each channel carries `1/C` of the data.
+//! carries a share, and keeps each inter-node hop on one rail. Here channel `k` visits the GPUs
+//! of even-numbered nodes from `k` to `k-1` and of odd-numbered nodes backwards from `k-1` to
+//! `k`, so every hop between nodes joins two GPUs of the same local index (same rail: one leaf
+//! switch, no spine) and every NIC sends and receives for one channel. Each channel carries
+//! `1/C` of the data.
 //!
 //! Per rank, a ring all-reduce sends `2(n-1)/n * S` in `2(n-1)` steps, an all-gather or
 //! reduce-scatter `(n-1)/n * S` in `n-1` steps (Patarasuk and Yuan 2009; Thakur, Rabenseifner
@@ -27,8 +30,12 @@ fn channel_order(layout: &Layout, k: usize, keep_root: bool) -> Vec<GpuId> {
             continue;
         }
         let r = k % rest.len();
+        let at = order.len();
         order.extend_from_slice(&rest[r..]);
         order.extend_from_slice(&rest[..r]);
+        if i % 2 == 1 {
+            order[at..].reverse();
+        }
     }
     order
 }
@@ -126,11 +133,13 @@ mod tests {
         let p = phases(CollectiveKind::AllGather, &layout(2, 8), 16.0 * 1024.0, 8);
         let t = &p[0].transfers;
         assert_eq!(t.len(), 8 * 16);
-        // Every GPU leaves its node exactly once across the 8 channels.
+        // Every GPU leaves its node once across the 8 channels, always to the same local
+        // index (its rail).
         let mut exits = vec![0; 16];
         for tr in t {
             if tr.src.0 / 8 != tr.dst.0 / 8 {
                 exits[tr.src.0 as usize] += 1;
+                assert_eq!(tr.src.0 % 8, tr.dst.0 % 8, "inter-node hop leaves its rail");
             }
         }
         assert!(exits.iter().all(|&e| e == 1), "{exits:?}");

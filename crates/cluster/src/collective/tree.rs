@@ -1,14 +1,16 @@
 //! Double binary trees (Sanders, Speck and Träff, "Two-tree algorithms for full bandwidth
-//! broadcast, reduction and scan", Parallel Computing 2009), as NCCL uses since 2.4.
+//! broadcast, reduction and scan", Parallel Computing 2009), arranged as NCCL 2.4+ does: the
+//! GPUs of a node form a chain, and the nodes form two binary trees.
 //!
-//! Tree A is the balanced in-order binary tree over the ranks; tree B is A shifted by one rank
-//! (even n) or mirrored (odd n), so that most ranks that are inner nodes in one tree are leaves
-//! in the other. Each tree carries half the data; reduction goes up and broadcast down, both
-//! pipelined, so every tree edge carries `S/2` each way and the latency is that of the longest
-//! root-to-leaf path, twice. A broadcast uses one tree rooted at the group's first rank.
-//!
-//! Unlike NCCL, the trees span ranks, not nodes (NCCL chains the GPUs inside a node and builds
-//! the trees over nodes); see docs/models/cluster.md.
+//! Node tree A is the balanced in-order binary tree over the nodes; tree B is A shifted by one
+//! node (even count) or mirrored (odd count), so that most nodes that are inner in one tree are
+//! leaves in the other. In tree A each node's chain runs from its first GPU (the head, linked
+//! to the parent node's head) to its last; in tree B the chain runs backwards, so the two trees
+//! leave a node through different GPUs and NICs. Each tree carries half the data; reduction
+//! goes up and broadcast down, both pipelined, so every edge carries `S/2` each way and the
+//! latency is that of the longest root-to-leaf path, twice: NCCL's
+//! `2 * ((g - 1) * intra + log2(N) * inter)` hops. A broadcast uses tree A rooted at the node of
+//! the group's first GPU, which heads its chain.
 
 use super::{CollectiveKind, HopCounts, Layout, Phase, Transfer};
 use crate::error::ClusterError;
@@ -34,12 +36,42 @@ pub(crate) fn in_order_tree(n: usize) -> Vec<Option<usize>> {
 /// The second tree: tree A shifted by one (even n) or mirrored (odd n).
 pub(crate) fn second_tree(a: &[Option<usize>]) -> Vec<Option<usize>> {
     let n = a.len();
-    let map = |i: usize| if n % 2 == 0 { (i + 1) % n } else { n - 1 - i };
+    let map = |i: usize| if n.is_multiple_of(2) { (i + 1) % n } else { n - 1 - i };
     let mut b = vec![None; n];
     for (i, p) in a.iter().enumerate() {
         b[map(i)] = p.map(map);
     }
     b
+}
+
+/// Parent of every rank (index into `layout.flat()`) in one tree: `node_parent` over nodes,
+/// chains inside nodes running forwards (`reverse == false`, head = first GPU) or backwards.
+fn rank_tree(layout: &Layout, node_parent: &[Option<usize>], reverse: bool) -> Vec<Option<usize>> {
+    let mut offset = Vec::with_capacity(layout.nodes.len());
+    let mut total = 0;
+    for n in &layout.nodes {
+        offset.push(total);
+        total += n.len();
+    }
+    let head = |node: usize| {
+        let len = layout.nodes[node].len();
+        offset[node] + if reverse { len - 1 } else { 0 }
+    };
+    let mut parent = vec![None; total];
+    for (node, members) in layout.nodes.iter().enumerate() {
+        let len = members.len();
+        for k in 0..len {
+            let rank = offset[node] + k;
+            parent[rank] = if rank == head(node) {
+                node_parent[node].map(head)
+            } else if reverse {
+                Some(rank + 1)
+            } else {
+                Some(rank - 1)
+            };
+        }
+    }
+    parent
 }
 
 /// Hop counts of the costliest root-to-leaf path (most network hops, then most in total).
@@ -89,24 +121,31 @@ pub(super) fn phases(
     router: &mut Router<'_>,
 ) -> Result<Vec<Phase>, ClusterError> {
     let ranks = layout.flat();
-    let n = ranks.len();
-    let a = in_order_tree(n);
+    let nodes = layout.nodes.len();
+    let a = in_order_tree(nodes);
     let mut transfers = Vec::new();
     let hops = match kind {
         CollectiveKind::AllReduce => {
-            let b = second_tree(&a);
-            tree_transfers(&a, &ranks, bytes / 2.0, true, &mut transfers);
-            tree_transfers(&b, &ranks, bytes / 2.0, true, &mut transfers);
-            let (ha, hb) = (deepest_path(&a, &ranks, router)?, deepest_path(&b, &ranks, router)?);
+            let ta = rank_tree(layout, &a, false);
+            let tb = rank_tree(layout, &second_tree(&a), true);
+            tree_transfers(&ta, &ranks, bytes / 2.0, true, &mut transfers);
+            tree_transfers(&tb, &ranks, bytes / 2.0, true, &mut transfers);
+            let (ha, hb) = (deepest_path(&ta, &ranks, router)?, deepest_path(&tb, &ranks, router)?);
             let h = if (ha.network, ha.total()) >= (hb.network, hb.total()) { ha } else { hb };
             HopCounts { nvlink: 2 * h.nvlink, pcie: 2 * h.pcie, network: 2 * h.network }
         }
         CollectiveKind::Broadcast => {
-            // Re-label so that the tree's root position holds the group's first rank.
-            let root_pos = a.iter().position(Option::is_none).unwrap_or(0);
-            let relabelled: Vec<GpuId> = (0..n).map(|p| ranks[(p + n - root_pos) % n]).collect();
-            tree_transfers(&a, &relabelled, bytes, false, &mut transfers);
-            deepest_path(&a, &relabelled, router)?
+            // Re-label nodes so that the node tree's root is the first node (which holds the
+            // group's first GPU at the head of its chain).
+            let root = a.iter().position(Option::is_none).unwrap_or(0);
+            let relabel = |x: usize| (x + nodes - root) % nodes;
+            let mut rooted = vec![None; nodes];
+            for (i, p) in a.iter().enumerate() {
+                rooted[relabel(i)] = p.map(relabel);
+            }
+            let t = rank_tree(layout, &rooted, false);
+            tree_transfers(&t, &ranks, bytes, false, &mut transfers);
+            deepest_path(&t, &ranks, router)?
         }
         other => unreachable!("{other} has no tree algorithm"),
     };
@@ -146,11 +185,28 @@ mod tests {
     }
 
     #[test]
+    fn ranks_chain_inside_nodes_and_heads_link_nodes() {
+        let layout = Layout {
+            nodes: (0..3).map(|n| (0..4).map(|l| GpuId(n * 4 + l)).collect()).collect(),
+            intra: crate::topology::LinkClass::Nvlink,
+        };
+        let a = in_order_tree(3); // node 1 is the root
+        let fwd = rank_tree(&layout, &a, false);
+        assert_eq!(fwd.iter().filter(|p| p.is_none()).count(), 1);
+        assert_eq!(fwd[4], None, "head of the root node");
+        assert_eq!(fwd[5], Some(4));
+        assert_eq!(fwd[0], Some(4), "node 0's head hangs off node 1's head");
+        let back = rank_tree(&layout, &second_tree(&a), true);
+        assert_eq!(back[2], Some(3), "backward chain");
+        assert_eq!(back.iter().filter(|p| p.is_none()).count(), 1);
+    }
+
+    #[test]
     fn the_two_trees_mostly_swap_inner_nodes_and_leaves() {
         let n = 16;
         let a = in_order_tree(n);
         let b = second_tree(&a);
-        let inner = |t: &[Option<usize>], i: usize| t.iter().any(|p| *p == Some(i));
+        let inner = |t: &[Option<usize>], i: usize| t.contains(&Some(i));
         let both_inner = (0..n).filter(|&i| inner(&a, i) && inner(&b, i)).count();
         assert!(both_inner <= 2, "{both_inner} ranks are inner in both trees");
     }

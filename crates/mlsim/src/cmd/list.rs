@@ -1,0 +1,54 @@
+//! `mlsim list`: what is built in.
+
+use anyhow::Result;
+use cluster::{Catalog, Cluster, CollectiveKind, PRESETS};
+
+use crate::cli::{ListArgs, ListWhat};
+
+/// Prints the requested listing.
+pub fn run(args: &ListArgs) -> Result<()> {
+    match args.what {
+        ListWhat::Presets => {
+            println!("{:<18} {:>5} {:>6}  description", "preset", "GPUs", "NICs");
+            for (name, _) in PRESETS {
+                let c = Cluster::preset(name, 1)?;
+                let s = c.spec();
+                println!("{:<18} {:>5} {:>6}  {}", name, s.node.gpus, s.node.nics, s.description);
+            }
+            println!(
+                "\nGPUs and NICs are per node; scale with --gpus (collective) or nodes: in a config."
+            );
+        }
+        ListWhat::Gpus => {
+            let cat = Catalog::builtin();
+            println!(
+                "{:<16} {:>10} {:>9} {:>10} {:>6}  name",
+                "gpu", "bf16 TF/s", "HBM", "HBM GB/s", "L2"
+            );
+            for (key, g) in &cat.gpus {
+                let bf16 = g.peak.get(&cluster::Dtype::Bf16).map(|r| format!("{:.1}", r.0 / 1e12));
+                let fp16 = g.peak.get(&cluster::Dtype::Fp16).map(|r| format!("{:.1}*", r.0 / 1e12));
+                println!(
+                    "{:<16} {:>10} {:>9} {:>10.0} {:>6}  {}",
+                    key,
+                    bf16.or(fp16).unwrap_or_else(|| "-".into()),
+                    g.memory.to_string(),
+                    g.memory_bandwidth.0 / 1e9,
+                    g.l2_cache.to_string(),
+                    g.name
+                );
+            }
+            println!(
+                "\nDense peak rates; * = fp16 (no bf16 support). Sources: docs/models/cluster.md."
+            );
+        }
+        ListWhat::Collectives => {
+            for k in CollectiveKind::ALL {
+                let algos: Vec<&str> =
+                    cluster::Algorithm::candidates(k).iter().map(|a| a.name()).collect();
+                println!("{:<15} algorithms: {}, auto", k.name(), algos.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

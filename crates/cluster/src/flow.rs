@@ -7,11 +7,17 @@
 //! capacity / unfixed flows), fix its unfixed flows at that share, and charge them to every
 //! link they cross. Shares only grow as flows are fixed, so a lazy min-heap of links is exact.
 //!
+//! Only the connected component of links and flows touched by a change is recomputed: flows
+//! that share no link, directly or through other flows, keep their rates. Each flow's remaining
+//! bytes are settled only when its rate changes, and completion times sit in a heap with lazy
+//! invalidation, so an event costs time in the size of the affected component, not of the
+//! whole network.
+//!
 //! The network has no clock of its own: the caller advances it to the current simulated time
 //! before adding or removing flows, asks for the next completion time, and collects finished
 //! flows when that time comes.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use simcore::SimTime;
@@ -25,8 +31,12 @@ pub struct FlowId(u32);
 #[derive(Clone, Debug)]
 struct Flow {
     links: Vec<u32>,
+    /// Bytes left at time `since`.
     remaining: f64,
+    since: SimTime,
     rate: f64,
+    /// Bumped whenever the completion time changes; stale heap entries carry old versions.
+    version: u32,
     tag: u64,
     active: bool,
     fixed: bool,
@@ -55,13 +65,18 @@ pub struct FlowNetwork {
     free: Vec<u32>,
     /// Active flows per link.
     on_link: Vec<Vec<u32>>,
-    /// Links with at least one active flow.
-    busy_links: Vec<u32>,
-    busy_mark: Vec<bool>,
-    last_update: SimTime,
-    dirty: bool,
+    now: SimTime,
     active: usize,
-    // Scratch for rate computation.
+    /// Links whose set of flows changed since the last rate computation.
+    dirty_links: Vec<u32>,
+    /// (completion time, flow, version), earliest first.
+    completions: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
+    // Scratch for component discovery and rate computation.
+    stamp: u32,
+    link_stamp: Vec<u32>,
+    flow_stamp: Vec<u32>,
+    comp_links: Vec<u32>,
+    comp_flows: Vec<u32>,
     cap_left: Vec<f64>,
     unfixed: Vec<u32>,
 }
@@ -86,11 +101,15 @@ impl FlowNetwork {
             flows: Vec::new(),
             free: Vec::new(),
             on_link: vec![Vec::new(); n],
-            busy_links: Vec::new(),
-            busy_mark: vec![false; n],
-            last_update: SimTime::ZERO,
-            dirty: false,
+            now: SimTime::ZERO,
             active: 0,
+            dirty_links: Vec::new(),
+            completions: BinaryHeap::new(),
+            stamp: 0,
+            link_stamp: vec![0; n],
+            flow_stamp: Vec::new(),
+            comp_links: Vec::new(),
+            comp_flows: Vec::new(),
             cap_left: vec![0.0; n],
             unfixed: vec![0; n],
         }
@@ -101,23 +120,17 @@ impl FlowNetwork {
         self.active
     }
 
-    /// Moves every flow forward to `now` at its current rate.
+    /// Moves the network's clock to `now`. Rates changed by earlier additions or removals are
+    /// fixed first, at the time of the change.
     ///
     /// # Panics
-    /// If `now` is earlier than the last update.
+    /// If `now` is earlier than the current time.
     pub fn advance(&mut self, now: SimTime) {
-        assert!(now >= self.last_update, "flow network moved back in time");
-        if self.dirty {
-            // Rates are stale only if flows changed at `last_update`; they have not run yet.
+        assert!(now >= self.now, "flow network moved back in time");
+        if now > self.now {
             self.recompute();
+            self.now = now;
         }
-        let dt = (now - self.last_update).as_secs_f64();
-        if dt > 0.0 {
-            for f in self.flows.iter_mut().filter(|f| f.active) {
-                f.remaining -= f.rate * dt;
-            }
-        }
-        self.last_update = now;
     }
 
     /// Starts a flow of `bytes` over `links` at time `now`; `tag` comes back on completion.
@@ -126,70 +139,77 @@ impl FlowNetwork {
         let flow = Flow {
             links: links.iter().map(|l| l.0).collect(),
             remaining: bytes.max(0.0),
+            since: now,
             rate: 0.0,
+            version: 0,
             tag,
             active: true,
             fixed: false,
         };
         let idx = match self.free.pop() {
             Some(i) => {
-                self.flows[i as usize] = flow;
+                let version = self.flows[i as usize].version.wrapping_add(1);
+                self.flows[i as usize] = Flow { version, ..flow };
                 i
             }
             None => {
                 self.flows.push(flow);
+                self.flow_stamp.push(0);
                 (self.flows.len() - 1) as u32
             }
         };
-        for &l in &self.flows[idx as usize].links {
+        let f = &self.flows[idx as usize];
+        if f.links.is_empty() {
+            // Nothing to cross: done at once.
+            self.completions.push(Reverse((now, idx, f.version)));
+        }
+        for &l in &f.links {
             self.on_link[l as usize].push(idx);
-            if !self.busy_mark[l as usize] {
-                self.busy_mark[l as usize] = true;
-                self.busy_links.push(l);
-            }
+            self.dirty_links.push(l);
         }
         self.active += 1;
-        self.dirty = true;
         FlowId(idx)
     }
 
-    /// The current rate of a flow in bytes/s (after any pending recomputation).
+    /// The current rate of a flow in bytes/s.
     pub fn rate(&mut self, id: FlowId) -> f64 {
-        if self.dirty {
-            self.recompute();
-        }
+        self.recompute();
         self.flows[id.0 as usize].rate
+    }
+
+    fn is_current(&self, flow: u32, version: u32) -> bool {
+        let f = &self.flows[flow as usize];
+        f.active && f.version == version
     }
 
     /// When the next flow finishes at current rates, rounded up to a nanosecond.
     pub fn next_completion(&mut self) -> Option<SimTime> {
-        if self.dirty {
-            self.recompute();
+        self.recompute();
+        while let Some(&Reverse((t, flow, version))) = self.completions.peek() {
+            if self.is_current(flow, version) {
+                return Some(t);
+            }
+            self.completions.pop();
         }
-        let mut best: Option<f64> = None;
-        for f in self.flows.iter().filter(|f| f.active) {
-            let secs = if f.remaining <= done_threshold(f.rate) {
-                0.0
-            } else if f.rate > 0.0 {
-                f.remaining / f.rate
-            } else {
-                continue; // starved by zero-capacity links: never finishes
-            };
-            best = Some(best.map_or(secs, |b: f64| b.min(secs)));
-        }
-        best.map(|s| self.last_update + SimTime::from_secs_f64_ceil(s))
+        None
     }
 
-    /// Advances to `now`, removes every finished flow and appends its tag to `out` (in flow
-    /// order, so the result is deterministic).
+    /// Advances to `now`, removes every flow that has finished by then and appends its tag to
+    /// `out` (in completion-time, then flow order: deterministic).
     pub fn take_completed(&mut self, now: SimTime, out: &mut Vec<u64>) {
         self.advance(now);
-        for i in 0..self.flows.len() {
-            let f = &self.flows[i];
-            if f.active && (f.remaining <= done_threshold(f.rate) || f.links.is_empty()) {
-                out.push(f.tag);
-                self.remove(i as u32);
+        self.recompute();
+        while let Some(&Reverse((t, flow, version))) = self.completions.peek() {
+            if !self.is_current(flow, version) {
+                self.completions.pop();
+                continue;
             }
+            if t > now {
+                break;
+            }
+            self.completions.pop();
+            out.push(self.flows[flow as usize].tag);
+            self.remove(flow);
         }
     }
 
@@ -200,37 +220,69 @@ impl FlowNetwork {
             if let Some(pos) = list.iter().position(|&x| x == idx) {
                 list.swap_remove(pos);
             }
+            self.dirty_links.push(l);
         }
         let f = &mut self.flows[idx as usize];
         f.active = false;
         f.rate = 0.0;
+        f.version = f.version.wrapping_add(1);
         self.free.push(idx);
         self.active -= 1;
-        self.dirty = true;
     }
 
-    /// Max-min fair rates by progressive filling.
+    /// Recomputes max-min fair rates on the component reachable from the dirty links.
     fn recompute(&mut self) {
-        self.dirty = false;
-        // Drop links that no longer carry flows.
-        let (on_link, busy_mark) = (&self.on_link, &mut self.busy_mark);
-        self.busy_links.retain(|&l| {
-            let keep = !on_link[l as usize].is_empty();
-            busy_mark[l as usize] = keep;
-            keep
-        });
-        let mut heap = BinaryHeap::with_capacity(self.busy_links.len());
-        for &l in &self.busy_links {
+        if self.dirty_links.is_empty() {
+            return;
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        let stamp = self.stamp;
+        self.comp_links.clear();
+        self.comp_flows.clear();
+        let mut dirty = std::mem::take(&mut self.dirty_links);
+        for &l in &dirty {
+            if self.link_stamp[l as usize] != stamp {
+                self.link_stamp[l as usize] = stamp;
+                self.comp_links.push(l);
+            }
+        }
+        dirty.clear();
+        self.dirty_links = dirty;
+        // Breadth-first over link -> flows -> links.
+        let mut i = 0;
+        while i < self.comp_links.len() {
+            let l = self.comp_links[i] as usize;
+            for &f in &self.on_link[l] {
+                if self.flow_stamp[f as usize] != stamp {
+                    self.flow_stamp[f as usize] = stamp;
+                    self.comp_flows.push(f);
+                    for &m in &self.flows[f as usize].links {
+                        if self.link_stamp[m as usize] != stamp {
+                            self.link_stamp[m as usize] = stamp;
+                            self.comp_links.push(m);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        // Settle progress at the old rates and unfix.
+        let now = self.now;
+        for &f in &self.comp_flows {
+            let flow = &mut self.flows[f as usize];
+            flow.remaining -= flow.rate * (now - flow.since).as_secs_f64();
+            flow.since = now;
+            flow.fixed = false;
+        }
+        let old_rates: Vec<f64> =
+            self.comp_flows.iter().map(|&f| self.flows[f as usize].rate).collect();
+        let mut heap = BinaryHeap::with_capacity(self.comp_links.len());
+        for &l in &self.comp_links {
             let n = self.on_link[l as usize].len() as u32;
             self.cap_left[l as usize] = self.capacity[l as usize];
             self.unfixed[l as usize] = n;
-            heap.push(Share(self.capacity[l as usize] / f64::from(n), l));
-        }
-        for f in self.flows.iter_mut().filter(|f| f.active) {
-            f.fixed = false;
-            if f.links.is_empty() {
-                f.rate = f64::INFINITY;
-                f.fixed = true;
+            if n > 0 {
+                heap.push(Share(self.capacity[l as usize] / f64::from(n), l));
             }
         }
         while let Some(Share(share, l)) = heap.pop() {
@@ -255,6 +307,23 @@ impl FlowNetwork {
                     self.cap_left[m as usize] -= current;
                     self.unfixed[m as usize] -= 1;
                 }
+            }
+        }
+        // New completion times for flows whose rate changed.
+        for (k, &f) in self.comp_flows.iter().enumerate() {
+            let flow = &mut self.flows[f as usize];
+            if flow.rate.to_bits() == old_rates[k].to_bits() {
+                continue;
+            }
+            flow.version = flow.version.wrapping_add(1);
+            if flow.rate > 0.0 {
+                let secs = if flow.remaining <= done_threshold(flow.rate) {
+                    0.0
+                } else {
+                    flow.remaining / flow.rate
+                };
+                let t = now + SimTime::from_secs_f64_ceil(secs);
+                self.completions.push(Reverse((t, f, flow.version)));
             }
         }
     }

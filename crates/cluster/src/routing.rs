@@ -10,6 +10,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use simcore::SimTime;
 
@@ -32,11 +33,12 @@ pub struct Route {
 
 const UNREACHED: u64 = u64::MAX;
 
-/// Computes and caches routes on one topology.
+/// Computes and caches routes on one topology. Distances to destinations are shared with
+/// every other router on the same topology (they depend on nothing else).
 pub struct Router<'t> {
     topo: &'t Topology,
     /// Latency (ns) of the best route from every vertex to a destination, per destination.
-    dist_to: HashMap<VertexId, Vec<u64>>,
+    dist_to: HashMap<VertexId, Arc<Vec<u64>>>,
     routes: HashMap<(VertexId, VertexId), Route>,
 }
 
@@ -44,6 +46,32 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Latency (ns) of the best route from every vertex to `dst`: Dijkstra backwards over
+/// incoming links. Endpoints get a distance (they may be a route's source) but are not
+/// expanded: nothing may pass through them.
+fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
+    let mut dist = vec![UNREACHED; topo.vertex_count()];
+    dist[dst.index()] = 0;
+    let mut heap = BinaryHeap::from([Reverse((0u64, dst.index()))]);
+    while let Some(Reverse((du, ui))) = heap.pop() {
+        if du > dist[ui] {
+            continue;
+        }
+        let u = VertexId::new(ui);
+        if u != dst && !topo.device(u).is_transit() {
+            continue;
+        }
+        for (l, p) in topo.in_links(u) {
+            let d = du + topo.link(l).latency.as_nanos();
+            if d < dist[p.index()] {
+                dist[p.index()] = d;
+                heap.push(Reverse((d, p.index())));
+            }
+        }
+    }
+    dist
 }
 
 impl<'t> Router<'t> {
@@ -57,33 +85,24 @@ impl<'t> Router<'t> {
         self.topo
     }
 
-    fn distances(&mut self, dst: VertexId) -> &Vec<u64> {
-        let topo = self.topo;
-        self.dist_to.entry(dst).or_insert_with(|| {
-            // Dijkstra backwards from the destination over incoming links.
-            let mut dist = vec![UNREACHED; topo.vertex_count()];
-            dist[dst.index()] = 0;
-            let mut heap = BinaryHeap::from([Reverse((0u64, dst.index()))]);
-            while let Some(Reverse((du, ui))) = heap.pop() {
-                if du > dist[ui] {
-                    continue;
+    fn distances(&mut self, dst: VertexId) -> Arc<Vec<u64>> {
+        if let Some(d) = self.dist_to.get(&dst) {
+            return d.clone();
+        }
+        let shared = &self.topo.distances.0;
+        let cached = shared.read().ok().and_then(|m| m.get(&dst).cloned());
+        let d = match cached {
+            Some(d) => d,
+            None => {
+                let d = Arc::new(dijkstra_to(self.topo, dst));
+                if let Ok(mut m) = shared.write() {
+                    m.entry(dst).or_insert_with(|| d.clone());
                 }
-                let u = VertexId::new(ui);
-                // Endpoints get a distance (they may be a route's source) but are not expanded:
-                // nothing may pass through them.
-                if u != dst && !topo.device(u).is_transit() {
-                    continue;
-                }
-                for (l, p) in topo.in_links(u) {
-                    let d = du + topo.link(l).latency.as_nanos();
-                    if d < dist[p.index()] {
-                        dist[p.index()] = d;
-                        heap.push(Reverse((d, p.index())));
-                    }
-                }
+                d
             }
-            dist
-        })
+        };
+        self.dist_to.insert(dst, d.clone());
+        d
     }
 
     /// The route from `src` to `dst` (empty when they are the same vertex).
@@ -97,7 +116,8 @@ impl<'t> Router<'t> {
 
     fn compute(&mut self, src: VertexId, dst: VertexId) -> Result<Route, ClusterError> {
         let topo = self.topo;
-        let dist: &[u64] = self.distances(dst);
+        let dist_arc = self.distances(dst);
+        let dist: &[u64] = &dist_arc;
         if dist[src.index()] == UNREACHED {
             return Err(ClusterError::Unsupported(format!(
                 "no route from {} to {}",

@@ -2,6 +2,9 @@
 //! full-duplex link is one edge with its own capacity, so traffic in opposite directions does
 //! not compete.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use simcore::SimTime;
 
@@ -131,6 +134,24 @@ impl Link {
     }
 }
 
+/// Shortest-path distances to destinations, shared by every [`crate::Router`] on one topology
+/// (computing them is most of the cost of routing, and a sweep routes the same cluster many
+/// times). Cloning a topology starts an empty cache.
+#[derive(Default)]
+pub(crate) struct DistanceCache(pub RwLock<HashMap<VertexId, Arc<Vec<u64>>>>);
+
+impl Clone for DistanceCache {
+    fn clone(&self) -> Self {
+        DistanceCache::default()
+    }
+}
+
+impl std::fmt::Debug for DistanceCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DistanceCache")
+    }
+}
+
 /// The graph plus indices to find GPUs, hosts, SSDs and NICs by number.
 #[derive(Clone, Debug)]
 pub struct Topology {
@@ -143,6 +164,7 @@ pub struct Topology {
     nics: Vec<VertexId>,
     gpus_per_node: u32,
     nics_per_node: u32,
+    pub(crate) distances: DistanceCache,
 }
 
 /// Link parameters for [`Topology::add_duplex`].
@@ -183,6 +205,7 @@ impl Topology {
             nics: Vec::new(),
             gpus_per_node: n.gpus,
             nics_per_node: n.nics,
+            distances: DistanceCache::default(),
         };
         for node in 0..spec.nodes {
             let host_v = t.graph.add_node(Device::Host { node });

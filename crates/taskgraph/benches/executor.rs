@@ -63,12 +63,12 @@ fn executor(c: &mut Criterion) {
     let cluster = Cluster::preset("dgx-h100", 128).unwrap();
     let mut group = c.benchmark_group("taskgraph");
     group.sample_size(10);
-    let graph = training_dag(1024, 24, 10);
+    let graph = training_dag(1024, 32, 10);
     group.throughput(Throughput::Elements(graph.len() as u64));
     group.bench_function(format!("analytic/{}ops", graph.len()), |b| {
         b.iter(|| execute(&graph, &cluster, &ExecConfig::default()).unwrap().makespan())
     });
-    let small = training_dag(1024, 4, 1);
+    let small = graph.clone();
     group.throughput(Throughput::Elements(small.len() as u64));
     group.bench_function(format!("flow/{}ops", small.len()), |b| {
         let cfg = ExecConfig { network: NetworkMode::Flow, ..ExecConfig::default() };

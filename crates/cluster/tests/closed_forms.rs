@@ -82,6 +82,21 @@ fn hierarchical_all_reduce_matches_across_nodes() {
 }
 
 #[test]
+fn hierarchical_all_gather_and_reduce_scatter_match() {
+    let c = textbook(4);
+    let mut net = c.network();
+    let s = 1e9;
+    let inter_alpha = (2.0 * 470.0 + 350.0 + 130.0 + 350.0) * 1e-9;
+    let inter_bw = 50e9 * 0.94;
+    let expected = alpha_beta::ring_all_gather(4, s / 8.0, inter_alpha, inter_bw)
+        + alpha_beta::ring_all_gather(8, s, NVLINK_ALPHA, NVLINK_BW);
+    for kind in [CollectiveKind::AllGather, CollectiveKind::ReduceScatter] {
+        let (_, cost) = net.collective(kind, Algorithm::Hierarchical, &c.gpus(), s).unwrap();
+        assert!(close(cost.time.as_secs_f64(), expected), "{kind}: {} vs {expected}", cost.time);
+    }
+}
+
+#[test]
 fn multi_node_ring_is_bound_by_the_nics() {
     // 8 channels, one per NIC: the bus bandwidth approaches 8 NICs x 47 GB/s = 376 GB/s,
     // the ~380 GB/s NVIDIA reports for DGX H100 at scale.

@@ -47,12 +47,17 @@ impl SimTime {
     /// From floating-point nanoseconds, rounded to the nearest nanosecond (same clamping as
     /// [`SimTime::from_secs_f64`]).
     pub fn from_nanos_f64(ns: f64) -> Self {
+        SimTime::clamped(ns, f64::round)
+    }
+
+    /// `round(ns)` as a time, with NaN and negatives at zero and overflow at `MAX`.
+    fn clamped(ns: f64, round: fn(f64) -> f64) -> Self {
         if ns.is_nan() || ns <= 0.0 {
             SimTime(0)
         } else if ns >= u64::MAX as f64 {
             SimTime::MAX
         } else {
-            SimTime(ns.round() as u64)
+            SimTime(round(ns) as u64)
         }
     }
 
@@ -61,14 +66,7 @@ impl SimTime {
     /// Use this for the duration of work that must not finish before its bytes or FLOPs are
     /// done (a transfer of any positive size takes at least 1 ns).
     pub fn from_secs_f64_ceil(s: f64) -> Self {
-        let ns = s * 1e9;
-        if ns.is_nan() || ns <= 0.0 {
-            SimTime(0)
-        } else if ns >= u64::MAX as f64 {
-            SimTime::MAX
-        } else {
-            SimTime(ns.ceil() as u64)
-        }
+        SimTime::clamped(s * 1e9, f64::ceil)
     }
 
     /// Integer nanoseconds.

@@ -320,19 +320,6 @@ impl fmt::Display for Bytes {
     }
 }
 
-impl Serialize for Bytes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Bytes {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Scalar::deserialize(d)?.text();
-        parse_bytes(&text).map(Bytes).map_err(serde::de::Error::custom)
-    }
-}
-
 /// A bandwidth in bytes per second that reads and writes human units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
 pub struct Bandwidth(pub f64);
@@ -351,19 +338,6 @@ impl fmt::Display for Bandwidth {
     }
 }
 
-impl Serialize for Bandwidth {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for Bandwidth {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Scalar::deserialize(d)?.text();
-        parse_bandwidth(&text).map(Bandwidth).map_err(serde::de::Error::custom)
-    }
-}
-
 /// A FLOP rate in FLOP/s that reads and writes human units.
 #[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
 pub struct FlopRate(pub f64);
@@ -375,32 +349,30 @@ impl fmt::Display for FlopRate {
     }
 }
 
-impl Serialize for FlopRate {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
+/// Serde for a value type: written with its `Display` (human units), read from a number or a
+/// string through `parse`.
+macro_rules! human_serde {
+    ($ty:ty, $parse:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.to_string())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = Scalar::deserialize(d)?.text();
+                $parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
 
-impl<'de> Deserialize<'de> for FlopRate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Scalar::deserialize(d)?.text();
-        parse_flops(&text).map(FlopRate).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for SimTime {
-    /// As a human duration (`1.5ms`), which [`parse_duration`] reads back exactly.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for SimTime {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Scalar::deserialize(d)?.text();
-        parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-}
+human_serde!(Bytes, |t: &str| parse_bytes(t).map(Bytes));
+human_serde!(Bandwidth, |t: &str| parse_bandwidth(t).map(Bandwidth));
+human_serde!(FlopRate, |t: &str| parse_flops(t).map(FlopRate));
+// SimTime is written as `1.5ms`, which parse_duration reads back exactly.
+human_serde!(SimTime, parse_duration);
 
 #[cfg(test)]
 mod tests {

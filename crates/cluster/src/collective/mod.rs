@@ -90,8 +90,8 @@ pub enum Algorithm {
     /// Double binary tree (Sanders, Speck and Träff 2009, as NCCL 2.4+): all-reduce and
     /// broadcast.
     Tree,
-    /// Intra-node reduce-scatter, inter-node all-reduce per local rank, intra-node all-gather:
-    /// all-reduce only.
+    /// Intra-node rings and inter-node rings per local rank (rail): all-reduce (reduce-scatter,
+    /// all-reduce, all-gather), all-gather and reduce-scatter.
     Hierarchical,
     /// Every pair exchanges directly: all-to-all only.
     Direct,
@@ -116,6 +116,7 @@ impl Algorithm {
     pub fn auto_candidates(kind: CollectiveKind) -> &'static [Algorithm] {
         match kind {
             CollectiveKind::AllReduce => &[Algorithm::Ring, Algorithm::Tree],
+            CollectiveKind::AllGather | CollectiveKind::ReduceScatter => &[Algorithm::Ring],
             other => Algorithm::candidates(other),
         }
     }
@@ -126,7 +127,9 @@ impl Algorithm {
             CollectiveKind::AllReduce => {
                 &[Algorithm::Ring, Algorithm::Tree, Algorithm::Hierarchical]
             }
-            CollectiveKind::AllGather | CollectiveKind::ReduceScatter => &[Algorithm::Ring],
+            CollectiveKind::AllGather | CollectiveKind::ReduceScatter => {
+                &[Algorithm::Ring, Algorithm::Hierarchical]
+            }
             CollectiveKind::AllToAll => &[Algorithm::Direct],
             CollectiveKind::Broadcast => &[Algorithm::Ring, Algorithm::Tree],
         }
@@ -298,7 +301,7 @@ pub fn plan(
                 ring::phases(kind, &layout, bytes, router.topology().nics_per_node())
             }
             Algorithm::Tree => tree::phases(kind, &layout, bytes, router)?,
-            Algorithm::Hierarchical => hierarchical::phases(&layout, bytes)?,
+            Algorithm::Hierarchical => hierarchical::phases(kind, &layout, bytes)?,
             Algorithm::Direct => all_to_all::phases(&layout, bytes),
             Algorithm::Auto => unreachable!("excluded by candidates()"),
         }
@@ -348,7 +351,7 @@ mod tests {
         let mut r = Router::new(&topo);
         let g: Vec<GpuId> = (0..8).map(GpuId).collect();
         let e = plan(CollectiveKind::AllGather, Algorithm::Tree, &g, 1e6, &mut r).unwrap_err();
-        assert!(e.to_string().contains("valid: ring, auto"), "{e}");
+        assert!(e.to_string().contains("valid: ring, hierarchical, auto"), "{e}");
         let e =
             plan(CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(0), GpuId(0)], 1e6, &mut r)
                 .unwrap_err();

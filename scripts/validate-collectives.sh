@@ -11,6 +11,7 @@ m --preset dgx-a100 --op all-gather --gpus 8 --sizes 1GiB
 m --preset dgx-a100 --op all-to-all --gpus 8 --sizes 1GiB
 echo "## DGX A100, two nodes and eight nodes"
 m --preset dgx-a100 --op all-reduce --gpus 16 --sizes 1KiB,1GiB,4GiB
+m --preset dgx-a100 --op all-reduce --gpus 16 --sizes 1GiB,4GiB --algo ring
 m --preset dgx-a100 --op all-gather --gpus 16 --sizes 1GiB,4GiB
 m --preset dgx-a100 --op all-to-all --gpus 16 --sizes 1KiB,1GiB,4GiB
 m --preset dgx-a100 --op all-reduce --gpus 64 --sizes 8GiB --algo ring

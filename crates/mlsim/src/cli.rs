@@ -6,6 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
+  mlsim run configs/quickstart.yaml                 # results/quickstart/: tables, plots, report
+  mlsim run configs/quickstart.yaml --jobs 2 --set workload.network=flow --seeds 5
+  mlsim validate configs/quickstart.yaml           # check the file, list the runs
+  mlsim run configs/quickstart.yaml --shard 0/4 --out results/q/shard0   # one slice of four
+  mlsim merge results/q/shard* --out results/q/all
+  mlsim report results/quickstart
   mlsim collective --preset dgx-h100 --op all-reduce --gpus 8 --sizes 1MiB..1GiB
   mlsim collective --preset dgx-a100 --op all-to-all --gpus 32 --sizes 64MiB --mode flow
   mlsim collective --cluster my-cluster.yaml --op all-gather --gpus 16 --sizes 8MiB..8GiB --factor 4
@@ -25,8 +31,86 @@ pub enum Command {
     /// Time a collective over a range of message sizes, printed like nccl-tests
     /// (size, time, algbw, busbw).
     Collective(CollectiveArgs),
-    /// List built-in presets, GPUs or collectives.
+    /// Run an experiment file: every point x system x seed, in parallel, resumable; writes
+    /// results/<name>/ (runs.jsonl, summary.csv, report/index.html).
+    Run(RunArgs),
+    /// Check an experiment file and print the runs it expands to, without running them.
+    Validate(ValidateArgs),
+    /// Redraw the report of a results directory.
+    Report(ReportArgs),
+    /// Join the results directories of shards into one, identical to a single run.
+    Merge(MergeArgs),
+    /// List built-in presets, GPUs, collectives, experiment kinds, systems or metrics.
     List(ListArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+/// Config overrides shared by `run` and `validate`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The experiment file (YAML).
+    pub file: PathBuf,
+    /// Override a value: PATH=VALUE, e.g. cluster.nodes=4 or workload.bytes=64MiB (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Seeds: a count (5 = seeds 1..5) or a list (1,7,42); replaces the file's seeds.
+    #[arg(long)]
+    pub seeds: Option<String>,
+}
+
+/// Arguments of `mlsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Worker threads (default: all cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Results directory (default: results/<name>, or results/<name>/shard-I-of-N with --shard).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only slice I of N (0-based): runs whose index is I modulo N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Skip the report (plots and HTML) at the end.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// Arguments of `mlsim validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `mlsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results directory (with config.resolved.yaml and runs.jsonl).
+    pub dir: PathBuf,
+}
+
+/// Arguments of `mlsim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results directories of shards of one experiment.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where to write the merged results.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Skip the report.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// Arguments of `mlsim completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 /// The collective to time.
@@ -110,6 +194,9 @@ pub enum ListWhat {
     Presets,
     Gpus,
     Collectives,
+    Kinds,
+    Systems,
+    Metrics,
 }
 
 /// Arguments of `mlsim list`.

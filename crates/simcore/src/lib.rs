@@ -13,6 +13,8 @@
 //! - [`RandomStreams`]: independent, reproducible generators named by (run seed, stream name).
 //! - [`stats`]: counters, running summaries, time-weighted averages and histograms.
 //! - [`ChromeTrace`]: spans and markers written as Chrome trace JSON for Perfetto.
+//! - [`RunResult`]: what a run reports (metrics, series, matrices, trace) to the experiment
+//!   runner.
 //! - [`units`]: human units in config values ("400Gbps", "80GiB", "1.5ms").
 //! - [`fs::write_atomic`]: output written to a temporary name and renamed.
 //! - [`names::did_you_mean`]: suggestions for misspelt names in user input.
@@ -60,6 +62,7 @@ pub mod fs;
 pub mod names;
 mod queue;
 mod random;
+mod run_result;
 mod simulation;
 pub mod stats;
 mod time;
@@ -68,6 +71,7 @@ pub mod units;
 
 pub use queue::{EventId, EventQueue, Scheduled};
 pub use random::{RandomStreams, StreamRng, fnv1a64};
+pub use run_result::RunResult;
 pub use simulation::{Model, RunOutcome, Scheduler, Simulation};
 pub use time::SimTime;
 pub use trace::{ChromeTrace, TraceEvent};

@@ -42,7 +42,7 @@ fn channel_order(layout: &Layout, k: usize, keep_root: bool) -> Vec<GpuId> {
 
 /// Number of channels: one per NIC (bounded by the smallest node's GPU count) across nodes,
 /// one inside a node.
-fn channels(layout: &Layout, nics_per_node: u32) -> usize {
+pub(super) fn channels(layout: &Layout, nics_per_node: u32) -> usize {
     if layout.nodes.len() < 2 {
         1
     } else {

@@ -11,6 +11,10 @@
 //! latency is that of the longest root-to-leaf path, twice: NCCL's
 //! `2 * ((g - 1) * intra + log2(N) * inter)` hops. A broadcast uses tree A rooted at the node of
 //! the group's first GPU, which heads its chain.
+//!
+//! Across nodes the trees run on one channel per NIC, as NCCL's do: channel `k` rotates every
+//! node's chain by `k`, so each channel's trees leave the nodes through different GPUs and
+//! NICs, and each channel carries `1/C` of the data.
 
 use super::{CollectiveKind, HopCounts, Layout, Phase, Transfer};
 use crate::error::ClusterError;
@@ -120,18 +124,38 @@ pub(super) fn phases(
     bytes: f64,
     router: &mut Router<'_>,
 ) -> Result<Vec<Phase>, ClusterError> {
-    let ranks = layout.flat();
     let nodes = layout.nodes.len();
     let a = in_order_tree(nodes);
     let mut transfers = Vec::new();
     let hops = match kind {
         CollectiveKind::AllReduce => {
-            let ta = rank_tree(layout, &a, false);
-            let tb = rank_tree(layout, &second_tree(&a), true);
-            tree_transfers(&ta, &ranks, bytes / 2.0, true, &mut transfers);
-            tree_transfers(&tb, &ranks, bytes / 2.0, true, &mut transfers);
-            let (ha, hb) = (deepest_path(&ta, &ranks, router)?, deepest_path(&tb, &ranks, router)?);
-            let h = if (ha.network, ha.total()) >= (hb.network, hb.total()) { ha } else { hb };
+            let c = super::ring::channels(layout, router.topology().nics_per_node());
+            let mut h = HopCounts::default();
+            for k in 0..c {
+                // Channel k: every node's GPUs rotated by k.
+                let rotated = Layout {
+                    nodes: layout
+                        .nodes
+                        .iter()
+                        .map(|n| {
+                            let r = k % n.len();
+                            n[r..].iter().chain(&n[..r]).copied().collect()
+                        })
+                        .collect(),
+                    intra: layout.intra,
+                };
+                let ranks = rotated.flat();
+                let ta = rank_tree(&rotated, &a, false);
+                let tb = rank_tree(&rotated, &second_tree(&a), true);
+                let share = bytes / 2.0 / c as f64;
+                tree_transfers(&ta, &ranks, share, true, &mut transfers);
+                tree_transfers(&tb, &ranks, share, true, &mut transfers);
+                if k == 0 {
+                    let (ha, hb) =
+                        (deepest_path(&ta, &ranks, router)?, deepest_path(&tb, &ranks, router)?);
+                    h = if (ha.network, ha.total()) >= (hb.network, hb.total()) { ha } else { hb };
+                }
+            }
             HopCounts { nvlink: 2 * h.nvlink, pcie: 2 * h.pcie, network: 2 * h.network }
         }
         CollectiveKind::Broadcast => {
@@ -143,6 +167,7 @@ pub(super) fn phases(
             for (i, p) in a.iter().enumerate() {
                 rooted[relabel(i)] = p.map(relabel);
             }
+            let ranks = layout.flat();
             let t = rank_tree(layout, &rooted, false);
             tree_transfers(&t, &ranks, bytes, false, &mut transfers);
             deepest_path(&t, &ranks, router)?

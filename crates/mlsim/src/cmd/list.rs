@@ -42,6 +42,36 @@ pub fn run(args: &ListArgs) -> Result<()> {
                 "\nDense peak rates; * = fp16 (no bf16 support). Sources: docs/models/cluster.md."
             );
         }
+        ListWhat::Kinds => {
+            for k in experiment::kinds() {
+                println!("{:<12} {}", k.name(), k.description());
+            }
+        }
+        ListWhat::Systems => {
+            for k in experiment::kinds() {
+                println!("kind {}:", k.name());
+                for s in k.systems() {
+                    println!("  {:<14} {}", s.name, s.description);
+                }
+            }
+        }
+        ListWhat::Metrics => {
+            for k in experiment::kinds() {
+                println!("kind {}:", k.name());
+                for (what, list) in
+                    [("metric", k.metrics()), ("series", k.series()), ("matrix", k.matrices())]
+                {
+                    for m in list {
+                        let unit = if m.unit.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", m.unit)
+                        };
+                        println!("  {what:<7} {:<18} {}{unit}", m.name, m.description);
+                    }
+                }
+            }
+        }
         ListWhat::Collectives => {
             for k in CollectiveKind::ALL {
                 let algos: Vec<&str> =

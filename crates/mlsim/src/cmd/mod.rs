@@ -2,3 +2,4 @@
 
 pub mod collective;
 pub mod list;
+pub mod run;

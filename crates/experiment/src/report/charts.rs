@@ -1,0 +1,492 @@
+//! Drawing charts with plotters on any backend (SVG and PNG share this code).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::data::{AxisFormat, Chart, PlotData};
+use super::font::FAMILY;
+
+/// Tableau 10, a palette readable in colour and reasonably in grey.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4e, 0x79, 0xa7),
+    RGBColor(0xf2, 0x8e, 0x2b),
+    RGBColor(0xe1, 0x57, 0x59),
+    RGBColor(0x76, 0xb7, 0xb2),
+    RGBColor(0x59, 0xa1, 0x4f),
+    RGBColor(0xed, 0xc9, 0x48),
+    RGBColor(0xb0, 0x7a, 0xa1),
+    RGBColor(0xff, 0x9d, 0xa7),
+    RGBColor(0x9c, 0x75, 0x5f),
+    RGBColor(0xba, 0xb0, 0xac),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn e<T: std::fmt::Debug>(err: T) -> String {
+    format!("{err:?}")
+}
+
+/// Human text for an axis number.
+fn fmt_value(v: f64, format: AxisFormat) -> String {
+    match format {
+        AxisFormat::Bytes => {
+            let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+            let mut x = v;
+            let mut u = 0;
+            while x >= 1024.0 && u + 1 < units.len() {
+                x /= 1024.0;
+                u += 1;
+            }
+            format!("{}{}", trim(x), units[u])
+        }
+        AxisFormat::Seconds => simcore::SimTime::from_secs_f64(v).to_string(),
+        AxisFormat::Plain => {
+            let a = v.abs();
+            if a != 0.0 && !(1e-3..1e5).contains(&a) {
+                format!("{v:.2e}")
+            } else if a == 0.0 {
+                "0".into()
+            } else {
+                // Three significant digits.
+                let decimals = (2 - a.log10().floor() as i32).clamp(0, 9) as usize;
+                let s = format!("{v:.decimals$}");
+                if s.contains('.') {
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    s
+                }
+            }
+        }
+    }
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Range covering `values` with a margin (and nonzero width).
+fn padded(min: f64, max: f64, from_zero: bool) -> (f64, f64) {
+    let (lo, hi) = if from_zero && min >= 0.0 { (0.0, max) } else { (min, max) };
+    let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+    (if from_zero && min >= 0.0 { 0.0 } else { lo - 0.05 * span }, hi + 0.08 * span)
+}
+
+fn tx(v: f64, log: bool) -> f64 {
+    if log { v.max(1e-300).log10() } else { v }
+}
+
+/// Draws `chart` on `area`.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+) -> Result<(), String> {
+    area.fill(&WHITE).map_err(e)?;
+    let (w, h) = area.dim_in_pixel();
+    // Caption line at the bottom.
+    let (main, foot) = area.split_vertically(h - 26);
+    foot.draw_text(
+        &chart.caption,
+        &TextStyle::from((FAMILY, 13).into_font())
+            .color(&RGBColor(90, 90, 90))
+            .pos(Pos::new(HPos::Center, VPos::Center)),
+        ((w / 2) as i32, 13),
+    )
+    .map_err(e)?;
+    match &chart.data {
+        PlotData::Lines {
+            x_label,
+            y_label,
+            y_format,
+            x_format,
+            x_categories,
+            log_x,
+            log_y,
+            lines,
+        } => {
+            let all: Vec<(f64, f64, f64)> =
+                lines.iter().flat_map(|l| l.points.iter().copied()).collect();
+            let xs = all.iter().map(|p| tx(p.0, *log_x));
+            let ys = all.iter().flat_map(|p| [tx(p.1 - p.2, *log_y), tx(p.1 + p.2, *log_y)]);
+            let (x0, x1) = padded(
+                xs.clone().fold(f64::INFINITY, f64::min),
+                xs.fold(f64::NEG_INFINITY, f64::max),
+                false,
+            );
+            let (y0, y1) = padded(
+                ys.clone().fold(f64::INFINITY, f64::min),
+                ys.fold(f64::NEG_INFINITY, f64::max),
+                !log_y,
+            );
+            let mut c = ChartBuilder::on(&main)
+                .caption(&chart.title, (FAMILY, 22))
+                .margin(14)
+                .x_label_area_size(48)
+                .y_label_area_size(78)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(e)?;
+            // Label the x values that occur (at most 16 of them) instead of round numbers:
+            // sweeps use few, meaningful values (1MiB, 16MiB, ...).
+            let mut xs_seen: Vec<f64> = all.iter().map(|p| p.0).collect();
+            xs_seen.sort_by(f64::total_cmp);
+            xs_seen.dedup();
+            let own_ticks = xs_seen.len() <= 16;
+            let x_text = |x: f64| match x_categories {
+                Some(cats) => cats.get(x.round().max(0.0) as usize).cloned().unwrap_or_default(),
+                None => fmt_value(x, *x_format),
+            };
+            let x_fmt = |x: &f64| {
+                if own_ticks {
+                    String::new()
+                } else {
+                    x_text(if *log_x { 10f64.powf(*x) } else { *x })
+                }
+            };
+            let y_fmt = |y: &f64| fmt_value(if *log_y { 10f64.powf(*y) } else { *y }, *y_format);
+            c.configure_mesh()
+                .x_desc(x_label.as_str())
+                .y_desc(y_label.as_str())
+                .x_labels(if own_ticks { 0 } else { 10 })
+                .x_label_formatter(&x_fmt)
+                .y_label_formatter(&y_fmt)
+                .axis_desc_style((FAMILY, 15))
+                .label_style((FAMILY, 13))
+                .draw()
+                .map_err(e)?;
+            if own_ticks {
+                let style = TextStyle::from((FAMILY, 13).into_font())
+                    .pos(Pos::new(HPos::Center, VPos::Top));
+                for &x in &xs_seen {
+                    let (px, py) = c.backend_coord(&(tx(x, *log_x), y0));
+                    main.draw(&PathElement::new(
+                        vec![(px, py), (px, py + 5)],
+                        BLACK.stroke_width(1),
+                    ))
+                    .map_err(e)?;
+                    main.draw_text(&x_text(x), &style, (px, py + 8)).map_err(e)?;
+                }
+            }
+            for (i, line) in lines.iter().enumerate() {
+                let col = color(i);
+                let pts: Vec<(f64, f64)> =
+                    line.points.iter().map(|p| (tx(p.0, *log_x), tx(p.1, *log_y))).collect();
+                c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
+                    .map_err(e)?
+                    .label(line.label.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
+                    });
+                c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))).map_err(e)?;
+                c.draw_series(line.points.iter().filter(|p| p.2 > 0.0).map(|p| {
+                    ErrorBar::new_vertical(
+                        tx(p.0, *log_x),
+                        tx(p.1 - p.2, *log_y),
+                        tx(p.1, *log_y),
+                        tx(p.1 + p.2, *log_y),
+                        col.stroke_width(1),
+                        8,
+                    )
+                }))
+                .map_err(e)?;
+            }
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font((FAMILY, 13))
+                .position(SeriesLabelPosition::UpperLeft)
+                .draw()
+                .map_err(e)?;
+        }
+        PlotData::Bars { y_label, y_format, log_y, groups, systems, values } => {
+            let tops = values.iter().flatten().flatten().map(|(m, ci)| tx(m + ci, *log_y));
+            let bottoms = values
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|(m, ci)| tx((m - ci).max(f64::MIN_POSITIVE), *log_y));
+            let (y0, y1) = padded(
+                bottoms.fold(f64::INFINITY, f64::min),
+                tops.fold(f64::NEG_INFINITY, f64::max),
+                !log_y,
+            );
+            let n = groups.len().max(1) as f64;
+            let mut c = ChartBuilder::on(&main)
+                .caption(&chart.title, (FAMILY, 22))
+                .margin(14)
+                .x_label_area_size(56)
+                .y_label_area_size(78)
+                .build_cartesian_2d(0f64..n, y0..y1)
+                .map_err(e)?;
+            let y_fmt = |y: &f64| fmt_value(if *log_y { 10f64.powf(*y) } else { *y }, *y_format);
+            let none = |_: &f64| String::new();
+            c.configure_mesh()
+                .disable_x_mesh()
+                .x_labels(0)
+                .x_label_formatter(&none)
+                .y_desc(y_label.as_str())
+                .y_label_formatter(&y_fmt)
+                .axis_desc_style((FAMILY, 15))
+                .label_style((FAMILY, 13))
+                .draw()
+                .map_err(e)?;
+            let k = systems.len().max(1) as f64;
+            let width = 0.8 / k;
+            for (si, s) in systems.iter().enumerate() {
+                let col = color(si);
+                let bars: Vec<(f64, f64, f64)> = values
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(g, row)| {
+                        row.get(si)
+                            .copied()
+                            .flatten()
+                            .map(|(m, ci)| (g as f64 + 0.1 + width * si as f64, m, ci))
+                    })
+                    .collect();
+                c.draw_series(bars.iter().map(|&(x, m, _)| {
+                    Rectangle::new(
+                        [(x, if *log_y { y0 } else { 0.0 }), (x + width * 0.92, tx(m, *log_y))],
+                        col.filled(),
+                    )
+                }))
+                .map_err(e)?
+                .label(s.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
+                c.draw_series(bars.iter().filter(|b| b.2 > 0.0).map(|&(x, m, ci)| {
+                    let xc = x + width * 0.46;
+                    ErrorBar::new_vertical(
+                        xc,
+                        tx((m - ci).max(f64::MIN_POSITIVE), *log_y),
+                        tx(m, *log_y),
+                        tx(m + ci, *log_y),
+                        BLACK.stroke_width(1),
+                        6,
+                    )
+                }))
+                .map_err(e)?;
+            }
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font((FAMILY, 13))
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(e)?;
+            let style =
+                TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+            for (g, label) in groups.iter().enumerate() {
+                let (px, py) = c.backend_coord(&(g as f64 + 0.5, y0));
+                main.draw_text(label, &style, (px, py + 8)).map_err(e)?;
+            }
+        }
+        PlotData::Cdf { x_label, log_x, lines } => {
+            let xs = lines.iter().flat_map(|(_, s)| s.iter().map(|&x| tx(x, *log_x)));
+            let (x0, x1) = padded(
+                xs.clone().fold(f64::INFINITY, f64::min),
+                xs.fold(f64::NEG_INFINITY, f64::max),
+                false,
+            );
+            let mut c = ChartBuilder::on(&main)
+                .caption(&chart.title, (FAMILY, 22))
+                .margin(14)
+                .x_label_area_size(48)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, 0f64..1.02)
+                .map_err(e)?;
+            let x_fmt =
+                |x: &f64| fmt_value(if *log_x { 10f64.powf(*x) } else { *x }, AxisFormat::Plain);
+            c.configure_mesh()
+                .x_desc(x_label.as_str())
+                .y_desc("fraction <= x")
+                .x_label_formatter(&x_fmt)
+                .axis_desc_style((FAMILY, 15))
+                .label_style((FAMILY, 13))
+                .draw()
+                .map_err(e)?;
+            for (i, (label, samples)) in lines.iter().enumerate() {
+                let col = color(i);
+                let n = samples.len() as f64;
+                let mut pts = vec![(x0, 0.0)];
+                for (k, &x) in samples.iter().enumerate() {
+                    let x = tx(x, *log_x);
+                    pts.push((x, k as f64 / n));
+                    pts.push((x, (k + 1) as f64 / n));
+                }
+                pts.push((x1, 1.0));
+                c.draw_series(LineSeries::new(pts, col.stroke_width(2)))
+                    .map_err(e)?
+                    .label(label.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
+                    });
+            }
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font((FAMILY, 13))
+                .position(SeriesLabelPosition::LowerRight)
+                .draw()
+                .map_err(e)?;
+        }
+        PlotData::Heatmap { label, rows } => {
+            let (plot, bar) = main.split_horizontally(w - 110);
+            let nr = rows.len().max(1);
+            let nc = rows.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let vmin = rows.iter().flatten().copied().fold(f64::INFINITY, f64::min);
+            let vmax = rows.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (vmin, vmax) =
+                if vmin.is_finite() && vmax > vmin { (vmin, vmax) } else { (0.0, vmax.max(1.0)) };
+            let mut c = ChartBuilder::on(&plot)
+                .caption(&chart.title, (FAMILY, 22))
+                .margin(14)
+                .x_label_area_size(48)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0f64..nc as f64, 0f64..nr as f64)
+                .map_err(e)?;
+            let x_fmt =
+                |x: &f64| if x.fract() == 0.0 { format!("{}", *x as i64) } else { String::new() };
+            let y_fmt = |y: &f64| {
+                if y.fract() == 0.0 { format!("{}", nr as i64 - *y as i64) } else { String::new() }
+            };
+            c.configure_mesh()
+                .disable_mesh()
+                .x_desc("column")
+                .y_desc("row")
+                .x_label_formatter(&x_fmt)
+                .y_label_formatter(&y_fmt)
+                .axis_desc_style((FAMILY, 15))
+                .label_style((FAMILY, 13))
+                .draw()
+                .map_err(e)?;
+            c.draw_series(rows.iter().enumerate().flat_map(|(i, row)| {
+                row.iter().enumerate().map(move |(j, &v)| {
+                    let y = (nr - 1 - i) as f64;
+                    Rectangle::new(
+                        [(j as f64, y), (j as f64 + 1.0, y + 1.0)],
+                        viridis((v - vmin) / (vmax - vmin)).filled(),
+                    )
+                })
+            }))
+            .map_err(e)?;
+            // Colour bar.
+            let (bw, bh) = bar.dim_in_pixel();
+            let top = 60;
+            let bottom = bh as i32 - 60;
+            for k in 0..100 {
+                let f = k as f64 / 99.0;
+                let y = bottom - ((bottom - top) as f64 * f) as i32;
+                bar.draw(&Rectangle::new([(20, y - 3), (44, y + 3)], viridis(f).filled()))
+                    .map_err(e)?;
+            }
+            let style =
+                TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+            bar.draw_text(&trim_num(vmax), &style, (50, top)).map_err(e)?;
+            bar.draw_text(&trim_num(vmin), &style, (50, bottom)).map_err(e)?;
+            let lstyle =
+                TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+            bar.draw_text(label, &lstyle, ((bw / 2) as i32, bottom + 14)).map_err(e)?;
+        }
+        PlotData::Gantt { lanes, spans } => {
+            let n = lanes.len().max(1) as f64;
+            let t1 = spans.iter().map(|s| s.2).fold(0.0, f64::max).max(1e-3);
+            let mut c = ChartBuilder::on(&main)
+                .caption(&chart.title, (FAMILY, 22))
+                .margin(14)
+                .x_label_area_size(48)
+                .y_label_area_size(140)
+                .build_cartesian_2d(0f64..t1 * 1.02, 0f64..n)
+                .map_err(e)?;
+            let none = |_: &f64| String::new();
+            c.configure_mesh()
+                .disable_y_mesh()
+                .y_labels(0)
+                .y_label_formatter(&none)
+                .x_desc("time (us)")
+                .axis_desc_style((FAMILY, 15))
+                .label_style((FAMILY, 13))
+                .draw()
+                .map_err(e)?;
+            let mut cats: Vec<&str> = Vec::new();
+            for s in spans {
+                if !cats.contains(&s.3.as_str()) {
+                    cats.push(&s.3);
+                }
+            }
+            for (ci, cat) in cats.iter().enumerate() {
+                let col = color(ci);
+                c.draw_series(spans.iter().filter(|s| s.3 == *cat).map(|s| {
+                    let y = n - 1.0 - s.0 as f64;
+                    Rectangle::new(
+                        [(s.1, y + 0.15), (s.2.max(s.1 + t1 * 1e-4), y + 0.85)],
+                        col.filled(),
+                    )
+                }))
+                .map_err(e)?
+                .label(*cat)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
+            }
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font((FAMILY, 13))
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(e)?;
+            let style =
+                TextStyle::from((FAMILY, 11).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+            let step = (lanes.len() / 40).max(1);
+            for (i, name) in lanes.iter().enumerate().step_by(step) {
+                let (px, py) = c.backend_coord(&(0.0, n - 0.5 - i as f64));
+                main.draw_text(name, &style, (px - 6, py)).map_err(e)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn trim_num(v: f64) -> String {
+    fmt_value(v, AxisFormat::Plain)
+}
+
+/// The viridis colour map (matplotlib's), by linear interpolation between nine samples.
+fn viridis(f: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let f = if f.is_finite() { f.clamp(0.0, 1.0) } else { 0.0 };
+    let x = f * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let t = x - i as f64;
+    let lerp = |a: u8, b: u8| (a as f64 + t * (b as f64 - a as f64)).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(lerp(a.0, b.0), lerp(a.1, b.1), lerp(a.2, b.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_numbers_read_well() {
+        assert_eq!(fmt_value(1048576.0, AxisFormat::Bytes), "1MiB");
+        assert_eq!(fmt_value(1.5 * 1073741824.0, AxisFormat::Bytes), "1.5GiB");
+        assert_eq!(fmt_value(0.0015, AxisFormat::Seconds), "1.5ms");
+        assert_eq!(fmt_value(2.5, AxisFormat::Plain), "2.5");
+        assert_eq!(fmt_value(0.0015, AxisFormat::Plain), "0.0015");
+        assert_eq!(fmt_value(359.96, AxisFormat::Plain), "360");
+        assert_eq!(fmt_value(1.5e9, AxisFormat::Plain), "1.50e9");
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+    }
+}

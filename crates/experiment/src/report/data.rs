@@ -1,0 +1,473 @@
+//! From results to plot data: which runs a plot uses and the numbers it draws. Also the
+//! config-time checks of the `report:` section (names exist, filters match something).
+
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+
+use serde_json::Value;
+use simcore::units;
+
+use super::spec::{PlotSpec, PlotType, loosely_equal};
+use crate::error::{ConfigError, ExperimentError};
+use crate::plan::{Plan, plain};
+use crate::store::{ResultsDir, RunRecord};
+use crate::summary::{SummaryRow, summarize};
+use crate::value_path::{Path, Seg};
+
+/// How axis numbers print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisFormat {
+    /// As numbers.
+    Plain,
+    /// As binary byte sizes (`64MiB`).
+    Bytes,
+    /// As durations (`1.5ms`).
+    Seconds,
+}
+
+/// A line with error bars: (x, mean, ci95 half-width).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// Legend label.
+    pub label: String,
+    /// Points in x order.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// What a chart draws.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlotData {
+    /// Metric over a sweep axis.
+    Lines {
+        /// x axis description.
+        x_label: String,
+        /// y axis description.
+        y_label: String,
+        /// Number format of y.
+        y_format: AxisFormat,
+        /// Number format of x.
+        x_format: AxisFormat,
+        /// Tick labels for a categorical x axis (x values are their positions), if not numeric.
+        x_categories: Option<Vec<String>>,
+        /// log10 x.
+        log_x: bool,
+        /// log10 y.
+        log_y: bool,
+        /// The lines.
+        lines: Vec<Line>,
+    },
+    /// Metric per point and system.
+    Bars {
+        /// y axis description.
+        y_label: String,
+        /// Number format of y.
+        y_format: AxisFormat,
+        /// log10 y.
+        log_y: bool,
+        /// Group (point) labels.
+        groups: Vec<String>,
+        /// System labels.
+        systems: Vec<String>,
+        /// `[group][system]` = (mean, ci95).
+        values: Vec<Vec<Option<(f64, f64)>>>,
+    },
+    /// Empirical CDFs.
+    Cdf {
+        /// x axis description.
+        x_label: String,
+        /// log10 x.
+        log_x: bool,
+        /// (label, sorted samples).
+        lines: Vec<(String, Vec<f64>)>,
+    },
+    /// A matrix.
+    Heatmap {
+        /// Colour-bar description.
+        label: String,
+        /// Rows.
+        rows: Vec<Vec<f64>>,
+    },
+    /// Spans of one trace.
+    Gantt {
+        /// Lane names, top to bottom.
+        lanes: Vec<String>,
+        /// (lane, start us, end us, category).
+        spans: Vec<(usize, f64, f64, String)>,
+    },
+}
+
+/// A plot ready to draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    /// Title.
+    pub title: String,
+    /// Caption under the plot: which runs it shows.
+    pub caption: String,
+    /// Data.
+    pub data: PlotData,
+}
+
+/// Numeric value of a sweep value, and how to print it.
+pub fn numeric(v: &Value) -> Option<(f64, AxisFormat)> {
+    match v {
+        Value::Number(n) => n.as_f64().map(|x| (x, AxisFormat::Plain)),
+        Value::String(s) => units::parse_number(s)
+            .map(|x| (x, AxisFormat::Plain))
+            .or_else(|_| units::parse_bytes(s).map(|b| (b as f64, AxisFormat::Bytes)))
+            .or_else(|_| units::parse_duration(s).map(|t| (t.as_secs_f64(), AxisFormat::Seconds)))
+            .or_else(|_| units::parse_bandwidth(s).map(|b| (b, AxisFormat::Plain)))
+            .ok(),
+        _ => None,
+    }
+}
+
+fn describe(plan: &Plan, metric: &str) -> String {
+    let all = plan.kind.metrics().iter().chain(plan.kind.series()).chain(plan.kind.matrices());
+    match all.into_iter().find(|d| d.name == metric) {
+        Some(d) if !d.unit.is_empty() => format!("{metric} ({})", d.unit),
+        _ => metric.to_string(),
+    }
+}
+
+/// Seconds print as durations, everything else as numbers.
+fn format_of(plan: &Plan, metric: &str) -> AxisFormat {
+    match plan.kind.metrics().iter().find(|d| d.name == metric) {
+        Some(d) if d.unit == "s" => AxisFormat::Seconds,
+        _ => AxisFormat::Plain,
+    }
+}
+
+fn plot_path(i: usize, field: &str) -> Path {
+    Path(vec![
+        Seg::Key("report".into()),
+        Seg::Key("plots".into()),
+        Seg::Index(i),
+        Seg::Key(field.into()),
+    ])
+}
+
+/// Checks every plot of the config against the kind and the sweep.
+pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
+    let loaded = &plan.loaded;
+    for (i, p) in plan.loaded.config.report.plots.iter().enumerate() {
+        let err = |field: &str, m: String| loaded.error_at(&plot_path(i, field), &[], m);
+        let need = |field: &str, v: &Option<String>, valid: &[&str]| -> Result<(), ConfigError> {
+            match v {
+                None => Err(err(
+                    "type",
+                    format!("a {:?} plot needs `{field}:` (one of: {})", p.kind, valid.join(", "))
+                        .to_lowercase(),
+                )),
+                Some(name) if !valid.contains(&name.as_str()) => Err(err(
+                    field,
+                    format!(
+                        "unknown {field} `{name}`{}; valid: {}",
+                        simcore::names::did_you_mean(name, valid.iter().copied()),
+                        valid.join(", ")
+                    ),
+                )),
+                _ => Ok(()),
+            }
+        };
+        let metrics: Vec<&str> = plan.kind.metrics().iter().map(|d| d.name).collect();
+        let axes: Vec<&str> = plan.axes.iter().map(String::as_str).collect();
+        match p.kind {
+            PlotType::Line => {
+                need("metric", &p.metric, &metrics)?;
+                if axes.is_empty() {
+                    return Err(err(
+                        "type",
+                        "a line plot needs a sweep axis; this experiment sweeps nothing (use bars)"
+                            .into(),
+                    ));
+                }
+                need("x", &p.x, &axes)?;
+            }
+            PlotType::Bars => need("metric", &p.metric, &metrics)?,
+            PlotType::Cdf => {
+                let series: Vec<&str> = plan.kind.series().iter().map(|d| d.name).collect();
+                need("series", &p.series, &series)?;
+            }
+            PlotType::Heatmap => {
+                let matrices: Vec<&str> = plan.kind.matrices().iter().map(|d| d.name).collect();
+                need("matrix", &p.matrix, &matrices)?;
+            }
+            PlotType::Gantt => {}
+        }
+        for (k, v) in &p.filter {
+            if !axes.contains(&k.as_str()) {
+                return Err(err(
+                    "where",
+                    format!(
+                        "`{k}` is not a sweep axis{}; axes: {}",
+                        simcore::names::did_you_mean(k, axes.iter().copied()),
+                        axes.join(", ")
+                    ),
+                ));
+            }
+            if !plan.points.iter().any(|pt| pt.params.get(k).is_some_and(|x| loosely_equal(x, v))) {
+                return Err(err("where", format!("no point has {k} = {}", plain(v))));
+            }
+        }
+        if let Some(s) = &p.system {
+            let names: Vec<&str> =
+                plan.loaded.config.systems.iter().map(|s| s.name.as_str()).collect();
+            if !names.contains(&s.as_str()) {
+                return Err(err(
+                    "system",
+                    format!(
+                        "unknown system `{s}`{}; valid: {}",
+                        simcore::names::did_you_mean(s, names.iter().copied()),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+        if plan.matching_runs(&p.run_filter()).is_empty() {
+            return Err(err("where", "no run matches this plot's where/system/seed".into()));
+        }
+    }
+    Ok(())
+}
+
+fn point_label(params: &serde_json::Map<String, Value>, skip: &[&str]) -> String {
+    let parts: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={}", plain(v)))
+        .collect();
+    if parts.is_empty() { "all".into() } else { parts.join(", ") }
+}
+
+fn title_of(p: &PlotSpec) -> String {
+    if let Some(t) = &p.title {
+        return t.clone();
+    }
+    match p.kind {
+        PlotType::Line => {
+            format!("{} vs {}", p.metric.as_deref().unwrap_or(""), p.x.as_deref().unwrap_or(""))
+        }
+        PlotType::Bars => format!("{} by system", p.metric.as_deref().unwrap_or("")),
+        PlotType::Cdf => format!("CDF of {}", p.series.as_deref().unwrap_or("")),
+        PlotType::Heatmap => p.matrix.clone().unwrap_or_default(),
+        PlotType::Gantt => "Execution trace".into(),
+    }
+}
+
+fn filter_caption(p: &PlotSpec) -> String {
+    let mut parts: Vec<String> =
+        p.filter.iter().map(|(k, v)| format!("{k} = {}", plain(v))).collect();
+    if let Some(s) = &p.system {
+        parts.push(format!("system {s}"));
+    }
+    if let Some(s) = p.seed {
+        parts.push(format!("seed {s}"));
+    }
+    parts.join(", ")
+}
+
+/// Builds the chart of plot `p` from the finished runs.
+pub fn build(
+    plan: &Plan,
+    dir: &ResultsDir,
+    records: &[RunRecord],
+    p: &PlotSpec,
+) -> Result<Chart, ExperimentError> {
+    let title = title_of(p);
+    let filter = p.run_filter();
+    let selected: Vec<&RunRecord> =
+        records.iter().filter(|r| filter.matches(&r.params, &r.system, r.seed)).collect();
+    let plot_err = |m: String| ExperimentError::Plot { plot: title.clone(), message: m };
+    if selected.is_empty() {
+        return Err(plot_err(
+            "no finished run matches it (run the experiment to completion first)".into(),
+        ));
+    }
+    let where_keys: Vec<&str> = p.filter.keys().map(String::as_str).collect();
+    let mut caption = filter_caption(p);
+    let data = match p.kind {
+        PlotType::Line | PlotType::Bars => {
+            let metric = p.metric.clone().unwrap_or_default();
+            let owned: Vec<RunRecord> = selected.iter().map(|r| (*r).clone()).collect();
+            let rows: Vec<SummaryRow> =
+                summarize(plan, &owned).into_iter().filter(|r| r.metric == metric).collect();
+            if p.kind == PlotType::Line {
+                let x_axis = p.x.clone().unwrap_or_default();
+                let mut skip = where_keys.clone();
+                skip.push(&x_axis);
+                let xs: Vec<&Value> =
+                    plan.points.iter().filter_map(|pt| pt.params.get(&x_axis)).collect();
+                let numeric_xs: Option<Vec<(f64, AxisFormat)>> =
+                    xs.iter().map(|v| numeric(v)).collect();
+                let (x_format, categories) = match &numeric_xs {
+                    Some(n) => (n.first().map(|(_, f)| *f).unwrap_or(AxisFormat::Plain), None),
+                    None => {
+                        let mut cats: Vec<String> = Vec::new();
+                        for v in &xs {
+                            let s = plain(v);
+                            if !cats.contains(&s) {
+                                cats.push(s);
+                            }
+                        }
+                        (AxisFormat::Plain, Some(cats))
+                    }
+                };
+                let mut lines: BTreeMap<(usize, String), Line> = BTreeMap::new();
+                for r in &rows {
+                    let Some(xv) = r.params.get(&x_axis) else { continue };
+                    let x = match &categories {
+                        Some(c) => c.iter().position(|s| *s == plain(xv)).unwrap_or(0) as f64,
+                        None => numeric(xv).map(|(x, _)| x).unwrap_or(0.0),
+                    };
+                    let rest = point_label(&r.params, &skip);
+                    let label = if rest == "all" {
+                        r.system.clone()
+                    } else {
+                        format!("{}, {rest}", r.system)
+                    };
+                    let order = plan
+                        .loaded
+                        .config
+                        .systems
+                        .iter()
+                        .position(|s| s.name == r.system)
+                        .unwrap_or(0);
+                    lines
+                        .entry((order, label.clone()))
+                        .or_insert_with(|| Line { label, points: Vec::new() })
+                        .points
+                        .push((x, r.mean, r.ci95));
+                }
+                let mut lines: Vec<Line> = lines.into_values().collect();
+                for l in &mut lines {
+                    l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                }
+                PlotData::Lines {
+                    x_label: x_axis,
+                    y_label: describe(plan, &metric),
+                    y_format: format_of(plan, &metric),
+                    x_format,
+                    x_categories: categories,
+                    log_x: p.log_x,
+                    log_y: p.log_y,
+                    lines,
+                }
+            } else {
+                let systems: Vec<String> = plan
+                    .loaded
+                    .config
+                    .systems
+                    .iter()
+                    .map(|s| s.name.clone())
+                    .filter(|s| p.system.as_ref().is_none_or(|x| x == s))
+                    .collect();
+                let mut groups: Vec<(usize, String)> = Vec::new();
+                for r in &rows {
+                    if !groups.iter().any(|(i, _)| *i == r.point) {
+                        groups.push((r.point, point_label(&r.params, &where_keys)));
+                    }
+                }
+                let values = groups
+                    .iter()
+                    .map(|(pt, _)| {
+                        systems
+                            .iter()
+                            .map(|s| {
+                                rows.iter()
+                                    .find(|r| r.point == *pt && &r.system == s)
+                                    .map(|r| (r.mean, r.ci95))
+                            })
+                            .collect()
+                    })
+                    .collect();
+                PlotData::Bars {
+                    y_label: describe(plan, &metric),
+                    y_format: format_of(plan, &metric),
+                    log_y: p.log_y,
+                    groups: groups.into_iter().map(|(_, l)| l).collect(),
+                    systems,
+                    values,
+                }
+            }
+        }
+        PlotType::Cdf => {
+            let name = p.series.clone().unwrap_or_default();
+            let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
+            for s in &plan.loaded.config.systems {
+                let mut samples: Vec<f64> = selected
+                    .iter()
+                    .filter(|r| r.system == s.name)
+                    .filter_map(|r| r.series.get(&name))
+                    .flatten()
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .collect();
+                if samples.is_empty() {
+                    continue;
+                }
+                samples.sort_by(f64::total_cmp);
+                lines.push((s.name.clone(), samples));
+            }
+            if lines.is_empty() {
+                return Err(plot_err(format!("the selected runs have no `{name}` samples")));
+            }
+            PlotData::Cdf { x_label: describe(plan, &name), log_x: p.log_x, lines }
+        }
+        PlotType::Heatmap => {
+            let name = p.matrix.clone().unwrap_or_default();
+            let r = selected[0];
+            let rows = r
+                .matrices
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| plot_err(format!("run {} has no matrix `{name}`", r.run)))?;
+            caption = format!("{} / {} / seed {}", point_label(&r.params, &[]), r.system, r.seed);
+            PlotData::Heatmap { label: describe(plan, &name), rows }
+        }
+        PlotType::Gantt => {
+            let r = selected[0];
+            caption = format!("{} / {} / seed {}", point_label(&r.params, &[]), r.system, r.seed);
+            gantt_data(&dir.trace_file(&r.key)).map_err(plot_err)?
+        }
+    };
+    Ok(Chart { title, caption, data })
+}
+
+/// Lanes and spans of a Chrome trace file written by simcore.
+fn gantt_data(path: &FsPath) -> Result<PlotData, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!("{}: {e} (re-run the experiment to record its trace)", path.display())
+    })?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not a trace: {e}", path.display()))?;
+    let events =
+        v["traceEvents"].as_array().ok_or_else(|| format!("{}: no traceEvents", path.display()))?;
+    let mut names: BTreeMap<(u64, u64), String> = BTreeMap::new();
+    let mut used: BTreeMap<(u64, u64), ()> = BTreeMap::new();
+    for e in events {
+        let lane = (e["pid"].as_u64().unwrap_or(0), e["tid"].as_u64().unwrap_or(0));
+        match e["ph"].as_str() {
+            Some("M") if e["name"] == "thread_name" => {
+                names.insert(lane, e["args"]["name"].as_str().unwrap_or("").to_string());
+            }
+            Some("X") => {
+                used.insert(lane, ());
+            }
+            _ => {}
+        }
+    }
+    let lanes: Vec<(u64, u64)> = used.keys().copied().collect();
+    let mut spans = Vec::new();
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        let lane = (e["pid"].as_u64().unwrap_or(0), e["tid"].as_u64().unwrap_or(0));
+        let idx = lanes.iter().position(|l| *l == lane).unwrap_or(0);
+        let start = e["ts"].as_f64().unwrap_or(0.0);
+        let end = start + e["dur"].as_f64().unwrap_or(0.0);
+        spans.push((idx, start, end, e["cat"].as_str().unwrap_or("").to_string()));
+    }
+    let lanes = lanes
+        .iter()
+        .map(|l| names.get(l).cloned().unwrap_or_else(|| format!("{}/{}", l.0, l.1)))
+        .collect();
+    Ok(PlotData::Gantt { lanes, spans })
+}

@@ -1,0 +1,50 @@
+//! What one simulation run reports back: named scalar metrics, named series (per-iteration
+//! values or sample sets), named matrices (heatmaps) and optionally a trace. Every domain's
+//! `run` returns this, and the experiment runner stores, summarises and plots it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::trace::ChromeTrace;
+
+/// The outcome of one run. Maps are ordered by name, so serialisation is deterministic.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Scalar metrics (`time_to_target_s`, `busbw_gbs`, ...), summarised over seeds.
+    pub metrics: BTreeMap<String, f64>,
+    /// Sequences: per-iteration values, or sample sets for CDFs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub series: BTreeMap<String, Vec<f64>>,
+    /// Row-major matrices (rows of equal length), for heatmaps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matrices: BTreeMap<String, Vec<Vec<f64>>>,
+    /// An execution trace, kept only when the experiment asks for one.
+    #[serde(skip)]
+    pub trace: Option<ChromeTrace>,
+}
+
+impl RunResult {
+    /// An empty result.
+    pub fn new() -> Self {
+        RunResult::default()
+    }
+
+    /// Sets a metric.
+    pub fn metric(&mut self, name: &str, value: f64) -> &mut Self {
+        self.metrics.insert(name.to_string(), value);
+        self
+    }
+
+    /// Sets a series.
+    pub fn series(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
+        self.series.insert(name.to_string(), values);
+        self
+    }
+
+    /// Sets a matrix.
+    pub fn matrix(&mut self, name: &str, rows: Vec<Vec<f64>>) -> &mut Self {
+        self.matrices.insert(name.to_string(), rows);
+        self
+    }
+}

@@ -2,8 +2,9 @@
 //! stable key per run.
 //!
 //! Order: points in sweep order, then systems in file order, then seeds in order. A run's key
-//! is a hash of its resolved point, system entry, seed, kind and the mlsim version: re-running
-//! the same command finds finished runs by key and skips them.
+//! is a hash of what determines its result — the kind, the resolved cluster spec, the
+//! workload, the system entry, the seed and the mlsim version — so re-running the same command
+//! (or one that only changes plots, names or other points) finds finished runs and skips them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Point {
     pub tree: Value,
     /// Its cluster.
     pub cluster: Arc<Cluster>,
+    /// The resolved cluster spec as JSON (part of run keys).
+    cluster_json: String,
 }
 
 /// One run.
@@ -113,9 +116,10 @@ fn cluster_spec(
     loaded.typed(&value, &at, assigned)
 }
 
-fn key_of(kind: &str, tree: &Value, system: &Value, seed: u64) -> String {
+fn key_of(kind: &str, cluster: &str, workload: &Value, system: &Value, seed: u64) -> String {
     let canonical = serde_json::json!({
-        "kind": kind, "point": tree, "system": system, "seed": seed, "version": MLSIM_VERSION,
+        "kind": kind, "cluster": cluster, "workload": workload, "system": system, "seed": seed,
+        "version": MLSIM_VERSION,
     })
     .to_string();
     let a = simcore::fnv1a64(canonical.as_bytes());
@@ -156,7 +160,7 @@ impl Plan {
                             e.to_string(),
                         )
                     })?);
-                    clusters.insert(spec_key, c.clone());
+                    clusters.insert(spec_key.clone(), c.clone());
                     c
                 }
             };
@@ -178,7 +182,7 @@ impl Plan {
             }
             let params: Map<String, Value> =
                 assignments.iter().map(|a| (a.path.to_string(), a.value.clone())).collect();
-            points.push(Point { index, params, tree, cluster });
+            points.push(Point { index, params, tree, cluster, cluster_json: spec_key });
         }
         let mut runs = Vec::new();
         for p in &points {
@@ -190,7 +194,13 @@ impl Plan {
                         point: p.index,
                         system: s,
                         seed,
-                        key: key_of(kind.name(), &p.tree, system_value, seed),
+                        key: key_of(
+                            kind.name(),
+                            &p.cluster_json,
+                            &p.tree["workload"],
+                            system_value,
+                            seed,
+                        ),
                     });
                 }
             }

@@ -1,0 +1,218 @@
+//! The runner end to end: identical results for any thread count, an interrupted run resumed
+//! to the same results, shards merged into the same files as one run, and every report file
+//! present and well-formed.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use experiment::runner::{self, Progress, RunOptions, Shard};
+use experiment::{LoadedConfig, Plan};
+
+const CONFIG: &str = "\
+name: runner-test
+kind: collective
+cluster: { preset: dgx-a100 }
+workload: { op: all-reduce, bytes: 64MiB, skew: 3us }
+systems:
+  - name: ring
+  - name: tree
+seeds: 3
+sweep:
+  grid:
+    cluster.nodes: [1, 2]
+  zip:
+    workload.bytes: [1MiB, 256MiB]
+    workload.skew: [1us, 5us]
+report:
+  plots:
+    - { type: line, metric: busbw_gbs, x: workload.bytes, log_x: true }
+    - { type: bars, metric: time_s, where: { workload.bytes: 256MiB } }
+    - { type: cdf, series: link_utilization }
+    - { type: heatmap, matrix: traffic_gb, where: { cluster.nodes: 2, workload.bytes: 1MiB } }
+    - { type: gantt, system: tree, seed: 2, where: { cluster.nodes: 2, workload.bytes: 1MiB } }
+";
+
+fn plan() -> Plan {
+    Plan::build(LoadedConfig::from_text("runner-test.yaml", CONFIG, &[], None).unwrap()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mlsim-runner-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run_into(
+    out: &Path,
+    jobs: usize,
+    shard: Option<Shard>,
+    report: bool,
+    stop_after: Option<usize>,
+) -> runner::Outcome {
+    let plan = plan();
+    let stop = AtomicBool::new(false);
+    let done = AtomicUsize::new(0);
+    let progress = |p: &Progress| {
+        if let Progress::Finished { .. } = p {
+            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if stop_after.is_some_and(|k| n >= k) {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+    };
+    let opts = RunOptions { out: out.to_path_buf(), jobs, shard, report };
+    runner::run(&plan, &opts, &stop, &progress).unwrap()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn expansion_is_grid_times_zip_times_systems_times_seeds() {
+    let p = plan();
+    assert_eq!(p.points.len(), 4);
+    assert_eq!(p.runs.len(), 4 * 2 * 3);
+    assert_eq!(p.axes, vec!["cluster.nodes", "workload.bytes", "workload.skew"]);
+    let labels: Vec<String> =
+        p.points.iter().map(|pt| serde_json::to_string(&pt.params).unwrap()).collect();
+    assert_eq!(
+        labels[1],
+        r#"{"cluster.nodes":2,"workload.bytes":"256MiB","workload.skew":"5us"}"#
+            .replace("2,", "1,")
+    );
+    assert_eq!(labels[2], r#"{"cluster.nodes":2,"workload.bytes":"1MiB","workload.skew":"1us"}"#);
+}
+
+#[test]
+fn results_are_byte_identical_for_any_number_of_threads() {
+    let (a, b) = (scratch("jobs1"), scratch("jobs2"));
+    let oa = run_into(&a, 1, None, false, None);
+    let ob = run_into(&b, 2, None, false, None);
+    assert_eq!((oa.ran, ob.ran), (24, 24));
+    for f in ["runs.jsonl", "summary.csv", "config.resolved.yaml"] {
+        assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs between --jobs 1 and --jobs 2");
+    }
+    // Seeds matter (arrival skew): the three seeds of a point differ.
+    let runs = read(&a.join("runs.jsonl"));
+    let first: Vec<&str> = runs.lines().take(3).collect();
+    assert_ne!(first[0].split("\"metrics\"").nth(1), first[1].split("\"metrics\"").nth(1));
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_results() {
+    let (full, cut) = (scratch("full"), scratch("cut"));
+    run_into(&full, 2, None, false, None);
+    let first = run_into(&cut, 1, None, false, Some(7));
+    assert!(first.interrupted);
+    assert!(
+        first.records.len() >= 7 && first.records.len() < 24,
+        "{} finished",
+        first.records.len()
+    );
+    // runs.jsonl after the interruption holds exactly the finished runs.
+    assert_eq!(read(&cut.join("runs.jsonl")).lines().count(), first.records.len());
+    let second = run_into(&cut, 2, None, false, None);
+    assert!(!second.interrupted);
+    assert_eq!(second.skipped, first.records.len());
+    assert_eq!(second.ran, 24 - first.records.len());
+    assert_eq!(read(&cut.join("runs.jsonl")), read(&full.join("runs.jsonl")));
+    assert_eq!(read(&cut.join("summary.csv")), read(&full.join("summary.csv")));
+    let third = run_into(&cut, 2, None, false, None);
+    assert_eq!((third.ran, third.skipped), (0, 24), "nothing left to do");
+    let _ = std::fs::remove_dir_all(&full);
+    let _ = std::fs::remove_dir_all(&cut);
+}
+
+#[test]
+fn two_shards_merged_equal_one_run() {
+    let (full, s0, s1, merged) =
+        (scratch("whole"), scratch("s0"), scratch("s1"), scratch("merged"));
+    run_into(&full, 2, None, true, None);
+    let a = run_into(&s0, 1, Some(Shard { index: 0, count: 2 }), false, None);
+    let b = run_into(&s1, 1, Some(Shard { index: 1, count: 2 }), false, None);
+    assert_eq!(a.in_scope + b.in_scope, 24);
+    assert_eq!(a.in_scope, 12);
+    runner::merge(&[s0.clone(), s1.clone()], &merged, true).unwrap();
+    for f in [
+        "runs.jsonl",
+        "summary.csv",
+        "config.resolved.yaml",
+        "report/index.html",
+        "report/report.md",
+    ] {
+        assert_eq!(read(&full.join(f)), read(&merged.join(f)), "{f} differs");
+    }
+    for d in [full, s0, s1, merged] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn merging_different_experiments_is_refused() {
+    let (a, b) = (scratch("exp-a"), scratch("exp-b"));
+    run_into(&a, 1, Some(Shard { index: 0, count: 4 }), false, None);
+    let other = CONFIG.replace("seeds: 3", "seeds: 2");
+    let plan =
+        Plan::build(LoadedConfig::from_text("other.yaml", &other, &[], None).unwrap()).unwrap();
+    let opts = RunOptions {
+        out: b.clone(),
+        jobs: 1,
+        shard: Some(Shard { index: 1, count: 4 }),
+        report: false,
+    };
+    runner::run(&plan, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
+    let e =
+        runner::merge(&[a.clone(), b.clone()], &scratch("exp-m"), false).err().unwrap().to_string();
+    assert!(e.contains("different experiments"), "{e}");
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn every_report_file_exists_and_is_well_formed() {
+    let out = scratch("report");
+    run_into(&out, 2, None, true, None);
+    let report = out.join("report");
+    let mut svgs = 0;
+    let mut pngs = 0;
+    for entry in std::fs::read_dir(&report).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!name.starts_with('.'), "temporary file left behind: {name}");
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("svg") => {
+                let text = read(&path);
+                let doc = roxmltree::Document::parse(&text)
+                    .unwrap_or_else(|e| panic!("{name}: not XML: {e}"));
+                assert_eq!(doc.root_element().tag_name().name(), "svg");
+                svgs += 1;
+            }
+            Some("png") => {
+                let decoder =
+                    png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+                let mut reader = decoder.read_info().unwrap();
+                let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+                let info = reader.next_frame(&mut buf).unwrap();
+                assert_eq!((info.width, info.height), experiment::report::PLOT_SIZE, "{name}");
+                assert!(buf.iter().any(|&b| b != 255), "{name} is blank");
+                pngs += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((svgs, pngs), (5, 5));
+    let html = read(&report.join("index.html"));
+    assert!(html.contains("<img src=\"05-execution-trace.svg\""), "gantt plot linked");
+    assert!(html.contains("runner-test") && html.contains("busbw_gbs"));
+    let md = read(&report.join("report.md"));
+    assert!(
+        md.contains("![busbw_gbs vs workload.bytes](01-busbw-gbs-vs-workload-bytes.svg)"),
+        "{md}"
+    );
+    // The traced run's Chrome trace was kept for the Gantt plot, and only it.
+    assert_eq!(std::fs::read_dir(out.join("traces")).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -1,0 +1,113 @@
+//! The `mlsim` binary as a user runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn mlsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlsim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .expect("mlsim runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mlsim-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn validate_lists_the_quickstart_runs() {
+    let o = mlsim(&["validate", "configs/quickstart.yaml"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("8 points x 3 systems x 3 seeds = 72 runs"), "{out}");
+    assert_eq!(out.lines().count(), 2 + 72);
+}
+
+#[test]
+fn a_bad_file_gets_a_located_message_and_exit_code_2() {
+    let dir = scratch("bad");
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "name: bad\nkind: collective\ncluster: {preset: dgx-h100}\nworkload: {op: all-reduce, bytes: 1MiB}\nsystems: [{name: rign}]\n").unwrap();
+    let o = mlsim(&["validate", file.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains(
+            "bad.yaml:5:18: systems[0].name: unknown system `rign` (did you mean `ring`?)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_writes_results_then_resumes() {
+    let dir = scratch("run");
+    let out = dir.join("out");
+    let args = [
+        "run",
+        "configs/quickstart.yaml",
+        "--seeds",
+        "2",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-report",
+    ];
+    let o = mlsim(&args);
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(stdout.contains("48 runs"), "{stdout}");
+    for f in ["runs.jsonl", "summary.csv", "timings.csv", "config.resolved.yaml"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    assert_eq!(std::fs::read_to_string(out.join("runs.jsonl")).unwrap().lines().count(), 48);
+    let again = mlsim(&args);
+    let (stdout, _) = text(&again);
+    assert!(stdout.contains("0 ran now, 48 were already done"), "{stdout}");
+}
+
+#[test]
+fn listings_and_completions() {
+    let (out, _) = text(&mlsim(&["list", "systems"]));
+    assert!(out.contains("ring") && out.contains("hierarchical"), "{out}");
+    let (out, _) = text(&mlsim(&["list", "metrics"]));
+    assert!(out.contains("busbw_gbs") && out.contains("link_utilization"), "{out}");
+    let (out, _) = text(&mlsim(&["list", "presets"]));
+    assert!(out.contains("dgx-h100") && out.contains("cloud-a100-100g"), "{out}");
+    let (out, _) = text(&mlsim(&["completions", "bash"]));
+    assert!(out.contains("mlsim") && out.len() > 1000);
+}
+
+#[test]
+fn collective_prints_an_nccl_tests_table() {
+    let o = mlsim(&[
+        "collective",
+        "--preset",
+        "dgx-h100",
+        "--op",
+        "all-reduce",
+        "--gpus",
+        "8",
+        "--sizes",
+        "1MiB..4MiB",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("busbw") && out.contains("# Avg bus bandwidth"), "{out}");
+    assert_eq!(out.lines().filter(|l| !l.starts_with('#')).count(), 3);
+    let o = mlsim(&["collective", "--preset", "dgx-h10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("did you mean `dgx-h100`"));
+}

@@ -117,14 +117,17 @@ pub fn run(
         .filter(|p| p.kind == report::PlotType::Gantt)
         .filter_map(|p| plan.matching_runs(&p.run_filter()).first().copied())
         .collect();
+    let finished = dir.finished()?;
     let todo: Vec<&RunSpec> = in_scope
         .iter()
         .copied()
         .filter(|r| {
-            dir.load_run(&r.key).is_none()
+            !finished.contains_key(&r.key)
                 || (traced.contains(&r.index) && !dir.trace_file(&r.key).exists())
         })
         .collect();
+    drop(finished);
+    let journal = dir.journal();
     let skipped = in_scope.len() - todo.len();
     progress(&Progress::Started { in_scope: in_scope.len(), skipped });
 
@@ -160,7 +163,7 @@ pub fn run(
                     trace.save(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 }
                 let file = RunFile { record: RunRecord::new(plan, r, res), wall_time_s: wall };
-                dir.save_run(&file).map_err(|e| {
+                journal.append(&file).map_err(|e| {
                     let msg = e.to_string();
                     if let Ok(mut slot) = first_io_error.lock() {
                         slot.get_or_insert(e);
@@ -234,12 +237,16 @@ pub fn merge(
     let target = ResultsDir::new(out);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     target.write_text(&target.config_file(), &config_text)?;
+    let mut have = target.finished()?;
+    let journal = target.journal();
     for d in dirs {
         let src = ResultsDir::new(d);
+        let theirs = src.finished()?;
         for r in &plan.runs {
-            if let Some(f) = src.load_run(&r.key) {
-                if target.load_run(&r.key).is_none() {
-                    target.save_run(&f)?;
+            if let Some(f) = theirs.get(&r.key) {
+                if !have.contains_key(&r.key) {
+                    journal.append(f)?;
+                    have.insert(r.key.clone(), f.clone());
                 }
                 let trace = src.trace_file(&r.key);
                 if trace.exists() && !target.trace_file(&r.key).exists() {

@@ -3,7 +3,8 @@
 //! ```text
 //! results/<name>/
 //!   config.resolved.yaml   the config with --set/--seeds applied (re-runnable as is)
-//!   runs/<key>.json        one file per finished run (record + wall time): what resume reads
+//!   runs/*.jsonl           journals: one line per finished run (record + wall time), appended
+//!                          and flushed as each run ends; what resume and merge read
 //!   runs.jsonl             every finished run of the plan, one JSON object per line, in plan order
 //!   summary.csv            mean, std and 95% CI over seeds per point, system and metric
 //!   timings.csv            wall time per run (kept apart so runs.jsonl is byte-identical)
@@ -11,11 +12,16 @@
 //!   report/                plots (SVG, PNG), index.html, report.md
 //! ```
 //!
-//! Every file is written under a temporary name and renamed.
+//! Every table, trace and plot is written under a temporary name and renamed. Journals are
+//! append-only: a process killed mid-line leaves a torn last line, which readers skip (that run
+//! simply runs again). Each process appends to its own journal, so concurrent shards writing to
+//! one directory cannot interleave.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -54,7 +60,7 @@ pub struct RunRecord {
     pub git_revision: String,
 }
 
-/// `runs/<key>.json`: a record and how long it took.
+/// A journal line: a record and how long it took.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunFile {
     /// The record.
@@ -82,6 +88,35 @@ impl RunRecord {
     }
 }
 
+/// An append-only journal of finished runs, shared by the worker threads of one process.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<Option<File>>,
+}
+
+impl Journal {
+    /// Appends one run as one line, written with a single call and flushed, so that the line is
+    /// complete in the file (or torn only if the process dies inside the call).
+    pub fn append(&self, run: &RunFile) -> Result<(), ExperimentError> {
+        let mut line = serde_json::to_string(run).map_err(|e| ExperimentError::Results(format!("cannot encode a run: {e}")))?;
+        line.push('\n');
+        let mut guard = self.file.lock().map_err(|_| ExperimentError::Results("journal lock poisoned".into()))?;
+        if guard.is_none() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+            }
+            let f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(io_err(&self.path))?;
+            *guard = Some(f);
+        }
+        if let Some(f) = guard.as_mut() {
+            f.write_all(line.as_bytes()).map_err(io_err(&self.path))?;
+            f.flush().map_err(io_err(&self.path))?;
+        }
+        Ok(())
+    }
+}
+
 /// A results directory.
 #[derive(Clone, Debug)]
 pub struct ResultsDir {
@@ -95,11 +130,6 @@ impl ResultsDir {
         ResultsDir { root: root.into() }
     }
 
-    /// `runs/<key>.json`.
-    pub fn run_file(&self, key: &str) -> PathBuf {
-        self.root.join("runs").join(format!("{key}.json"))
-    }
-
     /// `traces/<key>.json`.
     pub fn trace_file(&self, key: &str) -> PathBuf {
         self.root.join("traces").join(format!("{key}.json"))
@@ -110,20 +140,36 @@ impl ResultsDir {
         self.root.join("config.resolved.yaml")
     }
 
-    /// The finished run with `key`, if its file exists and parses.
-    pub fn load_run(&self, key: &str) -> Option<RunFile> {
-        let text = std::fs::read_to_string(self.run_file(key)).ok()?;
-        serde_json::from_str(&text).ok()
+    /// Every finished run recorded in `runs/*.jsonl`, by key. Unreadable lines (a torn last line
+    /// of a killed process) are skipped.
+    pub fn finished(&self) -> Result<HashMap<String, RunFile>, ExperimentError> {
+        let dir = self.root.join("runs");
+        let mut out = HashMap::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else { return Ok(out) };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(io_err(&f))?;
+            for line in text.lines() {
+                if let Ok(run) = serde_json::from_str::<RunFile>(line) {
+                    out.insert(run.record.key.clone(), run);
+                }
+            }
+        }
+        Ok(out)
     }
 
-    /// Saves a finished run.
-    pub fn save_run(&self, file: &RunFile) -> Result<(), ExperimentError> {
-        let path = self.run_file(&file.record.key);
-        write_atomic(&path, |w| {
-            serde_json::to_writer(&mut *w, file).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })
-        .map_err(io_err(&path))
+    /// A new journal for this process (created on its first line).
+    pub fn journal(&self) -> Journal {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = self.root.join("runs").join(format!("journal-{nanos}-{}.jsonl", std::process::id()));
+        Journal { path, file: Mutex::new(None) }
     }
 
     /// Writes a text file atomically.
@@ -138,10 +184,11 @@ impl ResultsDir {
         plan: &Plan,
         runs: &[&RunSpec],
     ) -> Result<Vec<RunRecord>, ExperimentError> {
+        let finished = self.finished()?;
         let mut records = Vec::new();
         let mut timings = String::from("run,key,system,seed,wall_time_s\n");
         for r in runs {
-            if let Some(f) = self.load_run(&r.key) {
+            if let Some(f) = finished.get(&r.key).cloned() {
                 timings.push_str(&format!(
                     "{},{},{},{},{}\n",
                     r.index,

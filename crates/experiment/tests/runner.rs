@@ -114,6 +114,11 @@ fn an_interrupted_run_resumes_to_the_same_results() {
     );
     // runs.jsonl after the interruption holds exactly the finished runs.
     assert_eq!(read(&cut.join("runs.jsonl")).lines().count(), first.records.len());
+    // A process killed while writing leaves a torn last line in its journal: it is skipped.
+    let journal = std::fs::read_dir(cut.join("runs")).unwrap().next().unwrap().unwrap().path();
+    let mut torn = read(&journal);
+    torn.push_str("{\"record\":{\"run\":23,\"key\":\"");
+    std::fs::write(&journal, torn).unwrap();
     let second = run_into(&cut, 2, None, false, None);
     assert!(!second.interrupted);
     assert_eq!(second.skipped, first.records.len());

@@ -12,10 +12,28 @@ pub fn temp_path_for(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Writes a file through `write` into a temporary sibling, syncs it and renames it to `path`.
+/// Writes a file through `write` into a temporary sibling, syncs it to disk and renames it to
+/// `path`: a reader never sees a partial file, even after a power loss.
 ///
 /// On any error the temporary file is removed and `path` is left as it was.
 pub fn write_atomic<F>(path: &Path, write: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+{
+    write_with(path, true, write)
+}
+
+/// Like [`write_atomic`] without syncing to disk: still all-or-nothing if the process dies
+/// (the rename happens only after the data is written), much cheaper for many small files, but
+/// a power loss may leave an empty file (which readers must treat as missing).
+pub fn write_atomic_unsynced<F>(path: &Path, write: F) -> io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+{
+    write_with(path, false, write)
+}
+
+fn write_with<F>(path: &Path, sync: bool, write: F) -> io::Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> io::Result<()>,
 {
@@ -27,7 +45,9 @@ where
         let mut w = BufWriter::new(File::create(&tmp)?);
         write(&mut w)?;
         w.flush()?;
-        w.get_ref().sync_all()?;
+        if sync {
+            w.get_ref().sync_all()?;
+        }
         drop(w);
         fs::rename(&tmp, path)
     })();

@@ -255,6 +255,9 @@ fn title_of(p: &PlotSpec) -> String {
 }
 
 fn filter_caption(p: &PlotSpec) -> String {
+    if p.filter.is_empty() && p.system.is_none() && p.seed.is_none() {
+        return "all points, systems and seeds".into();
+    }
     let mut parts: Vec<String> =
         p.filter.iter().map(|(k, v)| format!("{k} = {}", plain(v))).collect();
     if let Some(s) = &p.system {

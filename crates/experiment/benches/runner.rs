@@ -22,9 +22,15 @@ fn runner(c: &mut Criterion) {
     let text = config(100); // 100 points x 2 systems x 5 seeds = 1,000 runs
     group.throughput(Throughput::Elements(1_000));
     group.bench_function("plan/1000runs", |b| {
-        b.iter(|| Plan::build(LoadedConfig::from_text("bench.yaml", &text, &[], None).unwrap()).unwrap().runs.len())
+        b.iter(|| {
+            Plan::build(LoadedConfig::from_text("bench.yaml", &text, &[], None).unwrap())
+                .unwrap()
+                .runs
+                .len()
+        })
     });
-    let plan = Plan::build(LoadedConfig::from_text("bench.yaml", &text, &[], None).unwrap()).unwrap();
+    let plan =
+        Plan::build(LoadedConfig::from_text("bench.yaml", &text, &[], None).unwrap()).unwrap();
     let out = std::env::temp_dir().join(format!("mlsim-bench-runner-{}", std::process::id()));
     group.bench_function("run/1000runs", |b| {
         b.iter(|| {

@@ -99,14 +99,22 @@ impl Journal {
     /// Appends one run as one line, written with a single call and flushed, so that the line is
     /// complete in the file (or torn only if the process dies inside the call).
     pub fn append(&self, run: &RunFile) -> Result<(), ExperimentError> {
-        let mut line = serde_json::to_string(run).map_err(|e| ExperimentError::Results(format!("cannot encode a run: {e}")))?;
+        let mut line = serde_json::to_string(run)
+            .map_err(|e| ExperimentError::Results(format!("cannot encode a run: {e}")))?;
         line.push('\n');
-        let mut guard = self.file.lock().map_err(|_| ExperimentError::Results("journal lock poisoned".into()))?;
+        let mut guard = self
+            .file
+            .lock()
+            .map_err(|_| ExperimentError::Results("journal lock poisoned".into()))?;
         if guard.is_none() {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir).map_err(io_err(dir))?;
             }
-            let f = OpenOptions::new().create(true).append(true).open(&self.path).map_err(io_err(&self.path))?;
+            let f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(io_err(&self.path))?;
             *guard = Some(f);
         }
         if let Some(f) = guard.as_mut() {
@@ -168,7 +176,8 @@ impl ResultsDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let path = self.root.join("runs").join(format!("journal-{nanos}-{}.jsonl", std::process::id()));
+        let path =
+            self.root.join("runs").join(format!("journal-{nanos}-{}.jsonl", std::process::id()));
         Journal { path, file: Mutex::new(None) }
     }
 

@@ -212,6 +212,8 @@ pub fn draw<DB: DrawingBackend>(
                 tops.fold(f64::NEG_INFINITY, f64::max),
                 !log_y,
             );
+            // Headroom for the legend above the tallest bar.
+            let y1 = y1 + 0.2 * (y1 - y0);
             let n = groups.len().max(1) as f64;
             let mut c = ChartBuilder::on(&main)
                 .caption(&chart.title, (FAMILY, 22))

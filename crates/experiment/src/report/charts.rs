@@ -1,6 +1,6 @@
 //! Drawing charts with plotters on any backend (SVG and PNG share this code).
 
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -192,13 +192,7 @@ pub fn draw<DB: DrawingBackend>(
                 }))
                 .map_err(e)?;
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FAMILY, 13))
-                .position(SeriesLabelPosition::UpperLeft)
-                .draw()
-                .map_err(e)?;
+            legend(&mut c, SeriesLabelPosition::UpperLeft)?;
         }
         PlotData::Bars { y_label, y_format, log_y, groups, systems, values } => {
             let tops = values.iter().flatten().flatten().map(|(m, ci)| tx(m + ci, *log_y));
@@ -270,13 +264,7 @@ pub fn draw<DB: DrawingBackend>(
                 }))
                 .map_err(e)?;
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FAMILY, 13))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(e)?;
+            legend(&mut c, SeriesLabelPosition::UpperRight)?;
             let style =
                 TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
             for (g, label) in groups.iter().enumerate() {
@@ -325,13 +313,7 @@ pub fn draw<DB: DrawingBackend>(
                         PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
                     });
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FAMILY, 13))
-                .position(SeriesLabelPosition::LowerRight)
-                .draw()
-                .map_err(e)?;
+            legend(&mut c, SeriesLabelPosition::LowerRight)?;
         }
         PlotData::Heatmap { label, rows } => {
             let (plot, bar) = main.split_horizontally(w - 110);
@@ -430,13 +412,7 @@ pub fn draw<DB: DrawingBackend>(
                 .label(*cat)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
             }
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FAMILY, 13))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(e)?;
+            legend(&mut c, SeriesLabelPosition::UpperRight)?;
             let style =
                 TextStyle::from((FAMILY, 11).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
             let step = (lanes.len() / 40).max(1);
@@ -447,6 +423,20 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// The legend box, in one style for every chart.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    c: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FAMILY, 13))
+        .position(position)
+        .draw()
+        .map_err(e)
 }
 
 fn trim_num(v: f64) -> String {

@@ -159,6 +159,16 @@ impl<'c> Network<'c> {
         }
     }
 
+    /// Plans and costs a non-uniform all-to-all of `(src, dst, bytes)` transfers.
+    pub fn all_to_all_v(
+        &mut self,
+        transfers: &[(GpuId, GpuId, f64)],
+    ) -> Result<(CollectivePlan, CommCost), ClusterError> {
+        let plan = collective::all_to_all_v(transfers, &mut self.router)?;
+        let cost = self.cluster.comm.evaluate(&plan, &mut self.router, &mut self.loads)?;
+        Ok((plan, cost))
+    }
+
     /// Plans and costs a point-to-point send.
     pub fn send(
         &mut self,

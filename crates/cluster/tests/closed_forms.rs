@@ -122,3 +122,28 @@ fn small_messages_pick_low_latency_protocols() {
     // NCCL's model: Ring/LL = 6.6 us + 14 x 0.6 us = 15 us for 8 GPUs.
     assert!((small.time.as_secs_f64() - 15.0e-6).abs() < 0.1e-6, "{}", small.time);
 }
+
+#[test]
+fn uniform_all_to_all_v_equals_the_direct_all_to_all() {
+    let c = textbook(2);
+    let mut net = c.network();
+    let s = 64e6;
+    let n = c.gpu_count();
+    let mut transfers = Vec::new();
+    for i in 0..n {
+        for j in 0..n {
+            transfers.push((GpuId(i), GpuId(j), s / f64::from(n)));
+        }
+    }
+    let (_, v) = net.all_to_all_v(&transfers).unwrap();
+    let (_, d) = net.collective(CollectiveKind::AllToAll, Algorithm::Direct, &c.gpus(), s).unwrap();
+    assert_eq!(v.time, d.time);
+    // Skewed: GPU 0 sends 4x more to the other node; its NIC is the bottleneck.
+    let heavy = vec![(GpuId(0), GpuId(8), 4e9), (GpuId(1), GpuId(9), 1e9)];
+    let (_, cost) = net.all_to_all_v(&heavy).unwrap();
+    let nic = 50e9 * 0.94;
+    let alpha = (2.0 * 470.0 + 350.0 + 130.0 + 350.0) * 1e-9;
+    assert!(close(cost.time.as_secs_f64(), alpha + 4e9 / nic), "{}", cost.time);
+    assert!(net.all_to_all_v(&[(GpuId(0), GpuId(1), -1.0)]).is_err());
+    assert_eq!(net.all_to_all_v(&[(GpuId(3), GpuId(3), 1e9)]).unwrap().1.time, SimTime::ZERO);
+}

@@ -147,6 +147,9 @@ impl<'g, 'c> Exec<'g, 'c> {
                 self.coll_time.insert(key, t);
                 t
             }
+            OpKind::Exchange { traffic, .. } => {
+                self.net.all_to_all_v(graph.traffic(traffic))?.1.time
+            }
         })
     }
 
@@ -192,6 +195,10 @@ impl<'g, 'c> Exec<'g, 'c> {
                 let p = Rc::new(flow_phases(&plan, &cost, &mut self.net)?);
                 self.coll_flow.insert(key, p.clone());
                 Some(p)
+            }
+            OpKind::Exchange { traffic, .. } => {
+                let (plan, cost) = self.net.all_to_all_v(graph.traffic(traffic))?;
+                Some(Rc::new(flow_phases(&plan, &cost, &mut self.net)?))
             }
         })
     }
@@ -453,6 +460,13 @@ fn validate(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<()
                     return bad("a GPU appears twice in the collective group".into());
                 }
                 check_size("bytes", bytes)?;
+            }
+            OpKind::Exchange { traffic, .. } => {
+                for &(a, b, bytes) in graph.traffic(traffic) {
+                    topo.gpu_vertex(a).map_err(dev)?;
+                    topo.gpu_vertex(b).map_err(dev)?;
+                    check_size("exchange bytes", bytes)?;
+                }
             }
             OpKind::Delay { .. } => {}
         }

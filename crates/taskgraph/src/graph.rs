@@ -7,7 +7,7 @@ use cluster::{Algorithm, CollectiveKind, Dtype, GpuId, MemoryTier};
 use simcore::SimTime;
 
 use crate::error::GraphError;
-use crate::op::{GroupId, OpId, OpKind};
+use crate::op::{GroupId, OpId, OpKind, TrafficId};
 
 /// A validated DAG of operations, with successors in compressed-row form.
 #[derive(Clone, Debug)]
@@ -16,6 +16,7 @@ pub struct TaskGraph {
     name_ids: Vec<u32>,
     names: Vec<String>,
     groups: Vec<Vec<GpuId>>,
+    traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
     succ_start: Vec<u32>,
     succ: Vec<u32>,
     pred_start: Vec<u32>,
@@ -53,6 +54,12 @@ impl TaskGraph {
     #[inline]
     pub fn group(&self, g: GroupId) -> &[GpuId] {
         &self.groups[g.0 as usize]
+    }
+
+    /// The transfers of an exchange.
+    #[inline]
+    pub fn traffic(&self, t: TrafficId) -> &[(GpuId, GpuId, f64)] {
+        &self.traffics[t.0 as usize]
     }
 
     /// Number of distinct groups.
@@ -104,6 +111,7 @@ pub struct TaskGraphBuilder {
     name_index: HashMap<String, u32>,
     groups: Vec<Vec<GpuId>>,
     group_index: HashMap<Vec<GpuId>, u32>,
+    traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
     edges: Vec<(u32, u32)>,
 }
 
@@ -212,6 +220,18 @@ impl TaskGraphBuilder {
         self.add(name, OpKind::Collective { kind, algorithm, group, bytes })
     }
 
+    /// A non-uniform all-to-all of `(src, dst, bytes)` transfers among the GPUs that appear in
+    /// it (transfers to self are free).
+    pub fn exchange(&mut self, name: &str, traffic: Vec<(GpuId, GpuId, f64)>) -> OpId {
+        let mut members: Vec<GpuId> = traffic.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+        members.sort_unstable();
+        members.dedup();
+        let group = self.group(&members);
+        let id = TrafficId(self.traffics.len() as u32);
+        self.traffics.push(traffic);
+        self.add(name, OpKind::Exchange { group, traffic: id })
+    }
+
     /// A fixed wait.
     pub fn delay(&mut self, name: &str, duration: SimTime) -> OpId {
         self.add(name, OpKind::Delay { duration })
@@ -260,6 +280,7 @@ impl TaskGraphBuilder {
             name_ids: self.name_ids,
             names: self.names,
             groups: self.groups,
+            traffics: self.traffics,
             succ_start,
             succ,
             pred_start,

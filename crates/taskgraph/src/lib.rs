@@ -48,6 +48,6 @@ pub use config::{ExecConfig, NetworkMode};
 pub use error::GraphError;
 pub use executor::execute;
 pub use graph::{TaskGraph, TaskGraphBuilder};
-pub use op::{GroupId, OpId, OpKind};
+pub use op::{GroupId, OpId, OpKind, TrafficId};
 pub use resources::Lane;
 pub use result::{Execution, GpuBusy};

@@ -7,6 +7,10 @@ use simcore::SimTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OpId(pub u32);
 
+/// Index of an exchange's traffic list in its graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TrafficId(pub u32);
+
 /// Index of a collective group (a set of GPUs) in its graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupId(pub u32);
@@ -57,6 +61,15 @@ pub enum OpKind {
         /// Size in nccl-tests terms (see `cluster::collective`).
         bytes: f64,
     },
+    /// A non-uniform all-to-all ("all-to-all-v", e.g. an MoE token dispatch): every transfer of
+    /// the traffic list at once, on the communication stream of every GPU of the group (the
+    /// GPUs that send or receive).
+    Exchange {
+        /// The participating GPUs.
+        group: GroupId,
+        /// The transfers `(src, dst, bytes)`.
+        traffic: TrafficId,
+    },
     /// A fixed wait that uses no device (a host-side pause, a timer).
     Delay {
         /// How long.
@@ -72,6 +85,7 @@ impl OpKind {
             OpKind::Copy { .. } => "copy",
             OpKind::Send { .. } => "send",
             OpKind::Collective { .. } => "collective",
+            OpKind::Exchange { .. } => "exchange",
             OpKind::Delay { .. } => "delay",
         }
     }

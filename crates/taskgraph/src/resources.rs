@@ -115,7 +115,7 @@ impl Layout {
                     f(self.comm(dst));
                 }
             }
-            OpKind::Collective { group, .. } => {
+            OpKind::Collective { group, .. } | OpKind::Exchange { group, .. } => {
                 for &g in graph.group(group) {
                     f(self.comm(g));
                 }
@@ -129,7 +129,9 @@ impl Layout {
         match *graph.kind(op) {
             OpKind::Compute { .. } | OpKind::Copy { .. } => 1,
             OpKind::Send { src, dst, .. } => 1 + u32::from(src != dst),
-            OpKind::Collective { group, .. } => graph.group(group).len() as u32,
+            OpKind::Collective { group, .. } | OpKind::Exchange { group, .. } => {
+                graph.group(group).len() as u32
+            }
             OpKind::Delay { .. } => 0,
         }
     }

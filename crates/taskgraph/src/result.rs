@@ -152,6 +152,11 @@ impl Execution {
                     args.insert("ranks".into(), Value::from(graph.group(group).len()));
                     args.insert("bytes".into(), Value::from(bytes));
                 }
+                OpKind::Exchange { traffic, .. } => {
+                    let total: f64 = graph.traffic(traffic).iter().map(|t| t.2).sum();
+                    args.insert("bytes".into(), Value::from(total));
+                    args.insert("transfers".into(), Value::from(graph.traffic(traffic).len()));
+                }
                 OpKind::Delay { .. } => {}
             }
             let (start, dur) = (self.start(op), self.duration(op));

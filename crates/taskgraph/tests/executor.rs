@@ -98,6 +98,26 @@ fn flow_mode_equals_analytic_when_nothing_contends() {
 }
 
 #[test]
+fn exchange_flow_mode_equals_analytic_and_waits_for_its_members() {
+    let c = dgx(2);
+    let traffic: Vec<(GpuId, GpuId, f64)> = (0..16)
+        .flat_map(|i| {
+            (0..16).map(move |j| (GpuId(i), GpuId(j), ((i * 7 + j * 3) % 5) as f64 * 1e6))
+        })
+        .collect();
+    let mut b = TaskGraphBuilder::new();
+    let k = b.compute("late", GpuId(9), 4e12, 0.0, Dtype::Bf16);
+    let x = b.exchange("dispatch", traffic);
+    b.depend(k, x);
+    let g = b.build().unwrap();
+    let analytic = execute(&g, &c, &ExecConfig::default()).unwrap();
+    let flow = execute(&g, &c, &ExecConfig::flow()).unwrap();
+    assert_eq!(analytic.start(x), analytic.end(k));
+    let (a, f) = (analytic.duration(x).as_secs_f64(), flow.duration(x).as_secs_f64());
+    assert!((a - f).abs() / a < 0.01, "analytic {a} flow {f}");
+}
+
+#[test]
 fn two_flows_on_one_link_each_get_half() {
     // Two GPUs per NIC: GPU0->GPU8 and GPU1->GPU9 share NIC 0's uplink.
     let mut spec = ClusterSpec::preset("dgx-h100").unwrap().with_nodes(2);

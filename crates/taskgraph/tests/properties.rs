@@ -14,7 +14,7 @@ fn random_graph(seed: u64, ops: usize) -> TaskGraph {
     for i in 0..ops {
         let g = GpuId(rng.below(16) as u32);
         let h = GpuId(rng.below(16) as u32);
-        let op = match rng.below(6) {
+        let op = match rng.below(7) {
             0 | 1 => b.compute("k", g, rng.next_f64() * 1e12, rng.next_f64() * 1e9, Dtype::Bf16),
             2 => b.send("s", g, h, rng.next_f64() * 1e8),
             3 => {
@@ -32,6 +32,18 @@ fn random_graph(seed: u64, ops: usize) -> TaskGraph {
                 )
             }
             4 => b.copy("cp", MemoryTier::Host(g.0 / 8), MemoryTier::Hbm(g), rng.next_f64() * 1e8),
+            5 => {
+                let traffic = (0..1 + rng.below(6))
+                    .map(|k| {
+                        (
+                            GpuId((g.0 + k as u32) % 16),
+                            GpuId(rng.below(16) as u32),
+                            rng.next_f64() * 1e7,
+                        )
+                    })
+                    .collect();
+                b.exchange("x", traffic)
+            }
             _ => b.delay("d", SimTime::from_nanos(rng.below(10_000))),
         };
         // Up to three dependencies on earlier ops: always acyclic.

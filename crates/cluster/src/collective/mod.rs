@@ -309,6 +309,44 @@ pub fn plan(
     Ok(CollectivePlan { kind, algorithm, family, phases })
 }
 
+/// The plan of a non-uniform all-to-all ("all-to-all-v"): every `(src, dst, bytes)` transfer
+/// at once, as NCCL's grouped send/receive does. Like the uniform direct all-to-all it pays one
+/// hop of latency (of the slowest class among its transfers) and the most loaded link decides
+/// its bandwidth term. Transfers to self cost nothing and are dropped.
+pub fn all_to_all_v(
+    transfers: &[(GpuId, GpuId, f64)],
+    router: &mut Router<'_>,
+) -> Result<CollectivePlan, ClusterError> {
+    let topo = router.topology();
+    let mut class = None;
+    let mut out = Vec::with_capacity(transfers.len());
+    for &(src, dst, bytes) in transfers {
+        if !(bytes >= 0.0 && bytes.is_finite()) {
+            return Err(ClusterError::Unsupported(format!(
+                "all-to-all-v transfer {} -> {} has size {bytes}; sizes must be finite and >= 0",
+                src.0, dst.0
+            )));
+        }
+        let (a, b) = (topo.gpu_vertex(src)?, topo.gpu_vertex(dst)?);
+        if src == dst || bytes == 0.0 {
+            continue;
+        }
+        let c = router.route(a, b)?.class;
+        class = Some(class.map_or(c, |k: LinkClass| k.max(c)));
+        out.push(Transfer { src, dst, bytes });
+    }
+    let phases = match class {
+        Some(c) => vec![Phase { transfers: out, hops: HopCounts::of(c, 1) }],
+        None => Vec::new(),
+    };
+    Ok(CollectivePlan {
+        kind: CollectiveKind::AllToAll,
+        algorithm: Algorithm::Direct,
+        family: LatencyFamily::Ring,
+        phases,
+    })
+}
+
 /// The plan of a single point-to-point send of `bytes` from `src` to `dst`.
 pub fn point_to_point(
     src: GpuId,

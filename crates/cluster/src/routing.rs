@@ -9,7 +9,9 @@
 //! same pair every time.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+use simcore::fast_hash::FastMap;
 use std::sync::Arc;
 
 use simcore::SimTime;
@@ -38,8 +40,8 @@ const UNREACHED: u64 = u64::MAX;
 pub struct Router<'t> {
     topo: &'t Topology,
     /// Latency (ns) of the best route from every vertex to a destination, per destination.
-    dist_to: HashMap<VertexId, Arc<Vec<u64>>>,
-    routes: HashMap<(VertexId, VertexId), Route>,
+    dist_to: FastMap<VertexId, Arc<Vec<u64>>>,
+    routes: FastMap<u64, Arc<Route>>,
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -77,7 +79,7 @@ fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
 impl<'t> Router<'t> {
     /// A router with empty caches.
     pub fn new(topo: &'t Topology) -> Self {
-        Router { topo, dist_to: HashMap::new(), routes: HashMap::new() }
+        Router { topo, dist_to: FastMap::default(), routes: FastMap::default() }
     }
 
     /// The topology routed on.
@@ -107,11 +109,22 @@ impl<'t> Router<'t> {
 
     /// The route from `src` to `dst` (empty when they are the same vertex).
     pub fn route(&mut self, src: VertexId, dst: VertexId) -> Result<&Route, ClusterError> {
-        if !self.routes.contains_key(&(src, dst)) {
-            let route = self.compute(src, dst)?;
-            self.routes.insert((src, dst), route);
+        let key = (src.index() as u64) << 32 | dst.index() as u64;
+        if !self.routes.contains_key(&key) {
+            let shared = self.topo.routes.0.read().ok().and_then(|m| m.get(&key).cloned());
+            let route = match shared {
+                Some(r) => r,
+                None => {
+                    let r = Arc::new(self.compute(src, dst)?);
+                    if let Ok(mut m) = self.topo.routes.0.write() {
+                        m.entry(key).or_insert_with(|| r.clone());
+                    }
+                    r
+                }
+            };
+            self.routes.insert(key, route);
         }
-        Ok(&self.routes[&(src, dst)])
+        Ok(&self.routes[&key])
     }
 
     fn compute(&mut self, src: VertexId, dst: VertexId) -> Result<Route, ClusterError> {

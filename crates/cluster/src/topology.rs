@@ -164,7 +164,28 @@ pub struct Topology {
     nics: Vec<VertexId>,
     gpus_per_node: u32,
     nics_per_node: u32,
+    /// Outgoing (link, neighbour) pairs per vertex, sorted by link id.
+    out: Vec<Vec<(LinkId, VertexId)>>,
     pub(crate) distances: DistanceCache,
+    pub(crate) routes: RouteCache,
+}
+
+/// Routes shared by every [`crate::Router`] on one topology, keyed by `src << 32 | dst`.
+#[derive(Default)]
+pub(crate) struct RouteCache(
+    pub RwLock<simcore::fast_hash::FastMap<u64, Arc<crate::routing::Route>>>,
+);
+
+impl Clone for RouteCache {
+    fn clone(&self) -> Self {
+        RouteCache::default()
+    }
+}
+
+impl std::fmt::Debug for RouteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RouteCache")
+    }
 }
 
 /// Link parameters for [`Topology::add_duplex`].
@@ -205,7 +226,9 @@ impl Topology {
             nics: Vec::new(),
             gpus_per_node: n.gpus,
             nics_per_node: n.nics,
+            out: Vec::new(),
             distances: DistanceCache::default(),
+            routes: RouteCache::default(),
         };
         for node in 0..spec.nodes {
             let host_v = t.graph.add_node(Device::Host { node });
@@ -297,6 +320,11 @@ impl Topology {
         if spec.nodes > 1 {
             add_fabric(&mut t, spec, catalog.switch(&spec.fabric.switch)?, nic)?;
         }
+        let mut out = vec![Vec::new(); t.graph.node_count()];
+        for (i, l) in t.links.iter().enumerate() {
+            out[l.from.index()].push((LinkId(i as u32), l.to));
+        }
+        t.out = out;
         Ok(t)
     }
 
@@ -419,12 +447,7 @@ impl Topology {
 
     /// Outgoing (link, neighbour) pairs of a vertex, in insertion order.
     pub(crate) fn out_links(&self, v: VertexId) -> impl Iterator<Item = (LinkId, VertexId)> + '_ {
-        use petgraph::visit::EdgeRef;
-        let mut out: Vec<(LinkId, VertexId)> =
-            self.graph.edges(v).map(|e| (*e.weight(), e.target())).collect();
-        // petgraph lists edges newest first; sort by link id for a stable, readable order.
-        out.sort_unstable_by_key(|(l, _)| *l);
-        out.into_iter()
+        self.out[v.index()].iter().copied()
     }
 
     /// Incoming (link, neighbour) pairs of a vertex.

@@ -114,7 +114,7 @@ pub trait Kind: Send + Sync {
 
 /// Every kind, in listing order.
 pub fn kinds() -> &'static [&'static dyn Kind] {
-    &[&crate::kinds::collective::CollectiveBench]
+    &[&crate::kinds::collective::CollectiveBench, &crate::kinds::moe::MoeKind]
 }
 
 /// A kind by name, or a located error listing the valid ones.

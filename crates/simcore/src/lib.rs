@@ -58,6 +58,7 @@
 //! assert!(sim.model().served > 900);
 //! ```
 
+pub mod fast_hash;
 pub mod fs;
 pub mod names;
 mod queue;

@@ -22,6 +22,7 @@ use cluster::{
 use simcore::{Model, Scheduler, SimTime, Simulation};
 
 use crate::config::{ExecConfig, NetworkMode};
+use crate::cost_cache::CostCache;
 use crate::error::GraphError;
 use crate::graph::TaskGraph;
 use crate::op::{OpId, OpKind};
@@ -52,7 +53,7 @@ struct InFlight {
 
 type CollKey = (u32, u8, u8, u64);
 
-struct Exec<'g, 'c> {
+struct Exec<'g, 'c, 'k> {
     graph: &'g TaskGraph,
     cluster: &'c Cluster,
     net: Network<'c>,
@@ -69,9 +70,8 @@ struct Exec<'g, 'c> {
     finished: usize,
     done: Vec<bool>,
     // Cost caches.
-    coll_time: HashMap<CollKey, SimTime>,
+    cache: &'k mut CostCache,
     coll_flow: HashMap<CollKey, Rc<Vec<FlowPhase>>>,
-    send_time: HashMap<(u32, u32, u64), SimTime>,
     send_flow: HashMap<(u32, u32, u64), Rc<Vec<FlowPhase>>>,
     // Flow mode.
     flows: Option<FlowNetwork>,
@@ -112,7 +112,7 @@ fn flow_phases(
         .collect()
 }
 
-impl<'g, 'c> Exec<'g, 'c> {
+impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
     fn fail(&mut self, e: GraphError, s: &mut Scheduler<Ev>) {
         if self.error.is_none() {
             self.error = Some(e);
@@ -130,22 +130,15 @@ impl<'g, 'c> Exec<'g, 'c> {
             OpKind::Delay { duration } => duration,
             OpKind::Copy { from, to, bytes } => self.net.copy_time(from, to, bytes)?,
             OpKind::Send { src, dst, bytes } => {
-                let key = (src.0, dst.0, bytes.to_bits());
-                if let Some(&t) = self.send_time.get(&key) {
-                    return Ok(t);
-                }
-                let t = self.net.send(src, dst, bytes)?.1.time;
-                self.send_time.insert(key, t);
-                t
+                let net = &mut self.net;
+                self.cache.send(src, dst, bytes, || Ok(net.send(src, dst, bytes)?.1.time))?
             }
-            OpKind::Collective { kind, algorithm, group, bytes } => {
-                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
-                if let Some(&t) = self.coll_time.get(&key) {
-                    return Ok(t);
-                }
-                let t = self.net.collective(kind, algorithm, graph.group(group), bytes)?.1.time;
-                self.coll_time.insert(key, t);
-                t
+            OpKind::Collective { kind, algorithm, group, bytes, .. } => {
+                let net = &mut self.net;
+                let members = graph.group(group);
+                self.cache.collective(kind, algorithm, members, bytes, || {
+                    Ok(net.collective(kind, algorithm, members, bytes)?.1.time)
+                })?
             }
             OpKind::Exchange { traffic, .. } => {
                 self.net.all_to_all_v(graph.traffic(traffic))?.1.time
@@ -185,7 +178,7 @@ impl<'g, 'c> Exec<'g, 'c> {
                 self.send_flow.insert(key, p.clone());
                 Some(p)
             }
-            OpKind::Collective { kind, algorithm, group, bytes } => {
+            OpKind::Collective { kind, algorithm, group, bytes, .. } => {
                 let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
                 if let Some(p) = self.coll_flow.get(&key) {
                     return Ok(Some(p.clone()));
@@ -343,7 +336,7 @@ impl<'g, 'c> Exec<'g, 'c> {
     }
 }
 
-impl Model for Exec<'_, '_> {
+impl Model for Exec<'_, '_, '_> {
     type Event = Ev;
 
     fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
@@ -480,6 +473,18 @@ pub fn execute(
     cluster: &Cluster,
     cfg: &ExecConfig,
 ) -> Result<Execution, GraphError> {
+    execute_cached(graph, cluster, cfg, &mut CostCache::new())
+}
+
+/// Executes `graph` on `cluster`, reusing and filling `cache` (for simulators that execute one
+/// graph per iteration on the same cluster).
+pub fn execute_cached(
+    graph: &TaskGraph,
+    cluster: &Cluster,
+    cfg: &ExecConfig,
+    cache: &mut CostCache,
+) -> Result<Execution, GraphError> {
+    cache.bind(cluster);
     validate(graph, cluster, cfg)?;
     let n = graph.len();
     let topo = cluster.topology();
@@ -504,9 +509,8 @@ pub fn execute(
         blocker: vec![NONE; n],
         finished: 0,
         done: vec![false; n],
-        coll_time: HashMap::new(),
+        cache,
         coll_flow: HashMap::new(),
-        send_time: HashMap::new(),
         send_flow: HashMap::new(),
         flows: (cfg.network == NetworkMode::Flow).then(|| FlowNetwork::new(topo)),
         in_flight: HashMap::new(),

@@ -217,19 +217,48 @@ impl TaskGraphBuilder {
         bytes: f64,
     ) -> OpId {
         let group = self.group(gpus);
-        self.add(name, OpKind::Collective { kind, algorithm, group, bytes })
+        self.add(name, OpKind::Collective { kind, algorithm, group, bytes, host_driven: false })
     }
 
-    /// A non-uniform all-to-all of `(src, dst, bytes)` transfers among the GPUs that appear in
-    /// it (transfers to self are free).
+    /// A collective issued by host threads (RDMA from host memory): the same cost, but no GPU
+    /// stream is held while it runs.
+    pub fn host_collective(
+        &mut self,
+        name: &str,
+        kind: CollectiveKind,
+        algorithm: Algorithm,
+        gpus: &[GpuId],
+        bytes: f64,
+    ) -> OpId {
+        let group = self.group(gpus);
+        self.add(name, OpKind::Collective { kind, algorithm, group, bytes, host_driven: true })
+    }
+
+    /// A GPU-driven non-uniform all-to-all of `(src, dst, bytes)` transfers among the GPUs that
+    /// appear in it (transfers to self are free).
     pub fn exchange(&mut self, name: &str, traffic: Vec<(GpuId, GpuId, f64)>) -> OpId {
+        self.exchange_with(name, traffic, false)
+    }
+
+    /// A host-driven non-uniform all-to-all: the same transfers, issued by host threads (RDMA),
+    /// so no GPU stream is held while it runs.
+    pub fn host_exchange(&mut self, name: &str, traffic: Vec<(GpuId, GpuId, f64)>) -> OpId {
+        self.exchange_with(name, traffic, true)
+    }
+
+    fn exchange_with(
+        &mut self,
+        name: &str,
+        traffic: Vec<(GpuId, GpuId, f64)>,
+        host_driven: bool,
+    ) -> OpId {
         let mut members: Vec<GpuId> = traffic.iter().flat_map(|&(a, b, _)| [a, b]).collect();
         members.sort_unstable();
         members.dedup();
         let group = self.group(&members);
         let id = TrafficId(self.traffics.len() as u32);
         self.traffics.push(traffic);
-        self.add(name, OpKind::Exchange { group, traffic: id })
+        self.add(name, OpKind::Exchange { group, traffic: id, host_driven })
     }
 
     /// A fixed wait.

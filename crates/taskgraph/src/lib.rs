@@ -37,6 +37,7 @@
 //! ```
 
 mod config;
+mod cost_cache;
 mod error;
 mod executor;
 mod graph;
@@ -45,8 +46,9 @@ mod resources;
 mod result;
 
 pub use config::{ExecConfig, NetworkMode};
+pub use cost_cache::CostCache;
 pub use error::GraphError;
-pub use executor::execute;
+pub use executor::{execute, execute_cached};
 pub use graph::{TaskGraph, TaskGraphBuilder};
 pub use op::{GroupId, OpId, OpKind, TrafficId};
 pub use resources::Lane;

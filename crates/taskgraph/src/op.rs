@@ -50,7 +50,8 @@ pub enum OpKind {
         /// Payload bytes.
         bytes: f64,
     },
-    /// A collective on the communication stream of every GPU of the group.
+    /// A collective on the communication stream of every GPU of the group (or, host-driven,
+    /// issued by host threads and holding no GPU stream).
     Collective {
         /// Which collective.
         kind: CollectiveKind,
@@ -60,15 +61,21 @@ pub enum OpKind {
         group: GroupId,
         /// Size in nccl-tests terms (see `cluster::collective`).
         bytes: f64,
+        /// Issued by host threads rather than GPU kernels.
+        host_driven: bool,
     },
     /// A non-uniform all-to-all ("all-to-all-v", e.g. an MoE token dispatch): every transfer of
-    /// the traffic list at once, on the communication stream of every GPU of the group (the
-    /// GPUs that send or receive).
+    /// the traffic list at once. GPU-driven exchanges (NCCL kernels) occupy the communication
+    /// stream of every GPU of the group (the GPUs that send or receive); host-driven ones (RDMA
+    /// issued by host threads, e.g. an offloaded optimizer pulling gradients) occupy no GPU
+    /// stream.
     Exchange {
         /// The participating GPUs.
         group: GroupId,
         /// The transfers `(src, dst, bytes)`.
         traffic: TrafficId,
+        /// Issued by host threads rather than GPU kernels.
+        host_driven: bool,
     },
     /// A fixed wait that uses no device (a host-side pause, a timer).
     Delay {

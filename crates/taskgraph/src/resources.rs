@@ -115,11 +115,14 @@ impl Layout {
                     f(self.comm(dst));
                 }
             }
-            OpKind::Collective { group, .. } | OpKind::Exchange { group, .. } => {
+            OpKind::Collective { group, host_driven: false, .. }
+            | OpKind::Exchange { group, host_driven: false, .. } => {
                 for &g in graph.group(group) {
                     f(self.comm(g));
                 }
             }
+            OpKind::Collective { host_driven: true, .. }
+            | OpKind::Exchange { host_driven: true, .. } => {}
             OpKind::Delay { .. } => {}
         }
     }
@@ -129,9 +132,10 @@ impl Layout {
         match *graph.kind(op) {
             OpKind::Compute { .. } | OpKind::Copy { .. } => 1,
             OpKind::Send { src, dst, .. } => 1 + u32::from(src != dst),
-            OpKind::Collective { group, .. } | OpKind::Exchange { group, .. } => {
-                graph.group(group).len() as u32
-            }
+            OpKind::Collective { group, host_driven: false, .. }
+            | OpKind::Exchange { group, host_driven: false, .. } => graph.group(group).len() as u32,
+            OpKind::Collective { host_driven: true, .. }
+            | OpKind::Exchange { host_driven: true, .. } => 0,
             OpKind::Delay { .. } => 0,
         }
     }

@@ -132,7 +132,7 @@ impl Execution {
             };
             t.name_thread(pid, tid, name);
         }
-        t.name_thread(host_pid, 0, "delays");
+        t.name_thread(host_pid, 0, "delays, host-driven transfers");
         for op in graph.ops() {
             let kind = graph.kind(op);
             let mut args = Map::new();
@@ -146,7 +146,7 @@ impl Execution {
                 OpKind::Copy { bytes, .. } | OpKind::Send { bytes, .. } => {
                     args.insert("bytes".into(), Value::from(bytes));
                 }
-                OpKind::Collective { kind, algorithm, group, bytes } => {
+                OpKind::Collective { kind, algorithm, group, bytes, .. } => {
                     args.insert("collective".into(), Value::from(kind.name()));
                     args.insert("algorithm".into(), Value::from(algorithm.name()));
                     args.insert("ranks".into(), Value::from(graph.group(group).len()));

@@ -319,6 +319,7 @@ pub fn all_to_all_v(
 ) -> Result<CollectivePlan, ClusterError> {
     let topo = router.topology();
     let mut class = None;
+    let mut intra: Option<LinkClass> = None;
     let mut out = Vec::with_capacity(transfers.len());
     for &(src, dst, bytes) in transfers {
         if !(bytes >= 0.0 && bytes.is_finite()) {
@@ -331,7 +332,19 @@ pub fn all_to_all_v(
         if src == dst || bytes == 0.0 {
             continue;
         }
-        let c = router.route(a, b)?.class;
+        // Between nodes the hop is a network hop; inside a node every pair has the same class.
+        let c = if topo.node_of(src) != topo.node_of(dst) {
+            LinkClass::Network
+        } else {
+            match intra {
+                Some(c) => c,
+                None => {
+                    let c = router.route(a, b)?.class;
+                    intra = Some(c);
+                    c
+                }
+            }
+        };
         class = Some(class.map_or(c, |k: LinkClass| k.max(c)));
         out.push(Transfer { src, dst, bytes });
     }

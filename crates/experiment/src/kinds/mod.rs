@@ -1,3 +1,4 @@
-//! Built-in experiment kinds. Domain crates add theirs to [`crate::kind::kinds`].
+//! Experiment kinds: the built-in collective benchmark and the domain simulators.
 
 pub mod collective;
+pub mod moe;

@@ -179,7 +179,10 @@ pub fn draw<DB: DrawingBackend>(
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
                     });
-                c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled()))).map_err(e)?;
+                if pts.len() <= 40 {
+                    c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
+                        .map_err(e)?;
+                }
                 c.draw_series(line.points.iter().filter(|p| p.2 > 0.0).map(|p| {
                     ErrorBar::new_vertical(
                         tx(p.0, *log_x),

@@ -188,6 +188,13 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                 let series: Vec<&str> = plan.kind.series().iter().map(|d| d.name).collect();
                 need("series", &p.series, &series)?;
             }
+            PlotType::Series => {
+                let series: Vec<&str> = plan.kind.series().iter().map(|d| d.name).collect();
+                need("series", &p.series, &series)?;
+                if p.x_series.is_some() {
+                    need("x_series", &p.x_series, &series)?;
+                }
+            }
             PlotType::Heatmap => {
                 let matrices: Vec<&str> = plan.kind.matrices().iter().map(|d| d.name).collect();
                 need("matrix", &p.matrix, &matrices)?;
@@ -249,6 +256,10 @@ fn title_of(p: &PlotSpec) -> String {
         }
         PlotType::Bars => format!("{} by system", p.metric.as_deref().unwrap_or("")),
         PlotType::Cdf => format!("CDF of {}", p.series.as_deref().unwrap_or("")),
+        PlotType::Series => match &p.x_series {
+            Some(x) => format!("{} vs {x}", p.series.as_deref().unwrap_or("")),
+            None => format!("{} per iteration", p.series.as_deref().unwrap_or("")),
+        },
         PlotType::Heatmap => p.matrix.clone().unwrap_or_default(),
         PlotType::Gantt => "Execution trace".into(),
     }
@@ -415,6 +426,51 @@ pub fn build(
                 return Err(plot_err(format!("the selected runs have no `{name}` samples")));
             }
             PlotData::Cdf { x_label: describe(plan, &name), log_x: p.log_x, lines }
+        }
+        PlotType::Series => {
+            let name = p.series.clone().unwrap_or_default();
+            let mut lines = Vec::new();
+            for (order, s) in plan.loaded.config.systems.iter().enumerate() {
+                let Some(r) = selected.iter().find(|r| r.system == s.name) else { continue };
+                let Some(ys) = r.series.get(&name) else { continue };
+                let xs: Vec<f64> = match &p.x_series {
+                    Some(x) => r.series.get(x).cloned().unwrap_or_default(),
+                    None => (1..=ys.len()).map(|i| i as f64).collect(),
+                };
+                let points: Vec<(f64, f64, f64)> = xs
+                    .iter()
+                    .zip(ys)
+                    .filter(|(x, y)| x.is_finite() && y.is_finite())
+                    .map(|(&x, &y)| (x, y, 0.0))
+                    .collect();
+                if !points.is_empty() {
+                    lines.push(Line { label: format!("{} (seed {})", s.name, r.seed), points });
+                }
+                let _ = order;
+            }
+            if lines.is_empty() {
+                return Err(plot_err(format!("the selected runs have no `{name}` series")));
+            }
+            let x_label = match &p.x_series {
+                Some(x) => describe(plan, x),
+                None => "iteration".into(),
+            };
+            let x_format = match &p.x_series {
+                Some(x) if plan.kind.series().iter().any(|d| d.name == x && d.unit == "s") => {
+                    AxisFormat::Seconds
+                }
+                _ => AxisFormat::Plain,
+            };
+            PlotData::Lines {
+                x_label,
+                y_label: describe(plan, &name),
+                y_format: AxisFormat::Plain,
+                x_format,
+                x_categories: None,
+                log_x: p.log_x,
+                log_y: p.log_y,
+                lines,
+            }
         }
         PlotType::Heatmap => {
             let name = p.matrix.clone().unwrap_or_default();

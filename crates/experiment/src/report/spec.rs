@@ -14,6 +14,9 @@ pub enum PlotType {
     Bars,
     /// Empirical CDF of a series' samples, one line per system, pooled over seeds.
     Cdf,
+    /// A series over iterations (or over another series, `x_series`), one line per system from
+    /// its first matching run.
+    Series,
     /// A matrix of one run as a colour map.
     Heatmap,
     /// The trace of one run as a Gantt chart (one row per GPU stream).
@@ -36,9 +39,12 @@ pub struct PlotSpec {
     /// Sweep axis on the x axis (line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
-    /// Series whose samples to plot (cdf).
+    /// Series whose samples to plot (cdf) or whose values to draw (series).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<String>,
+    /// Series giving the x values of a series plot (default: the iteration, from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_series: Option<String>,
     /// Matrix to plot (heatmap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<String>,

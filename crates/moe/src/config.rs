@@ -1,0 +1,175 @@
+//! What a run simulates: the `workload` (model, experts, routing, convergence) and the `system`.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::convergence::ConvergenceSpec;
+use crate::error::MoeError;
+use crate::model::{ModelSpec, PRESETS};
+use crate::routing::RoutingSpec;
+use cluster::Dtype;
+use simcore::units::Bandwidth;
+use taskgraph::NetworkMode;
+
+/// A model: a preset name or a full spec.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ModelRef {
+    /// A preset (`gpt-small`, ...).
+    Named(String),
+    /// A full spec.
+    Spec(ModelSpec),
+}
+
+impl<'de> Deserialize<'de> for ModelRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        match v {
+            serde_json::Value::String(s) => Ok(ModelRef::Named(s)),
+            other => serde_json::from_value(other).map(ModelRef::Spec).map_err(D::Error::custom),
+        }
+    }
+}
+
+impl ModelRef {
+    /// The model, or an error listing the presets.
+    pub fn resolve(&self, moe_every: Option<u32>) -> Result<ModelSpec, MoeError> {
+        let mut m = match self {
+            ModelRef::Spec(m) => m.clone(),
+            ModelRef::Named(n) => ModelSpec::preset(n).ok_or_else(|| {
+                let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+                MoeError::invalid(
+                    "model",
+                    format!(
+                        "unknown model `{n}`{}; presets: {} (or give layers, hidden, heads)",
+                        simcore::names::did_you_mean(n, names.iter().copied()),
+                        names.join(", ")
+                    ),
+                )
+            })?,
+        };
+        if let Some(k) = moe_every {
+            m.moe_every = k;
+        }
+        Ok(m)
+    }
+}
+
+/// The `workload:` of `kind: moe`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeWorkload {
+    /// The model.
+    pub model: ModelRef,
+    /// Override the model's MoE layer spacing (1: every layer is an MoE layer).
+    #[serde(default)]
+    pub moe_every: Option<u32>,
+    /// Expert classes per MoE layer (E).
+    pub experts: u32,
+    /// Classes each token is routed to.
+    #[serde(default = "one")]
+    pub top_k: u32,
+    /// Expert slots per GPU (S).
+    pub slots_per_gpu: u32,
+    /// Capacity factor: each slot takes `cf * tokens * top_k / (W * S)` tokens.
+    #[serde(default = "one_f")]
+    pub capacity_factor: f64,
+    /// Sequence length.
+    pub seq_len: u32,
+    /// Sequences per iteration, over all GPUs.
+    pub global_batch: u32,
+    /// Number format of weights, activations and gradients.
+    #[serde(default = "bf16")]
+    pub dtype: Dtype,
+    /// Routing-load generator or trace.
+    #[serde(default)]
+    pub routing: RoutingSpec,
+    /// Convergence model.
+    #[serde(default)]
+    pub convergence: ConvergenceSpec,
+    /// Stop after this many iterations even if the target is not reached.
+    #[serde(default = "max_iterations")]
+    pub max_iterations: u64,
+    /// Network model of the per-iteration task graphs.
+    #[serde(default)]
+    pub network: NetworkMode,
+    /// Effective rate of the host (CPU) Adam step, in bytes of optimizer traffic per second;
+    /// default: the host's DRAM bandwidth (see docs/models/moe.md).
+    #[serde(default)]
+    pub host_adam_rate: Option<Bandwidth>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_f() -> f64 {
+    1.0
+}
+fn bf16() -> Dtype {
+    Dtype::Bf16
+}
+fn max_iterations() -> u64 {
+    5_000
+}
+
+/// Which system places the experts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "system", deny_unknown_fields)]
+pub enum SystemSpec {
+    /// Static replicas, optimizer offloaded and sharded over each class's replicas (ZeRO-1).
+    Deepspeed,
+    /// Periodic rebalancing that migrates weights and optimizer state.
+    Flexmoe {
+        /// Rebalance every this many iterations.
+        #[serde(default = "default_interval")]
+        interval: u64,
+        /// Also rebalance when the most overloaded class's load exceeds its capacity by this
+        /// factor (none: only periodic).
+        #[serde(default)]
+        skew_threshold: Option<f64>,
+        /// Most replicas moved per rebalance per layer (none: as many as the target needs).
+        #[serde(default)]
+        max_moves: Option<u32>,
+    },
+    /// Per-iteration re-placement with the optimizer statically sharded over all ranks.
+    Swiftmoe,
+    /// Static placement with unlimited capacity: an upper bound on quality (no drops).
+    Nodrop,
+}
+
+fn default_interval() -> u64 {
+    50
+}
+
+impl SystemSpec {
+    /// The system's name as in configs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SystemSpec::Deepspeed => "deepspeed",
+            SystemSpec::Flexmoe { .. } => "flexmoe",
+            SystemSpec::Swiftmoe => "swiftmoe",
+            SystemSpec::Nodrop => "nodrop",
+        }
+    }
+
+    /// Checks parameters; errors name the field (under the system's `params`).
+    pub fn validate(&self) -> Result<(), MoeError> {
+        if let SystemSpec::Flexmoe { interval, skew_threshold, max_moves } = self {
+            let bad = |f: &str, m: String| {
+                Err(MoeError::Invalid { field: format!("params.{f}"), message: m })
+            };
+            if *interval == 0 {
+                return bad("interval", "must be at least 1 iteration".into());
+            }
+            if let Some(t) = skew_threshold
+                && !(*t > 1.0 && t.is_finite())
+            {
+                return bad("skew_threshold", format!("{t} must be > 1 (load over capacity)"));
+            }
+            if *max_moves == Some(0) {
+                return bad("max_moves", "must be at least 1 (omit it for no limit)".into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Closed-form costs of collectives and sends, kept across executions on one cluster.
+//!
+//! A simulator that executes one task graph per training iteration meets the same collectives
+//! every iteration (the same gradient all-reduce over the same GPUs); planning them again each
+//! time would dominate large runs. Keys use the member list, not a graph's group id, so they
+//! are valid across graphs. The cache remembers the cluster it was filled on and empties itself
+//! when used with another.
+
+use std::collections::HashMap;
+
+use cluster::{Algorithm, Cluster, CollectiveKind, GpuId};
+use simcore::SimTime;
+
+/// Analytic costs by operation.
+#[derive(Debug, Default)]
+pub struct CostCache {
+    cluster: usize,
+    collectives: HashMap<(u8, u8, u64, Vec<u32>), SimTime>,
+    sends: HashMap<(u32, u32, u64), SimTime>,
+}
+
+impl CostCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        CostCache::default()
+    }
+
+    /// Number of cached costs.
+    pub fn len(&self) -> usize {
+        self.collectives.len() + self.sends.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn bind(&mut self, cluster: &Cluster) {
+        let id = cluster as *const Cluster as usize;
+        if self.cluster != id {
+            self.collectives.clear();
+            self.sends.clear();
+            self.cluster = id;
+        }
+    }
+
+    pub(crate) fn collective(
+        &mut self,
+        kind: CollectiveKind,
+        algorithm: Algorithm,
+        group: &[GpuId],
+        bytes: f64,
+        compute: impl FnOnce() -> Result<SimTime, cluster::ClusterError>,
+    ) -> Result<SimTime, cluster::ClusterError> {
+        let key = (
+            kind as u8,
+            algorithm as u8,
+            bytes.to_bits(),
+            group.iter().map(|g| g.0).collect::<Vec<u32>>(),
+        );
+        if let Some(&t) = self.collectives.get(&key) {
+            return Ok(t);
+        }
+        let t = compute()?;
+        self.collectives.insert(key, t);
+        Ok(t)
+    }
+
+    pub(crate) fn send(
+        &mut self,
+        src: GpuId,
+        dst: GpuId,
+        bytes: f64,
+        compute: impl FnOnce() -> Result<SimTime, cluster::ClusterError>,
+    ) -> Result<SimTime, cluster::ClusterError> {
+        let key = (src.0, dst.0, bytes.to_bits());
+        if let Some(&t) = self.sends.get(&key) {
+            return Ok(t);
+        }
+        let t = compute()?;
+        self.sends.insert(key, t);
+        Ok(t)
+    }
+}

@@ -8,7 +8,7 @@ use crate::collective::{self, Algorithm, CollectiveKind, CollectivePlan};
 use crate::comm::{CommCost, CommModel, LinkLoads};
 use crate::compute::ComputeModel;
 use crate::error::ClusterError;
-use crate::routing::{Route, Router};
+use crate::routing::{Route, RouteMemo, Router};
 use crate::spec::ClusterSpec;
 use crate::topology::{GpuId, Topology, VertexId};
 
@@ -98,6 +98,16 @@ impl Cluster {
     pub fn network(&self) -> Network<'_> {
         Network { cluster: self, router: Router::new(&self.topology), loads: LinkLoads::default() }
     }
+
+    /// A network whose router starts from the tables of an earlier one on this cluster
+    /// ([`Network::into_memo`]).
+    pub fn network_with_memo(&self, memo: RouteMemo) -> Network<'_> {
+        Network {
+            cluster: self,
+            router: Router::with_memo(&self.topology, memo),
+            loads: LinkLoads::default(),
+        }
+    }
 }
 
 /// Routes and communication costs on one cluster, with caches.
@@ -116,6 +126,11 @@ impl<'c> Network<'c> {
     /// The router.
     pub fn router(&mut self) -> &mut Router<'c> {
         &mut self.router
+    }
+
+    /// The router's tables, to start a later network on the same cluster from.
+    pub fn into_memo(self) -> RouteMemo {
+        self.router.into_memo()
     }
 
     /// Plans and costs a collective; `Auto` picks the fastest applicable algorithm.

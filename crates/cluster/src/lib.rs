@@ -53,7 +53,7 @@ pub use comm::{CommCost, CommModel, LinkLoads};
 pub use compute::{ComputeModel, EfficiencyCurve};
 pub use error::ClusterError;
 pub use flow::{FlowId, FlowNetwork};
-pub use routing::{Route, Router};
+pub use routing::{Route, RouteMemo, Router};
 pub use spec::{
     ClusterSpec, CommModelSpec, ComputeSettings, ExtraParts, FabricSpec, FabricTopology,
     IntraConnect, NodeSpec, PRESETS,

@@ -12,6 +12,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use simcore::fast_hash::FastMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use simcore::SimTime;
@@ -39,9 +40,29 @@ const UNREACHED: u64 = u64::MAX;
 /// every other router on the same topology (they depend on nothing else).
 pub struct Router<'t> {
     topo: &'t Topology,
+    memo: RouteMemo,
+}
+
+/// A router's own lookup tables, to keep between routers on one topology (a simulator that
+/// builds a router per iteration keeps them so that lookups stay local; the topology's shared
+/// caches behind them need a lock per miss). Only valid for the topology that filled them.
+#[derive(Clone, Debug, Default)]
+pub struct RouteMemo {
     /// Latency (ns) of the best route from every vertex to a destination, per destination.
     dist_to: FastMap<VertexId, Arc<Vec<u64>>>,
     routes: FastMap<u64, Arc<Route>>,
+}
+
+impl RouteMemo {
+    /// Number of remembered routes.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -79,7 +100,17 @@ fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
 impl<'t> Router<'t> {
     /// A router with empty caches.
     pub fn new(topo: &'t Topology) -> Self {
-        Router { topo, dist_to: FastMap::default(), routes: FastMap::default() }
+        Router { topo, memo: RouteMemo::default() }
+    }
+
+    /// A router that starts from the tables of an earlier router on the same topology.
+    pub fn with_memo(topo: &'t Topology, memo: RouteMemo) -> Self {
+        Router { topo, memo }
+    }
+
+    /// The router's tables, to pass to [`Router::with_memo`].
+    pub fn into_memo(self) -> RouteMemo {
+        self.memo
     }
 
     /// The topology routed on.
@@ -87,101 +118,114 @@ impl<'t> Router<'t> {
         self.topo
     }
 
-    fn distances(&mut self, dst: VertexId) -> Arc<Vec<u64>> {
-        if let Some(d) = self.dist_to.get(&dst) {
+    fn distances(
+        topo: &Topology,
+        dist_to: &mut FastMap<VertexId, Arc<Vec<u64>>>,
+        dst: VertexId,
+    ) -> Arc<Vec<u64>> {
+        if let Some(d) = dist_to.get(&dst) {
             return d.clone();
         }
-        let shared = &self.topo.distances.0;
+        let shared = &topo.distances.0;
         let cached = shared.read().ok().and_then(|m| m.get(&dst).cloned());
         let d = match cached {
             Some(d) => d,
             None => {
-                let d = Arc::new(dijkstra_to(self.topo, dst));
+                let d = Arc::new(dijkstra_to(topo, dst));
                 if let Ok(mut m) = shared.write() {
                     m.entry(dst).or_insert_with(|| d.clone());
                 }
                 d
             }
         };
-        self.dist_to.insert(dst, d.clone());
+        dist_to.insert(dst, d.clone());
         d
     }
 
     /// The route from `src` to `dst` (empty when they are the same vertex).
+    #[inline]
     pub fn route(&mut self, src: VertexId, dst: VertexId) -> Result<&Route, ClusterError> {
         let key = (src.index() as u64) << 32 | dst.index() as u64;
-        if !self.routes.contains_key(&key) {
-            let shared = self.topo.routes.0.read().ok().and_then(|m| m.get(&key).cloned());
-            let route = match shared {
-                Some(r) => r,
-                None => {
-                    let r = Arc::new(self.compute(src, dst)?);
-                    if let Ok(mut m) = self.topo.routes.0.write() {
-                        m.entry(key).or_insert_with(|| r.clone());
-                    }
-                    r
-                }
-            };
-            self.routes.insert(key, route);
-        }
-        Ok(&self.routes[&key])
-    }
-
-    fn compute(&mut self, src: VertexId, dst: VertexId) -> Result<Route, ClusterError> {
         let topo = self.topo;
-        let dist_arc = self.distances(dst);
-        let dist: &[u64] = &dist_arc;
-        if dist[src.index()] == UNREACHED {
-            return Err(ClusterError::Unsupported(format!(
-                "no route from {} to {}",
+        let RouteMemo { dist_to, routes } = &mut self.memo;
+        match routes.entry(key) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(v) => {
+                let shared = topo.routes.0.read().ok().and_then(|m| m.get(&key).cloned());
+                let route = match shared {
+                    Some(r) => r,
+                    None => {
+                        let r = Arc::new(compute(topo, dist_to, src, dst)?);
+                        if let Ok(mut m) = topo.routes.0.write() {
+                            m.entry(key).or_insert_with(|| r.clone());
+                        }
+                        r
+                    }
+                };
+                Ok(v.insert(route))
+            }
+        }
+    }
+}
+
+fn compute(
+    topo: &Topology,
+    dist_to: &mut FastMap<VertexId, Arc<Vec<u64>>>,
+    src: VertexId,
+    dst: VertexId,
+) -> Result<Route, ClusterError> {
+    let dist_arc = Router::distances(topo, dist_to, dst);
+    let dist: &[u64] = &dist_arc;
+    if dist[src.index()] == UNREACHED {
+        return Err(ClusterError::Unsupported(format!(
+            "no route from {} to {}",
+            topo.device(src).label(),
+            topo.device(dst).label()
+        )));
+    }
+    let mut links = Vec::new();
+    let mut cur = src;
+    let mut hop = 0u64;
+    while cur != dst {
+        let here = dist[cur.index()];
+        let candidates: Vec<(LinkId, VertexId)> = topo
+            .out_links(cur)
+            .filter(|&(l, v)| {
+                dist[v.index()] != UNREACHED
+                    && dist[v.index()] + topo.link(l).latency.as_nanos() == here
+                    && (v == dst || topo.device(v).is_transit())
+            })
+            .collect();
+        if candidates.is_empty() || links.len() > topo.vertex_count() {
+            return Err(ClusterError::Invalid(format!(
+                "routing from {} to {} did not converge (zero-latency loop?)",
                 topo.device(src).label(),
                 topo.device(dst).label()
             )));
         }
-        let mut links = Vec::new();
-        let mut cur = src;
-        let mut hop = 0u64;
-        while cur != dst {
-            let here = dist[cur.index()];
-            let candidates: Vec<(LinkId, VertexId)> = topo
-                .out_links(cur)
-                .filter(|&(l, v)| {
-                    dist[v.index()] != UNREACHED
-                        && dist[v.index()] + topo.link(l).latency.as_nanos() == here
-                        && (v == dst || topo.device(v).is_transit())
-                })
-                .collect();
-            if candidates.is_empty() || links.len() > topo.vertex_count() {
-                return Err(ClusterError::Invalid(format!(
-                    "routing from {} to {} did not converge (zero-latency loop?)",
-                    topo.device(src).label(),
-                    topo.device(dst).label()
-                )));
-            }
-            let h = mix((src.index() as u64) << 40 ^ (dst.index() as u64) << 16 ^ hop);
-            let (link, next) = candidates[(h % candidates.len() as u64) as usize];
-            links.push(link);
-            cur = next;
-            hop += 1;
-        }
-        let mut latency = SimTime::ZERO;
-        let mut bandwidth = f64::INFINITY;
-        let mut classes = Vec::with_capacity(links.len());
-        for &l in &links {
-            let link = topo.link(l);
-            latency += link.latency;
-            bandwidth = bandwidth.min(link.bandwidth());
-            classes.push(link.class);
-        }
-        let class = if classes.contains(&LinkClass::Network) {
-            LinkClass::Network
-        } else if classes.contains(&LinkClass::Pcie) {
-            LinkClass::Pcie
-        } else {
-            classes.iter().copied().max().unwrap_or(LinkClass::Nvlink)
-        };
-        Ok(Route { links, latency, bandwidth, class })
+        let h = mix((src.index() as u64) << 40 ^ (dst.index() as u64) << 16 ^ hop);
+        let (link, next) = candidates[(h % candidates.len() as u64) as usize];
+        links.push(link);
+        cur = next;
+        hop += 1;
     }
+    let mut latency = SimTime::ZERO;
+    let mut bandwidth = f64::INFINITY;
+    let mut classes = Vec::with_capacity(links.len());
+    for &l in &links {
+        let link = topo.link(l);
+        latency += link.latency;
+        bandwidth = bandwidth.min(link.bandwidth());
+        classes.push(link.class);
+    }
+    let class = if classes.contains(&LinkClass::Network) {
+        LinkClass::Network
+    } else if classes.contains(&LinkClass::Pcie) {
+        LinkClass::Pcie
+    } else {
+        classes.iter().copied().max().unwrap_or(LinkClass::Nvlink)
+    };
+    Ok(Route { links, latency, bandwidth, class })
 }
 
 #[cfg(test)]

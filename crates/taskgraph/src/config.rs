@@ -30,6 +30,15 @@ pub struct ExecConfig {
     /// per direction). Default 2.
     #[serde(default = "two")]
     pub copy_engines: u8,
+    /// Communication streams per GPU. Every distinct set of GPUs is one group (like one NCCL
+    /// communicator per PyTorch process group); on each member a group runs on stream
+    /// `k mod comm_streams`, where `k` counts the groups that GPU used before it, so a GPU's
+    /// first `comm_streams` groups have streams of their own; sends use stream 0. With 1 (the
+    /// default) a GPU's communication ops run in sequence; with more, collectives of
+    /// different groups may overlap (PyTorch gives each process group its own NCCL stream),
+    /// sharing links only in flow mode. 0 means one stream per group.
+    #[serde(default = "one")]
+    pub comm_streams: u8,
 }
 
 fn one() -> u8 {
@@ -42,7 +51,12 @@ fn two() -> u8 {
 
 impl Default for ExecConfig {
     fn default() -> Self {
-        ExecConfig { network: NetworkMode::Analytic, compute_streams: 1, copy_engines: 2 }
+        ExecConfig {
+            network: NetworkMode::Analytic,
+            compute_streams: 1,
+            copy_engines: 2,
+            comm_streams: 1,
+        }
     }
 }
 

@@ -3,12 +3,13 @@
 //! A simulator that executes one task graph per training iteration meets the same collectives
 //! every iteration (the same gradient all-reduce over the same GPUs); planning them again each
 //! time would dominate large runs. Keys use the member list, not a graph's group id, so they
-//! are valid across graphs. The cache remembers the cluster it was filled on and empties itself
-//! when used with another.
+//! are valid across graphs. The cache also keeps the router's route tables between executions
+//! (a 1,024-GPU iteration looks up about a million GPU pairs). It remembers the cluster it was
+//! filled on and empties itself when used with another.
 
 use std::collections::HashMap;
 
-use cluster::{Algorithm, Cluster, CollectiveKind, GpuId};
+use cluster::{Algorithm, Cluster, CollectiveKind, GpuId, RouteMemo};
 use simcore::SimTime;
 
 /// Analytic costs by operation.
@@ -17,6 +18,7 @@ pub struct CostCache {
     cluster: usize,
     collectives: HashMap<(u8, u8, u64, Vec<u32>), SimTime>,
     sends: HashMap<(u32, u32, u64), SimTime>,
+    pub(crate) routes: RouteMemo,
 }
 
 impl CostCache {
@@ -40,6 +42,7 @@ impl CostCache {
         if self.cluster != id {
             self.collectives.clear();
             self.sends.clear();
+            self.routes = RouteMemo::default();
             self.cluster = id;
         }
     }

@@ -488,7 +488,7 @@ pub fn execute_cached(
     validate(graph, cluster, cfg)?;
     let n = graph.len();
     let topo = cluster.topology();
-    let layout = Layout::new(cfg, topo.gpu_count(), topo.gpus_per_node());
+    let layout = Layout::new(cfg, graph, topo.gpu_count(), topo.gpus_per_node());
     let mut res = vec![Resource::default(); layout.count(topo.node_count())];
     for r in &mut res {
         r.last = NONE;
@@ -496,7 +496,7 @@ pub fn execute_cached(
     let exec = Exec {
         graph,
         cluster,
-        net: cluster.network(),
+        net: cluster.network_with_memo(std::mem::take(&mut cache.routes)),
         cfg: *cfg,
         layout,
         res,
@@ -523,7 +523,9 @@ pub fn execute_cached(
     sim.schedule_at(SimTime::ZERO, Ev::Kickoff);
     sim.run();
     let events = sim.events_handled();
-    let e = sim.into_model();
+    let mut e = sim.into_model();
+    let memo = std::mem::replace(&mut e.net, cluster.network()).into_memo();
+    e.cache.routes = memo;
     if let Some(err) = e.error {
         return Err(err);
     }
@@ -541,7 +543,7 @@ pub fn execute_cached(
             crate::resources::Lane::Compute(g, _) => {
                 gpu_busy[g.0 as usize].compute += resource.busy_time
             }
-            crate::resources::Lane::Comm(g) => gpu_busy[g.0 as usize].comm += resource.busy_time,
+            crate::resources::Lane::Comm(g, _) => gpu_busy[g.0 as usize].comm += resource.busy_time,
             crate::resources::Lane::Copy(g, _) => gpu_busy[g.0 as usize].copy += resource.busy_time,
             crate::resources::Lane::Storage(_) => {}
         }

@@ -16,6 +16,8 @@ pub struct TaskGraph {
     name_ids: Vec<u32>,
     names: Vec<String>,
     groups: Vec<Vec<GpuId>>,
+    /// Per group and member: how many other GPU-driven groups that member used before it.
+    group_ordinals: Vec<Vec<u32>>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
     succ_start: Vec<u32>,
     succ: Vec<u32>,
@@ -54,6 +56,22 @@ impl TaskGraph {
     #[inline]
     pub fn group(&self, g: GroupId) -> &[GpuId] {
         &self.groups[g.0 as usize]
+    }
+
+    /// Per member of group `g` (in [`TaskGraph::group`] order): how many distinct groups of
+    /// GPU-driven collectives or exchanges that GPU used before `g`, in op order. The executor
+    /// runs `g` on communication stream `ordinal mod comm_streams` of each member, so a GPU's
+    /// first `comm_streams` groups get streams of their own (like PyTorch process groups,
+    /// which each have their own NCCL stream).
+    #[inline]
+    pub fn group_ordinals(&self, g: GroupId) -> &[u32] {
+        &self.group_ordinals[g.0 as usize]
+    }
+
+    /// The most distinct groups of GPU-driven collectives or exchanges any one GPU takes
+    /// part in.
+    pub fn max_groups_per_gpu(&self) -> u32 {
+        self.group_ordinals.iter().flatten().map(|&k| k + 1).max().unwrap_or(0)
     }
 
     /// The transfers of an exchange.
@@ -304,11 +322,13 @@ impl TaskGraphBuilder {
         if let Some(cycle) = find_cycle(n, &succ_start, &succ, &pred_start) {
             return Err(GraphError::Cycle(cycle.into_iter().map(name_of).collect()));
         }
+        let group_ordinals = ordinals(&self.kinds, &self.groups);
         Ok(TaskGraph {
             kinds: self.kinds,
             name_ids: self.name_ids,
             names: self.names,
             groups: self.groups,
+            group_ordinals,
             traffics: self.traffics,
             succ_start,
             succ,
@@ -316,6 +336,30 @@ impl TaskGraphBuilder {
             pred,
         })
     }
+}
+
+/// For every group and member, the number of distinct GPU-driven groups that member used
+/// earlier in op order (groups no GPU-driven op uses get zeros).
+fn ordinals(kinds: &[OpKind], groups: &[Vec<GpuId>]) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = groups.iter().map(|g| vec![0; g.len()]).collect();
+    let mut seen = vec![false; groups.len()];
+    let mut used: HashMap<GpuId, u32> = HashMap::new();
+    for kind in kinds {
+        let group = match *kind {
+            OpKind::Collective { group, host_driven: false, .. }
+            | OpKind::Exchange { group, host_driven: false, .. } => group.0 as usize,
+            _ => continue,
+        };
+        if std::mem::replace(&mut seen[group], true) {
+            continue;
+        }
+        for (slot, gpu) in out[group].iter_mut().zip(&groups[group]) {
+            let count = used.entry(*gpu).or_insert(0);
+            *slot = *count;
+            *count += 1;
+        }
+    }
+    out
 }
 
 /// Compressed adjacency: for each node the targets of its edges, in insertion order.

@@ -1,8 +1,11 @@
 //! Per-GPU streams and engines as FIFO resources, and which of them each op needs.
 //!
-//! Resource ids: GPU `g` owns `[g*B, (g+1)*B)` with `B = S + 1 + C`: compute streams
-//! `0..S`, the communication stream `S`, copy engines `S+1..S+1+C`. After all GPUs, one
-//! storage engine per node serves copies between host memory and NVMe.
+//! Resource ids: GPU `g` owns `[g*B, (g+1)*B)` with `B = S + M + C`: compute streams
+//! `0..S`, communication streams `S..S+M`, copy engines `S+M..S+M+C`. After all GPUs, one
+//! storage engine per node serves copies between host memory and NVMe. A collective or
+//! exchange uses, on each member, communication stream `k mod M` where `k` counts the groups
+//! that member used before (`TaskGraph::group_ordinals`); sends use stream 0. `M = 0` in the
+//! config means one stream per group: `M` is then the most groups any GPU uses.
 //!
 //! An op that needs several resources (a send needs both ends' communication streams, a
 //! collective every member's) queues on all of them and starts when it heads every queue:
@@ -40,7 +43,7 @@ pub enum Lane {
     /// Compute stream of a GPU.
     Compute(GpuId, u8),
     /// Communication stream of a GPU.
-    Comm(GpuId),
+    Comm(GpuId, u8),
     /// Copy engine of a GPU.
     Copy(GpuId, u8),
     /// Storage DMA of a node.
@@ -51,6 +54,7 @@ pub enum Lane {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Layout {
     pub streams: u32,
+    pub comms: u32,
     pub engines: u32,
     pub per_gpu: u32,
     pub gpus: u32,
@@ -58,10 +62,14 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub fn new(cfg: &ExecConfig, gpus: u32, gpus_per_node: u32) -> Layout {
+    pub fn new(cfg: &ExecConfig, graph: &TaskGraph, gpus: u32, gpus_per_node: u32) -> Layout {
         let streams = u32::from(cfg.compute_streams.max(1));
+        let comms = match cfg.comm_streams {
+            0 => graph.max_groups_per_gpu().max(1),
+            n => u32::from(n),
+        };
         let engines = u32::from(cfg.copy_engines.max(1));
-        Layout { streams, engines, per_gpu: streams + 1 + engines, gpus, gpus_per_node }
+        Layout { streams, comms, engines, per_gpu: streams + comms + engines, gpus, gpus_per_node }
     }
 
     pub fn count(&self, nodes: u32) -> usize {
@@ -72,13 +80,13 @@ impl Layout {
         g.0 * self.per_gpu + u32::from(stream)
     }
 
-    pub fn comm(&self, g: GpuId) -> u32 {
-        g.0 * self.per_gpu + self.streams
+    pub fn comm(&self, g: GpuId, stream: u32) -> u32 {
+        g.0 * self.per_gpu + self.streams + stream
     }
 
     pub fn copy_engine(&self, g: GpuId, to_device: bool) -> u32 {
         let e = if self.engines >= 2 && !to_device { 1 } else { 0 };
-        g.0 * self.per_gpu + self.streams + 1 + e
+        g.0 * self.per_gpu + self.streams + self.comms + e
     }
 
     pub fn storage(&self, node: u32) -> u32 {
@@ -92,10 +100,10 @@ impl Layout {
         let (g, off) = (GpuId(r / self.per_gpu), r % self.per_gpu);
         if off < self.streams {
             Lane::Compute(g, off as u8)
-        } else if off == self.streams {
-            Lane::Comm(g)
+        } else if off < self.streams + self.comms {
+            Lane::Comm(g, (off - self.streams) as u8)
         } else {
-            Lane::Copy(g, (off - self.streams - 1) as u8)
+            Lane::Copy(g, (off - self.streams - self.comms) as u8)
         }
     }
 
@@ -110,15 +118,15 @@ impl Layout {
                 (MemoryTier::Host(n) | MemoryTier::Ssd(n), _) => f(self.storage(n)),
             },
             OpKind::Send { src, dst, .. } => {
-                f(self.comm(src));
+                f(self.comm(src, 0));
                 if dst != src {
-                    f(self.comm(dst));
+                    f(self.comm(dst, 0));
                 }
             }
             OpKind::Collective { group, host_driven: false, .. }
             | OpKind::Exchange { group, host_driven: false, .. } => {
-                for &g in graph.group(group) {
-                    f(self.comm(g));
+                for (&g, &k) in graph.group(group).iter().zip(graph.group_ordinals(group)) {
+                    f(self.comm(g, k % self.comms));
                 }
             }
             OpKind::Collective { host_driven: true, .. }

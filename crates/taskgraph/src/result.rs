@@ -15,7 +15,7 @@ use crate::resources::{Lane, Layout, NONE};
 pub struct GpuBusy {
     /// On compute streams.
     pub compute: SimTime,
-    /// On the communication stream (sends and collectives).
+    /// On the communication streams (sends and collectives; stream-seconds, summed over streams).
     pub comm: SimTime,
     /// On copy engines.
     pub copy: SimTime,
@@ -126,7 +126,8 @@ impl Execution {
             let (pid, tid) = lane_tid(r);
             let name = match l.lane(r) {
                 Lane::Compute(g, s) => format!("gpu{} compute{s}", g.0),
-                Lane::Comm(g) => format!("gpu{} comm", g.0),
+                Lane::Comm(g, 0) if l.comms == 1 => format!("gpu{} comm", g.0),
+                Lane::Comm(g, s) => format!("gpu{} comm{s}", g.0),
                 Lane::Copy(g, e) => format!("gpu{} copy{e}", g.0),
                 Lane::Storage(n) => format!("node{n} storage"),
             };

@@ -71,6 +71,42 @@ fn one_stream_serialises_two_streams_overlap() {
 }
 
 #[test]
+fn collectives_of_different_groups_overlap_only_with_several_comm_streams() {
+    // Two all-reduces of overlapping groups {0,1} and {1,2} (two communicators). With one
+    // communication stream GPU 1 runs them in sequence; with two, group 0 uses stream 0 and
+    // group 1 stream 1, so they overlap. In flow mode they then share GPU 1's NVLink port.
+    let c = dgx(1);
+    let mut b = TaskGraphBuilder::new();
+    let x =
+        b.collective("x", CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(0), GpuId(1)], 1e9);
+    let y =
+        b.collective("y", CollectiveKind::AllReduce, Algorithm::Ring, &[GpuId(1), GpuId(2)], 1e9);
+    let g = b.build().unwrap();
+    let one = execute(&g, &c, &ExecConfig::default()).unwrap();
+    let t = one.duration(x);
+    assert_eq!(one.duration(y), t);
+    assert_eq!(one.makespan(), t + t);
+    let two_cfg = ExecConfig { comm_streams: 2, ..ExecConfig::default() };
+    let two = execute(&g, &c, &two_cfg).unwrap();
+    assert_eq!(two.makespan(), t);
+    assert_eq!(two.start(y), SimTime::ZERO);
+    // 0: one stream per group, here two on GPU 1.
+    assert_eq!(g.max_groups_per_gpu(), 2);
+    let per_group = execute(&g, &c, &ExecConfig { comm_streams: 0, ..ExecConfig::default() });
+    assert_eq!(per_group.unwrap().makespan(), t);
+    // Busy time is summed over streams: GPU 1 was busy on two streams at once.
+    assert_eq!(two.gpu_busy()[1].comm, t + t);
+    let shared = execute(&g, &c, &ExecConfig { network: NetworkMode::Flow, ..two_cfg }).unwrap();
+    assert!(shared.makespan() > t, "flows share GPU 1's links: {:?} vs {t:?}", shared.makespan());
+    assert!(shared.makespan() < t + t);
+    // The trace names both streams.
+    let mut buf = Vec::new();
+    two.chrome_trace(&g).write_json(&mut buf).unwrap();
+    let trace = String::from_utf8(buf).unwrap();
+    assert!(trace.contains("gpu1 comm1"), "{trace}");
+}
+
+#[test]
 fn flow_mode_equals_analytic_when_nothing_contends() {
     for (nodes, kind, algo) in [
         (1, CollectiveKind::AllReduce, Algorithm::Ring),

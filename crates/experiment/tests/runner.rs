@@ -217,6 +217,12 @@ fn every_report_file_exists_and_is_well_formed() {
         md.contains("![busbw_gbs vs workload.bytes](01-busbw-gbs-vs-workload-bytes.svg)"),
         "{md}"
     );
+    // The line plot's x axis is zipped with workload.skew: one line per system and node
+    // count, the partner named on the axis, never a line per skew value.
+    let line = read(&report.join("01-busbw-gbs-vs-workload-bytes.svg"));
+    assert!(line.contains("(with workload.skew)"), "x label names the zipped axis");
+    assert!(line.contains("ring, cluster.nodes=2"), "one line per system and node count");
+    assert!(!line.contains("workload.skew="), "zipped axis split the lines");
     // The traced run's Chrome trace was kept for the Gantt plot, and only it.
     assert_eq!(std::fs::read_dir(out.join("traces")).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&out);

@@ -309,6 +309,14 @@ pub fn build(
                 let x_axis = p.x.clone().unwrap_or_default();
                 let mut skip = where_keys.clone();
                 skip.push(&x_axis);
+                // Axes zipped with x vary with it: they label x, not separate lines.
+                let zip = &plan.loaded.config.sweep.zip;
+                let partners: Vec<&str> = if zip.contains_key(&x_axis) {
+                    zip.keys().map(String::as_str).filter(|k| *k != x_axis).collect()
+                } else {
+                    Vec::new()
+                };
+                skip.extend(partners.iter().copied());
                 let xs: Vec<&Value> =
                     plan.points.iter().filter_map(|pt| pt.params.get(&x_axis)).collect();
                 let numeric_xs: Option<Vec<(f64, AxisFormat)>> =
@@ -356,8 +364,13 @@ pub fn build(
                 for l in &mut lines {
                     l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 }
+                let x_label = if partners.is_empty() {
+                    x_axis
+                } else {
+                    format!("{x_axis} (with {})", partners.join(", "))
+                };
                 PlotData::Lines {
-                    x_label: x_axis,
+                    x_label,
                     y_label: describe(plan, &metric),
                     y_format: format_of(plan, &metric),
                     x_format,
@@ -430,7 +443,7 @@ pub fn build(
         PlotType::Series => {
             let name = p.series.clone().unwrap_or_default();
             let mut lines = Vec::new();
-            for (order, s) in plan.loaded.config.systems.iter().enumerate() {
+            for s in &plan.loaded.config.systems {
                 let Some(r) = selected.iter().find(|r| r.system == s.name) else { continue };
                 let Some(ys) = r.series.get(&name) else { continue };
                 let xs: Vec<f64> = match &p.x_series {
@@ -446,7 +459,6 @@ pub fn build(
                 if !points.is_empty() {
                     lines.push(Line { label: format!("{} (seed {})", s.name, r.seed), points });
                 }
-                let _ = order;
             }
             if lines.is_empty() {
                 return Err(plot_err(format!("the selected runs have no `{name}` series")));

@@ -38,21 +38,56 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Prints mean ± 95% CI of the kind's headline metrics per point and system.
+/// Prints mean ± 95% CI (the value alone for one seed) of the kind's headline metrics per
+/// point and system. Points are labelled by the last segment of each swept path (`nodes=4`
+/// for `cluster.nodes`) unless two axes would share a label.
 fn print_summary(plan: &Plan, records: &[RunRecord]) {
     let rows = summarize(plan, records);
     let metrics = plan.kind.headline_metrics();
-    let mut header = format!("{:<40} {:<14}", "point", "system");
+    let keys: Vec<&String> =
+        plan.points.first().map(|p| p.params.keys().collect()).unwrap_or_default();
+    let short = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
+    let mut shorts: Vec<String> = keys.iter().map(|k| short(k)).collect();
+    shorts.sort();
+    shorts.dedup();
+    let use_short = shorts.len() == keys.len();
+    let labels: Vec<String> = plan
+        .points
+        .iter()
+        .map(|p| {
+            let l: Vec<String> = p
+                .params
+                .iter()
+                .map(|(k, v)| {
+                    let k = if use_short { short(k) } else { k.clone() };
+                    format!("{k}={}", plain(v))
+                })
+                .collect();
+            if l.is_empty() { "base".to_string() } else { l.join(", ") }
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).clamp(5, 60);
+    let sys_width = plan
+        .loaded
+        .config
+        .systems
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(6, 24);
+    let mut header = format!("{:<width$} {:<sys_width$}", "point", "system");
     for m in metrics {
         header.push_str(&format!(" {:>24}", m));
     }
     println!("\n{header}");
-    for p in &plan.points {
-        let label: Vec<String> =
-            p.params.iter().map(|(k, v)| format!("{k}={}", plain(v))).collect();
-        let label = if label.is_empty() { "base".to_string() } else { label.join(", ") };
+    for (p, label) in plan.points.iter().zip(&labels) {
         for s in &plan.loaded.config.systems {
-            let mut line = format!("{:<40} {:<14}", truncate(&label, 40), truncate(&s.name, 14));
+            let mut line = format!(
+                "{:<width$} {:<sys_width$}",
+                truncate(label, width),
+                truncate(&s.name, sys_width)
+            );
             let mut any = false;
             for m in metrics {
                 match rows
@@ -61,10 +96,12 @@ fn print_summary(plan: &Plan, records: &[RunRecord]) {
                 {
                     Some(r) => {
                         any = true;
-                        line.push_str(&format!(
-                            " {:>24}",
+                        let cell = if r.n > 1 {
                             format!("{} ± {}", g(r.mean), g(r.ci95))
-                        ));
+                        } else {
+                            g(r.mean)
+                        };
+                        line.push_str(&format!(" {cell:>24}"));
                     }
                     None => line.push_str(&format!(" {:>24}", "-")),
                 }

@@ -1,5 +1,6 @@
 //! MoE simulation speed: the headline setup (16 single-A100 nodes, GPT-Small, 16 classes x 4
-//! slots) for 2,000 iterations per system, and 10 iterations at 1,024 GPUs (a run of 100 takes about 100 s; see docs/performance.md).
+//! slots) for 2,000 iterations per system, and 10 SwiftMoE iterations on 1,024 GPUs (figures
+//! in docs/performance.md).
 
 use cluster::Cluster;
 use criterion::{Criterion, criterion_group, criterion_main};

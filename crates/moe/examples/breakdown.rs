@@ -1,5 +1,9 @@
-//! Where one iteration's time goes: the critical path of the headline setup's iteration,
-//! summed by operation name, per system. `cargo run --release -p moe --example breakdown`.
+//! Where one iteration's time goes: the critical path of one iteration, summed by operation
+//! name, per system, under a fixed linear popularity ramp. `cargo run --release -p moe
+//! --example breakdown [-- scale] [flow] [comm=N]`: the headline setup (16 single-A100 nodes, GPT-Small,
+//! 16 classes), or with `scale` the 256-GPU point of `configs/moe/scale.yaml` (32 DGX H100,
+//! GPT-XL, 64 classes); `flow` runs the network as max-min fair flows; `comm=N` gives
+//! each GPU N communication streams.
 
 use std::collections::BTreeMap;
 
@@ -11,14 +15,22 @@ use moe::{ModelSpec, SystemSpec};
 use taskgraph::{ExecConfig, execute};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let cluster = Cluster::preset("cloud-a100-100g", 16)?;
-    let mut model = ModelSpec::preset("gpt-small").ok_or("no model")?;
-    model.moe_every = 1;
-    let (gpus, slots, experts) = (16u32, 4u32, 16u32);
-    let tokens = 64.0 * 512.0;
+    let scale = std::env::args().any(|a| a == "scale");
+    let (cluster, mut model, gpus_per_node, gpus, slots, experts, seq, batch) = if scale {
+        let m = ModelSpec::preset("gpt-xl").ok_or("no model")?;
+        (Cluster::preset("dgx-h100", 32)?, m, 8u32, 256u32, 4u32, 64u32, 2048u32, 512.0)
+    } else {
+        let m = ModelSpec::preset("gpt-small").ok_or("no model")?;
+        (Cluster::preset("cloud-a100-100g", 16)?, m, 1, 16, 4, 16, 512, 64.0)
+    };
+    if !scale {
+        model.moe_every = 1;
+    }
+    let tokens = batch * f64::from(seq);
+    let ramp = f64::from(experts * (experts + 1) / 2);
     let layers = model.moe_layers() as usize;
     let routed: Vec<Vec<f64>> =
-        vec![(0..experts).map(|c| tokens * (c as f64 + 1.0) / 136.0).collect(); layers];
+        vec![(0..experts).map(|c| tokens * (c as f64 + 1.0) / ramp).collect(); layers];
     for spec in [
         SystemSpec::Deepspeed,
         SystemSpec::Swiftmoe,
@@ -35,23 +47,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             model: &model,
             experts,
             gpus,
-            gpus_per_node: 1,
-            tokens_per_gpu: tokens / 16.0,
-            seq: 512,
+            gpus_per_node,
+            tokens_per_gpu: tokens / f64::from(gpus),
+            seq,
             dtype_bytes: 2.0,
             dtype: cluster::Dtype::Bf16,
             placements: &placements,
             dispatches: &d,
             optimizer: sys.optimizer(),
             moves: &moves,
-            host_rate: 204.8e9,
+            host_rate: cluster
+                .catalog()
+                .host(&cluster.spec().node.host)
+                .map(|h| h.memory_bandwidth.0)?,
         };
         let it = build(&input)?;
-        let cfg = if std::env::args().any(|a| a == "flow") {
+        let mut cfg = if std::env::args().any(|a| a == "flow") {
             ExecConfig::flow()
         } else {
             ExecConfig::default()
         };
+        for a in std::env::args() {
+            if let Some(n) = a.strip_prefix("comm=") {
+                cfg.comm_streams = n.parse()?;
+            }
+        }
         let run = execute(&it.graph, &cluster, &cfg)?;
         let mut by: BTreeMap<&str, f64> = BTreeMap::new();
         for op in run.critical_path() {

@@ -93,6 +93,11 @@ pub struct MoeWorkload {
     /// Network model of the per-iteration task graphs.
     #[serde(default)]
     pub network: NetworkMode,
+    /// Communication streams per GPU; default: one per group of GPUs (PyTorch gives each
+    /// process group its own NCCL stream); 1 runs a GPU's collectives in sequence (see
+    /// docs/models/moe.md).
+    #[serde(default)]
+    pub comm_streams: Option<u8>,
     /// Effective rate of the host (CPU) Adam step, in bytes of optimizer traffic per second;
     /// default: the host's DRAM bandwidth (see docs/models/moe.md).
     #[serde(default)]

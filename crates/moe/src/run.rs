@@ -87,6 +87,12 @@ pub fn prepare(
     if w.seq_len == 0 || w.global_batch == 0 {
         return Err(invalid("global_batch", "seq_len and global_batch must be at least 1".into()));
     }
+    if w.comm_streams == Some(0) {
+        return Err(invalid(
+            "comm_streams",
+            "must be at least 1 (leave it out for one stream per group)".into(),
+        ));
+    }
     if w.max_iterations == 0 {
         return Err(invalid("max_iterations", "must be at least 1".into()));
     }
@@ -179,7 +185,11 @@ impl Prepared {
         } else {
             w.capacity_factor * routed_tokens / slots_total
         };
-        let cfg = ExecConfig { network: w.network, ..ExecConfig::default() };
+        let cfg = ExecConfig {
+            network: w.network,
+            comm_streams: w.comm_streams.unwrap_or(0),
+            ..ExecConfig::default()
+        };
         let target = w.convergence.target_iterations;
         let mut progress = 0.0;
         let mut elapsed = SimTime::ZERO;

@@ -155,6 +155,7 @@ fn impossible_settings_name_their_field() {
     );
     check(serde_json::json!({ "capacity_factor": 0.0 }), "workload.capacity_factor");
     check(serde_json::json!({ "top_k": 9 }), "workload.top_k");
+    check(serde_json::json!({ "comm_streams": 0 }), "workload.comm_streams: must be at least 1");
     check(
         serde_json::json!({ "model": "gpt3-175b" }),
         "workload.model: gpt3-175b with 4 slots per GPU needs",

@@ -1,6 +1,6 @@
 //! MoE simulation speed: the headline setup (16 single-A100 nodes, GPT-Small, 16 classes x 4
-//! slots) for 2,000 iterations per system, and 10 SwiftMoE iterations on 1,024 GPUs (figures
-//! in docs/performance.md).
+//! slots) for 2,000 iterations per system; on 1,024 GPUs, 100 DeepSpeed iterations and 10
+//! SwiftMoE iterations (about 1 s each; figures in docs/performance.md).
 
 use cluster::Cluster;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -45,6 +45,19 @@ fn headline(c: &mut Criterion) {
         "model": "gpt-xl", "moe_every": 2, "experts": 64, "slots_per_gpu": 2,
         "global_batch": 2048, "seq_len": 2048, "max_iterations": 10
     }));
+    let wb100 = workload(serde_json::json!({
+        "model": "gpt-xl", "moe_every": 2, "experts": 64, "slots_per_gpu": 2,
+        "global_batch": 2048, "seq_len": 2048, "max_iterations": 100
+    }));
+    group.bench_function("deepspeed_1024_gpus_100_iterations", |b| {
+        b.iter(|| {
+            moe::run::prepare(&big, &wb100, &SystemSpec::Deepspeed)
+                .unwrap()
+                .run(&big, 1, false)
+                .unwrap()
+                .metrics["iter_time_s"]
+        })
+    });
     group.bench_function("swiftmoe_1024_gpus_10_iterations", |b| {
         b.iter(|| {
             moe::run::prepare(&big, &wb, &SystemSpec::Swiftmoe)

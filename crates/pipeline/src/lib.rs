@@ -1,0 +1,17 @@
+//! Pipeline-parallel training under GPU failures.
+//!
+//! `D` data-parallel pipelines of `p` stages each train a transformer ([`model`]) on `m`
+//! micro-batches per iteration. A [`schedule`] fixes the order of every stage's forward (F),
+//! input-gradient (B) and weight-gradient (W) passes; [`iteration`] turns it into a task graph
+//! on the shared executor (activation sends between stages, data-parallel gradient
+//! all-reduce, optimizer steps), so iteration times come from the same cost model as every
+//! other simulator. The model and its sources: `docs/models/pipeline.md`.
+
+pub mod error;
+pub mod iteration;
+pub mod model;
+pub mod schedule;
+
+pub use error::PipelineError;
+pub use model::ModelSpec;
+pub use schedule::{Pass, Schedule, ScheduleKind, Step};

@@ -1,27 +1,35 @@
-//! Consecutive training iterations of `D` pipelines as one task graph.
+//! Consecutive training iterations of a pipeline job as one task graph.
 //!
-//! GPU `d * p + s` runs stage `s` of pipeline `d` (a pipeline's stages are neighbours, so on a
-//! DGX they share NVLink; the data-parallel peers of a stage are `p` GPUs apart). On every GPU
-//! the schedule's passes run in its order (each pass depends on the previous one: the order is
-//! the schedule's, not whatever becomes ready first). Across stages: stage `s`'s F of a
-//! micro-batch sends its activations to stage `s + 1`, whose F waits for them; stage `s + 1`'s B
-//! sends the input gradient back, and stage `s`'s B waits for it; W follows its B (in GPipe and
-//! 1F1B, B and W are one backward pass, so the gradient leaves after W). After its
-//! last pass, every stage all-reduces its weight gradients with the same stage of the other
-//! pipelines (16-bit), then steps its optimizer (a memory-bound kernel over its parameters).
+//! A [`Program`] says which GPU runs which pass of which micro-batch of which stage of which
+//! pipeline, in what order, and which GPUs synchronise which gradients. The healthy job
+//! ([`Program::healthy`]) puts stage `s` of pipeline `d` on GPU `d * p + s` (a pipeline's
+//! stages are neighbours, so on a DGX they share NVLink; the data-parallel peers of a stage are
+//! `p` GPUs apart) in the schedule's order; failure policies move or add passes (SlipStream
+//! re-routes a failed GPU's passes to its peers, Bamboo's backup runs two stages, Oobleck
+//! rebuilds shorter pipelines).
+//!
+//! The graph: on every GPU its passes in program order (each depends on the previous one).
+//! Across stages, by micro-batch: F of stage `s` sends its activations to wherever F of stage
+//! `s + 1` runs, which waits for them; B of stage `s + 1` sends the input gradient back and B
+//! of stage `s` waits for it (in GPipe and 1F1B, B and W are one backward pass, so the gradient
+//! leaves after W); W follows its B. No send when both run on one GPU. After every W of a
+//! stage, wherever it ran, the stage's gradient is all-reduced over its sync group (16-bit),
+//! then every member steps its optimizer (a memory-bound kernel over its parameters).
 //!
 //! Between iterations: with **synchronous** steps every GPU waits until every stage has
 //! stepped (Megatron's global gradient-norm clipping makes this a barrier); with
-//! **staggered** steps a stage starts its next iteration as soon as its own step is done (the
+//! **staggered** steps a GPU starts its next iteration as soon as its own steps are done (the
 //! ZB paper's post-validation; SlipStream's staggered optimizer step). Building two or more
 //! iterations lets the steady-state period be measured, which is what staggering changes.
+
+use std::collections::HashMap;
 
 use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
 use simcore::SimTime;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
 use crate::error::PipelineError;
-use crate::schedule::{Pass, Schedule};
+use crate::schedule::{Pass, Schedule, Step};
 
 /// The work of one stage per micro-batch, and what it holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,23 +46,121 @@ pub struct StageWork {
     pub params: f64,
 }
 
-/// What to build.
-#[derive(Clone, Debug)]
-pub struct IterationSpec<'a> {
-    /// The per-stage order.
-    pub schedule: &'a Schedule,
-    /// Data-parallel pipelines D.
-    pub pipelines: u32,
-    /// Work per stage (`p` entries).
-    pub stages: &'a [StageWork],
-    /// Bytes of one micro-batch's activations between stages; 0 makes the hand-offs free (no
-    /// send ops).
+impl StageWork {
+    fn flops(&self, pass: Pass) -> f64 {
+        match pass {
+            Pass::F => self.f_flops,
+            Pass::B => self.b_flops,
+            Pass::W => self.w_flops,
+        }
+    }
+}
+
+/// One pipeline of the job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineDesc {
+    /// Work per stage (its length is the pipeline's stage count).
+    pub work: Vec<StageWork>,
+    /// Micro-batches per iteration.
+    pub micro_batches: u32,
+}
+
+/// A pass of a micro-batch of a stage of a pipeline, run on some GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Task {
+    /// Pipeline.
+    pub pipeline: u32,
+    /// Stage within the pipeline.
+    pub stage: u32,
+    /// Pass.
+    pub pass: Pass,
+    /// Micro-batch.
+    pub micro: u32,
+    /// Redundant work nothing depends on (Bamboo's redundant forward of its neighbour).
+    pub redundant: bool,
+}
+
+impl Task {
+    /// A (non-redundant) task.
+    pub fn new(pipeline: u32, stage: u32, step: Step) -> Task {
+        Task { pipeline, stage, pass: step.pass, micro: step.micro, redundant: false }
+    }
+}
+
+/// Gradient synchronisation of one group of stage replicas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncGroup {
+    /// GPUs that all-reduce and then step (each once).
+    pub members: Vec<GpuId>,
+    /// Parameters synchronised and stepped.
+    pub params: f64,
+    /// The (pipeline, stage) pairs whose W's must all be done first.
+    pub stages: Vec<(u32, u32)>,
+}
+
+/// Who runs what, in which order, and who synchronises what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The pipelines.
+    pub pipelines: Vec<PipelineDesc>,
+    /// Per GPU, its tasks in order.
+    pub gpus: Vec<(GpuId, Vec<Task>)>,
+    /// Gradient synchronisation groups.
+    pub sync: Vec<SyncGroup>,
+    /// Whether B and W are one backward pass (GPipe, 1F1B).
+    pub fused_backward: bool,
+}
+
+/// The GPU running stage `s` of pipeline `d` with `p` stages in the healthy job.
+pub fn gpu_of(d: u32, s: u32, p: u32) -> GpuId {
+    GpuId(d * p + s)
+}
+
+impl Program {
+    /// `pipelines` copies of the schedule with the same work per stage, stage `s` of pipeline
+    /// `d` on GPU `d * p + s`, stage `s` synchronised over its `D` replicas.
+    pub fn healthy(schedule: &Schedule, pipelines: u32, work: &[StageWork]) -> Program {
+        let p = schedule.stages;
+        let desc = PipelineDesc { work: work.to_vec(), micro_batches: schedule.micro_batches };
+        let gpus = (0..pipelines)
+            .flat_map(|d| {
+                (0..p).map(move |s| {
+                    let tasks = schedule.order[s as usize].iter().map(|&st| Task::new(d, s, st));
+                    (gpu_of(d, s, p), tasks.collect())
+                })
+            })
+            .collect();
+        let sync = (0..p)
+            .map(|s| SyncGroup {
+                members: (0..pipelines).map(|d| gpu_of(d, s, p)).collect(),
+                params: work.get(s as usize).map_or(0.0, |w| w.params),
+                stages: (0..pipelines).map(|d| (d, s)).collect(),
+            })
+            .collect();
+        Program {
+            pipelines: vec![desc; pipelines as usize],
+            gpus,
+            sync,
+            fused_backward: schedule.kind.fused_backward(),
+        }
+    }
+
+    /// The GPU that runs `task` (the first, for tasks run twice).
+    pub fn gpu_running(&self, task: &Task) -> Option<GpuId> {
+        self.gpus.iter().find(|(_, t)| t.contains(task)).map(|(g, _)| *g)
+    }
+}
+
+/// How to build the graph.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BuildOptions {
+    /// Bytes of one micro-batch's activations between stages; 0 makes hand-offs free.
     pub boundary_bytes: f64,
     /// Number format of the passes.
     pub dtype: Dtype,
-    /// Gradient bytes per parameter in the data-parallel all-reduce.
+    /// Gradient bytes per parameter in the all-reduce.
     pub grad_bytes_per_param: f64,
-    /// Memory traffic of the optimizer step per parameter; 0 leaves the step out.
+    /// Optimizer memory traffic per parameter; 0 leaves the step out.
     pub optimizer_bytes_per_param: f64,
     /// Staggered (true) or synchronous (false) optimizer steps.
     pub staggered: bool,
@@ -67,186 +173,188 @@ pub struct IterationSpec<'a> {
 pub struct IterationGraph {
     /// The task graph.
     pub graph: TaskGraph,
-    /// Per iteration, per GPU (`d * p + s`): its passes in schedule order.
-    pub passes: Vec<Vec<Vec<(Pass, u32, OpId)>>>,
-    /// Per iteration, per GPU: the op after which its weights are updated for the next
-    /// iteration (its optimizer step, or its last pass when the step is left out).
+    /// Per iteration, per program GPU (in [`Program::gpus`] order): its tasks and their ops.
+    pub tasks: Vec<Vec<Vec<(Task, OpId)>>>,
+    /// Per iteration, per program GPU: the op after which it may start the next iteration
+    /// (its last optimizer step, or its last task when steps are left out).
     pub stepped: Vec<Vec<OpId>>,
-    /// Per iteration, per stage: the data-parallel all-reduce (`None` with one pipeline).
+    /// Per iteration, per sync group: the all-reduce (`None` for single-member groups).
     pub all_reduce: Vec<Vec<Option<OpId>>>,
+    /// Per iteration, per sync group: each member's optimizer step (or update marker).
+    pub steps: Vec<Vec<Vec<OpId>>>,
 }
 
-/// The GPU running stage `s` of pipeline `d` with `p` stages.
-pub fn gpu_of(d: u32, s: u32, p: u32) -> GpuId {
-    GpuId(d * p + s)
-}
-
-/// Builds the graph.
-pub fn build(spec: &IterationSpec<'_>) -> Result<IterationGraph, PipelineError> {
-    let sched = spec.schedule;
-    let (p, m, dp) = (sched.stages, sched.micro_batches, spec.pipelines);
-    if spec.stages.len() != p as usize {
-        return Err(PipelineError::Simulation(format!(
-            "{} stage costs for {p} stages",
-            spec.stages.len()
-        )));
-    }
-    let gpus = (p * dp) as usize;
-    let fused = sched.kind.fused_backward();
+/// Builds `opts.iterations` iterations of `program`.
+pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, PipelineError> {
+    let sim_err = |m: String| PipelineError::Simulation(m);
     let mut g = TaskGraphBuilder::new();
-    let mut passes: Vec<Vec<Vec<(Pass, u32, OpId)>>> = Vec::new();
-    let mut stepped: Vec<Vec<OpId>> = Vec::new();
-    let mut all_reduce: Vec<Vec<Option<OpId>>> = Vec::new();
-    // The op each GPU's next pass must follow (program order across iterations).
-    let mut after: Vec<Option<OpId>> = vec![None; gpus];
-    for _ in 0..spec.iterations.max(1) {
-        // Index of every pass: [gpu][pass][micro].
-        let mut at =
-            vec![
-                [vec![None::<OpId>; m as usize], vec![None; m as usize], vec![None; m as usize]];
-                gpus
-            ];
-        let mut iter_passes = vec![Vec::with_capacity(3 * m as usize); gpus];
-        for d in 0..dp {
-            for s in 0..p {
-                let gi = gpu_of(d, s, p);
-                let w = &spec.stages[s as usize];
-                let mut prev = after[gi.0 as usize];
-                for step in &sched.order[s as usize] {
-                    let (name, flops) = match step.pass {
-                        Pass::F => ("F", w.f_flops),
-                        Pass::B => ("B", w.b_flops),
-                        Pass::W => ("W", w.w_flops),
-                    };
-                    let op = g.compute(name, gi, flops, w.pass_bytes, spec.dtype);
-                    if let Some(q) = prev {
-                        g.depend(q, op);
-                    }
-                    prev = Some(op);
-                    at[gi.0 as usize][pass_index(step.pass)][step.micro as usize] = Some(op);
-                    iter_passes[gi.0 as usize].push((step.pass, step.micro, op));
+    let n = program.gpus.len();
+    let mut out = IterationGraph {
+        graph: TaskGraphBuilder::new().build().map_err(|e| sim_err(e.to_string()))?,
+        tasks: Vec::new(),
+        stepped: Vec::new(),
+        all_reduce: Vec::new(),
+        steps: Vec::new(),
+    };
+    let mut after: Vec<Option<OpId>> = vec![None; n];
+    for _ in 0..opts.iterations.max(1) {
+        // Where each (non-redundant) task ran, and its op.
+        let mut at: HashMap<(u32, u32, Pass, u32), (GpuId, OpId)> = HashMap::new();
+        let mut iter_tasks = Vec::with_capacity(n);
+        for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
+            let mut prev = after[i];
+            let mut ops = Vec::with_capacity(tasks.len());
+            for t in tasks {
+                let work = program
+                    .pipelines
+                    .get(t.pipeline as usize)
+                    .and_then(|p| p.work.get(t.stage as usize))
+                    .ok_or_else(|| sim_err(format!("task of unknown stage {t:?}")))?;
+                let name = match (t.pass, t.redundant) {
+                    (Pass::F, false) => "F",
+                    (Pass::B, false) => "B",
+                    (Pass::W, false) => "W",
+                    (_, true) => "redundant F",
+                };
+                let op = g.compute(name, *gpu, work.flops(t.pass), work.pass_bytes, opts.dtype);
+                if let Some(q) = prev {
+                    g.depend(q, op);
                 }
+                prev = Some(op);
+                if !t.redundant {
+                    at.insert((t.pipeline, t.stage, t.pass, t.micro), (*gpu, op));
+                }
+                ops.push((*t, op));
             }
+            iter_tasks.push(ops);
         }
-        // Hand-offs between stages, and W after its B.
-        for d in 0..dp {
+        // Data dependencies by micro-batch.
+        let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId), PipelineError> {
+            at.get(&(d, s, pass, j)).copied().ok_or_else(|| {
+                sim_err(format!("no GPU runs {pass:?} of micro-batch {j}, stage {s}, pipeline {d}"))
+            })
+        };
+        for (d, pipe) in program.pipelines.iter().enumerate() {
+            let d = d as u32;
+            let p = pipe.work.len() as u32;
             for s in 0..p {
-                let here = gpu_of(d, s, p);
-                let hi = here.0 as usize;
-                for j in 0..m as usize {
-                    let (f, b, w) =
-                        (op_at(&at, hi, 0, j)?, op_at(&at, hi, 1, j)?, op_at(&at, hi, 2, j)?);
+                for j in 0..pipe.micro_batches {
+                    let (gf, f) = get(d, s, Pass::F, j)?;
+                    let (_, b) = get(d, s, Pass::B, j)?;
+                    let (_, w) = get(d, s, Pass::W, j)?;
                     g.depend(f, b);
                     g.depend(b, w);
                     if s + 1 < p {
-                        let next = gpu_of(d, s + 1, p);
-                        let ni = next.0 as usize;
-                        let f_next = op_at(&at, ni, 0, j)?;
-                        // The end of the next stage's backward for this micro-batch.
-                        let b_next = op_at(&at, ni, if fused { 2 } else { 1 }, j)?;
-                        if spec.boundary_bytes > 0.0 {
-                            let act = g.send("send activations", here, next, spec.boundary_bytes);
-                            g.depend(f, act);
-                            g.depend(act, f_next);
-                            let grad = g.send("send gradients", next, here, spec.boundary_bytes);
-                            g.depend(b_next, grad);
-                            g.depend(grad, b);
-                        } else {
-                            g.depend(f, f_next);
-                            g.depend(b_next, b);
-                        }
+                        let (gn, f_next) = get(d, s + 1, Pass::F, j)?;
+                        let back = if program.fused_backward { Pass::W } else { Pass::B };
+                        let (gb, b_next) = get(d, s + 1, back, j)?;
+                        let (gh, _) = get(d, s, Pass::B, j)?;
+                        hand_off(&mut g, opts, "send activations", (gf, f), (gn, f_next));
+                        hand_off(&mut g, opts, "send gradients", (gb, b_next), (gh, b));
                     }
                 }
             }
         }
-        // Gradient all-reduce and optimizer step per stage.
-        let mut iter_stepped = vec![OpId(0); gpus];
-        let mut iter_ar = vec![None; p as usize];
-        for s in 0..p {
-            let members: Vec<GpuId> = (0..dp).map(|d| gpu_of(d, s, p)).collect();
-            let last: Vec<OpId> = members
-                .iter()
-                .map(|gi| iter_passes[gi.0 as usize].last().map(|x| x.2))
-                .collect::<Option<_>>()
-                .ok_or_else(|| PipelineError::Simulation("a stage without passes".into()))?;
-            let w = &spec.stages[s as usize];
-            let ar = if dp > 1 {
+        // Gradient synchronisation and optimizer steps.
+        let mut iter_ar = Vec::with_capacity(program.sync.len());
+        let mut iter_steps = Vec::with_capacity(program.sync.len());
+        let mut last_step: Vec<Option<OpId>> = vec![None; n];
+        let index_of: HashMap<GpuId, usize> =
+            program.gpus.iter().enumerate().map(|(i, (gpu, _))| (*gpu, i)).collect();
+        for group in &program.sync {
+            let mut ws = Vec::new();
+            for &(d, s) in &group.stages {
+                let m = program.pipelines.get(d as usize).map_or(0, |p| p.micro_batches);
+                for j in 0..m {
+                    ws.push(get(d, s, Pass::W, j)?.1);
+                }
+            }
+            let ar = if group.members.len() > 1 {
                 let op = g.collective(
                     "gradient all-reduce",
                     CollectiveKind::AllReduce,
                     Algorithm::Auto,
-                    &members,
-                    spec.grad_bytes_per_param * w.params,
+                    &group.members,
+                    opts.grad_bytes_per_param * group.params,
                 );
-                g.depend_all(&last, op);
-                iter_ar[s as usize] = Some(op);
+                g.depend_all(&ws, op);
                 Some(op)
             } else {
                 None
             };
-            for (k, gi) in members.iter().enumerate() {
-                let done = if spec.optimizer_bytes_per_param > 0.0 {
-                    let step = g.compute(
+            let mut steps = Vec::with_capacity(group.members.len());
+            for gpu in &group.members {
+                let i = *index_of
+                    .get(gpu)
+                    .ok_or_else(|| sim_err(format!("sync member gpu{} runs no task", gpu.0)))?;
+                let op = if opts.optimizer_bytes_per_param > 0.0 {
+                    g.compute(
                         "optimizer step",
-                        *gi,
+                        *gpu,
                         0.0,
-                        spec.optimizer_bytes_per_param * w.params,
-                        spec.dtype,
-                    );
-                    g.depend(last[k], step);
-                    if let Some(a) = ar {
-                        g.depend(a, step);
-                    }
-                    step
+                        opts.optimizer_bytes_per_param * group.params,
+                        opts.dtype,
+                    )
                 } else {
-                    match ar {
-                        // The update cannot come before the all-reduce: a zero-length marker.
-                        Some(a) => {
-                            let mark = g.delay("weights updated", SimTime::ZERO);
-                            g.depend(a, mark);
-                            g.depend(last[k], mark);
-                            mark
-                        }
-                        None => last[k],
-                    }
+                    g.delay("weights updated", SimTime::ZERO)
                 };
-                iter_stepped[gi.0 as usize] = done;
+                match ar {
+                    Some(a) => g.depend(a, op),
+                    None => g.depend_all(&ws, op),
+                }
+                // A GPU's steps, and its next iteration, follow its own last task.
+                if let Some(&(_, last)) = iter_tasks[i].last() {
+                    g.depend(last, op);
+                }
+                if let Some(prev) = last_step[i] {
+                    g.depend(prev, op);
+                }
+                last_step[i] = Some(op);
+                steps.push(op);
             }
+            iter_ar.push(ar);
+            iter_steps.push(steps);
         }
-        if spec.staggered {
-            for (i, a) in after.iter_mut().enumerate() {
-                *a = Some(iter_stepped[i]);
+        let stepped: Vec<OpId> = (0..n)
+            .map(|i| {
+                last_step[i]
+                    .or_else(|| iter_tasks[i].last().map(|x| x.1))
+                    .ok_or_else(|| sim_err("a GPU with no task and no step".into()))
+            })
+            .collect::<Result<_, _>>()?;
+        if opts.staggered {
+            for (a, s) in after.iter_mut().zip(&stepped) {
+                *a = Some(*s);
             }
         } else {
             let barrier = g.delay("iteration barrier", SimTime::ZERO);
-            g.depend_all(&iter_stepped, barrier);
-            after = vec![Some(barrier); gpus];
+            g.depend_all(&stepped, barrier);
+            after = vec![Some(barrier); n];
         }
-        passes.push(iter_passes);
-        stepped.push(iter_stepped);
-        all_reduce.push(iter_ar);
+        out.tasks.push(iter_tasks);
+        out.stepped.push(stepped);
+        out.all_reduce.push(iter_ar);
+        out.steps.push(iter_steps);
     }
-    let graph = g.build().map_err(|e| PipelineError::Simulation(e.to_string()))?;
-    Ok(IterationGraph { graph, passes, stepped, all_reduce })
+    out.graph = g.build().map_err(|e| sim_err(e.to_string()))?;
+    Ok(out)
 }
 
-fn pass_index(p: Pass) -> usize {
-    match p {
-        Pass::F => 0,
-        Pass::B => 1,
-        Pass::W => 2,
+/// `to` waits for `from`, through a send when they run on different GPUs and hand-offs cost.
+fn hand_off(
+    g: &mut TaskGraphBuilder,
+    opts: &BuildOptions,
+    name: &str,
+    from: (GpuId, OpId),
+    to: (GpuId, OpId),
+) {
+    if from.0 != to.0 && opts.boundary_bytes > 0.0 {
+        let send = g.send(name, from.0, to.0, opts.boundary_bytes);
+        g.depend(from.1, send);
+        g.depend(send, to.1);
+    } else {
+        g.depend(from.1, to.1);
     }
-}
-
-fn op_at(
-    at: &[[Vec<Option<OpId>>; 3]],
-    gpu: usize,
-    pass: usize,
-    j: usize,
-) -> Result<OpId, PipelineError> {
-    at[gpu][pass][j].ok_or_else(|| {
-        PipelineError::Simulation(format!("schedule misses a pass of micro-batch {j}"))
-    })
 }
 
 /// Timing of an executed [`IterationGraph`].
@@ -255,7 +363,7 @@ pub struct IterationTiming {
     /// Steady-state time per iteration: the last iteration's end minus the one before (the
     /// whole makespan with one iteration).
     pub period: SimTime,
-    /// Mean over GPUs of the time its F, B and W passes took in the last iteration.
+    /// Mean over GPUs of the time its passes took in the last iteration.
     pub busy: SimTime,
     /// `1 - busy / period`.
     pub bubble_frac: f64,
@@ -268,11 +376,15 @@ impl IterationGraph {
             self.stepped[k].iter().map(|&op| run.end(op)).max().unwrap_or(SimTime::ZERO)
         };
         let n = self.stepped.len();
-        let period = if n >= 2 { end_of(n - 1) - end_of(n - 2) } else { end_of(0) };
-        let last = &self.passes[n - 1];
+        let period = match n {
+            0 => SimTime::ZERO,
+            1 => end_of(0),
+            _ => end_of(n - 1) - end_of(n - 2),
+        };
+        let last = self.tasks.last().map(Vec::as_slice).unwrap_or(&[]);
         let total: u64 = last
             .iter()
-            .map(|gpu| gpu.iter().map(|&(_, _, op)| run.duration(op).as_nanos()).sum::<u64>())
+            .map(|gpu| gpu.iter().map(|&(_, op)| run.duration(op).as_nanos()).sum::<u64>())
             .sum();
         let busy = SimTime::from_nanos(total / last.len().max(1) as u64);
         let bubble_frac = if period > SimTime::ZERO {

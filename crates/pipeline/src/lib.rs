@@ -8,6 +8,7 @@
 //! other simulator. The model and its sources: `docs/models/pipeline.md`.
 
 pub mod error;
+pub mod failures;
 pub mod iteration;
 pub mod model;
 pub mod schedule;

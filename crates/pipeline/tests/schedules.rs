@@ -3,7 +3,7 @@
 //! every weight gradient and the all-reduce.
 
 use cluster::{Cluster, Dtype};
-use pipeline::iteration::{IterationSpec, StageWork, build, gpu_of};
+use pipeline::iteration::{BuildOptions, Program, StageWork, build, gpu_of};
 use pipeline::{Schedule, ScheduleKind};
 use simcore::SimTime;
 use taskgraph::{ExecConfig, execute};
@@ -31,10 +31,7 @@ fn period(
         params: 1e6,
     };
     let stages = vec![work; p as usize];
-    let spec = IterationSpec {
-        schedule: &sched,
-        pipelines: 1,
-        stages: &stages,
+    let opts = BuildOptions {
         boundary_bytes: 0.0,
         dtype: Dtype::Bf16,
         grad_bytes_per_param: 2.0,
@@ -42,7 +39,7 @@ fn period(
         staggered,
         iterations: 3,
     };
-    let it = build(&spec).unwrap();
+    let it = build(&Program::healthy(&sched, 1, &stages), &opts).unwrap();
     let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();
     let t = |f: f64| c.compute().kernel_time(f, 0.0, Dtype::Bf16).unwrap();
     let timing = it.timing(&run);
@@ -117,10 +114,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
         let work =
             StageWork { f_flops: 2e12, b_flops: 3e12, w_flops: 1e12, pass_bytes: 1e9, params: 3e8 };
         let stages = vec![work; p as usize];
-        let spec = IterationSpec {
-            schedule: &sched,
-            pipelines: dp,
-            stages: &stages,
+        let opts = BuildOptions {
             boundary_bytes: 8e6,
             dtype: Dtype::Bf16,
             grad_bytes_per_param: 2.0,
@@ -128,7 +122,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
             staggered: kind.staggered_by_default(),
             iterations: 2,
         };
-        let it = build(&spec).unwrap();
+        let it = build(&Program::healthy(&sched, dp, &stages), &opts).unwrap();
         let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();
         for k in 0..2 {
             for s in 0..p {
@@ -136,8 +130,9 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
                 for d in 0..dp {
                     let gpu = gpu_of(d, s, p).0 as usize;
                     let step = it.stepped[k][gpu];
+                    assert_eq!(it.steps[k][s as usize][d as usize], step);
                     assert!(run.end(ar) <= run.start(step));
-                    for &(_, _, op) in &it.passes[k][gpu] {
+                    for &(_, op) in &it.tasks[k][gpu] {
                         assert!(
                             run.end(op) <= run.start(ar),
                             "{kind:?}: a pass after the all-reduce"
@@ -145,7 +140,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
                     }
                     // The next iteration's passes start after this GPU's update.
                     if k == 0 {
-                        let first = it.passes[1][gpu][0].2;
+                        let first = it.tasks[1][gpu][0].1;
                         assert!(run.start(first) >= run.end(step));
                     }
                 }

@@ -103,7 +103,10 @@ pub struct SyncGroup {
 pub struct Program {
     /// The pipelines.
     pub pipelines: Vec<PipelineDesc>,
-    /// Per GPU, its tasks in order.
+    /// Per GPU, its tasks in order. A GPU may appear more than once: each entry is a lane
+    /// whose tasks run in order, and the lanes of one GPU share its compute stream, so their
+    /// tasks interleave in the order they become ready (a runtime that runs whatever is
+    /// ready, as Bamboo's backup does with its two stages).
     pub gpus: Vec<(GpuId, Vec<Task>)>,
     /// Gradient synchronisation groups.
     pub sync: Vec<SyncGroup>,
@@ -258,9 +261,12 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
         // Gradient synchronisation and optimizer steps.
         let mut iter_ar = Vec::with_capacity(program.sync.len());
         let mut iter_steps = Vec::with_capacity(program.sync.len());
-        let mut last_step: Vec<Option<OpId>> = vec![None; n];
-        let index_of: HashMap<GpuId, usize> =
-            program.gpus.iter().enumerate().map(|(i, (gpu, _))| (*gpu, i)).collect();
+        // A GPU may have several entries (lanes of tasks that share its compute stream).
+        let mut lanes: HashMap<GpuId, Vec<usize>> = HashMap::new();
+        for (i, (gpu, _)) in program.gpus.iter().enumerate() {
+            lanes.entry(*gpu).or_default().push(i);
+        }
+        let mut last_step: HashMap<GpuId, OpId> = HashMap::new();
         for group in &program.sync {
             let mut ws = Vec::new();
             for &(d, s) in &group.stages {
@@ -284,7 +290,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
             };
             let mut steps = Vec::with_capacity(group.members.len());
             for gpu in &group.members {
-                let i = *index_of
+                let entries = lanes
                     .get(gpu)
                     .ok_or_else(|| sim_err(format!("sync member gpu{} runs no task", gpu.0)))?;
                 let op = if opts.optimizer_bytes_per_param > 0.0 {
@@ -302,14 +308,16 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
                     Some(a) => g.depend(a, op),
                     None => g.depend_all(&ws, op),
                 }
-                // A GPU's steps, and its next iteration, follow its own last task.
-                if let Some(&(_, last)) = iter_tasks[i].last() {
-                    g.depend(last, op);
+                // A GPU's steps, and its next iteration, follow all its own tasks.
+                for &i in entries {
+                    if let Some(&(_, last)) = iter_tasks[i].last() {
+                        g.depend(last, op);
+                    }
                 }
-                if let Some(prev) = last_step[i] {
+                if let Some(&prev) = last_step.get(gpu) {
                     g.depend(prev, op);
                 }
-                last_step[i] = Some(op);
+                last_step.insert(*gpu, op);
                 steps.push(op);
             }
             iter_ar.push(ar);
@@ -317,7 +325,9 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
         }
         let stepped: Vec<OpId> = (0..n)
             .map(|i| {
-                last_step[i]
+                last_step
+                    .get(&program.gpus[i].0)
+                    .copied()
                     .or_else(|| iter_tasks[i].last().map(|x| x.1))
                     .ok_or_else(|| sim_err("a GPU with no task and no step".into()))
             })

@@ -7,12 +7,18 @@
 //! all-reduce, optimizer steps), so iteration times come from the same cost model as every
 //! other simulator. The model and its sources: `docs/models/pipeline.md`.
 
+pub mod config;
 pub mod error;
 pub mod failures;
+pub mod horizon;
 pub mod iteration;
 pub mod model;
+pub mod policies;
+pub mod policy;
+pub mod run;
 pub mod schedule;
 
+pub use config::{PipelineWorkload, SystemSpec};
 pub use error::PipelineError;
 pub use model::ModelSpec;
 pub use schedule::{Pass, Schedule, ScheduleKind, Step};

@@ -20,6 +20,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::iteration::StageWork;
+
 /// The shape of a GPT-style transformer and the micro-batch it is trained on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +121,35 @@ impl ModelSpec {
     /// FLOPs of the output layer in each of F, B and W for `b` sequences: `2sbhV`.
     pub fn logits_flops(&self, b: u32) -> f64 {
         2.0 * f64::from(self.seq_len) * f64::from(b) * self.h() * f64::from(self.vocab)
+    }
+
+    /// The work of a stage of `layers` transformer layers for micro-batches of `b` sequences;
+    /// the first stage also holds the embedding, the last the (tied) output layer, whose
+    /// logits cost `2sbhV` FLOPs in each pass. Each pass reads the stage's 16-bit weights.
+    pub fn stage_work(&self, b: u32, layers: u32, first: bool, last: bool) -> StageWork {
+        let c = self.layer_cost(b);
+        let l = f64::from(layers);
+        let logits = if last { self.logits_flops(b) } else { 0.0 };
+        let mut params = l * self.layer_params();
+        if first {
+            params += self.embedding_params();
+        }
+        if last {
+            params += f64::from(self.vocab) * self.h();
+        }
+        StageWork {
+            f_flops: l * c.f_flops + logits,
+            b_flops: l * c.b_flops + logits,
+            w_flops: l * c.w_flops + logits,
+            pass_bytes: 2.0 * params,
+            params,
+        }
+    }
+
+    /// Layers of each of `stages` stages: as even as possible, the first stages one more.
+    pub fn partition(&self, stages: u32) -> Vec<u32> {
+        let (q, r) = (self.layers / stages.max(1), self.layers % stages.max(1));
+        (0..stages).map(|s| q + u32::from(s < r)).collect()
     }
 
     /// Bytes of one micro-batch's activations (or their gradients) between two stages, 16-bit.

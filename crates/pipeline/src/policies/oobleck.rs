@@ -1,0 +1,175 @@
+//! Oobleck: pipelines are re-instantiated from templates of other lengths. A pipeline that lost
+//! `f` GPUs is rebuilt on its `p - f` survivors (the model's layers re-split evenly over them);
+//! a pipeline that no longer fits in memory is dropped. The global batch is kept: the `D * m`
+//! micro-batches are re-split across the pipelines in proportion to their speed (the inverse of
+//! their slowest stage's F + B + W FLOPs), so their iterations take about as long. Every change
+//! costs a reconfiguration pause; no progress is lost (the states are copied from the other
+//! pipelines' replicas).
+//!
+//! Assumption (docs/models/pipeline.md): the gradient of each original stage's layers is
+//! all-reduced once over the GPUs that hold its first layer, one per pipeline; the templates'
+//! search is not modelled (a rebuilt pipeline spreads its layers evenly).
+
+use crate::error::PipelineError;
+use crate::iteration::{PipelineDesc, Program, StageWork, SyncGroup, Task, gpu_of};
+use crate::policy::{Config, JobModel, Policy, Reaction};
+use crate::schedule::Schedule;
+
+/// The policy.
+pub struct Oobleck {
+    reconfigure: simcore::SimTime,
+}
+
+impl Oobleck {
+    /// With the reconfiguration pause.
+    pub fn new(reconfigure: simcore::SimTime) -> Self {
+        Oobleck { reconfigure }
+    }
+
+    /// Lengths of the pipelines that can run, longest first.
+    fn lengths(job: &JobModel, failed: &[bool]) -> Vec<u32> {
+        let (p, dp) = (job.shape.stages, job.shape.pipelines);
+        let mut out: Vec<u32> = (0..dp)
+            .map(|d| {
+                (0..p)
+                    .filter(|&s| !failed.get((d * p + s) as usize).copied().unwrap_or(false))
+                    .count() as u32
+            })
+            .filter(|&l| {
+                l > 0 && job.peak_gpu_bytes(l, job.schedule.micro_batches) <= job.hbm_bytes
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out
+    }
+
+    /// Micro-batches per pipeline: `total` split in proportion to each pipeline's speed.
+    fn split(job: &JobModel, lengths: &[u32], total: u32) -> Vec<u32> {
+        let speed: Vec<f64> = lengths
+            .iter()
+            .map(|&l| {
+                let parts = job.model.partition(l);
+                let slowest = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(s, &n)| {
+                        let w = job.model.stage_work(
+                            job.micro_batch_size,
+                            n,
+                            s == 0,
+                            s + 1 == parts.len(),
+                        );
+                        w.f_flops + w.b_flops + w.w_flops
+                    })
+                    .fold(0.0, f64::max);
+                1.0 / slowest.max(1.0)
+            })
+            .collect();
+        let sum: f64 = speed.iter().sum();
+        let goal: Vec<f64> = speed.iter().map(|s| f64::from(total) * s / sum).collect();
+        let mut m: Vec<u32> = goal.iter().map(|g| (g.floor() as u32).max(1)).collect();
+        // Largest remainder until the total is met (or trim the most over-served).
+        while m.iter().sum::<u32>() < total {
+            let i = (0..m.len())
+                .max_by(|&a, &b| {
+                    (goal[a] - f64::from(m[a])).total_cmp(&(goal[b] - f64::from(m[b])))
+                })
+                .unwrap_or(0);
+            m[i] += 1;
+        }
+        while m.iter().sum::<u32>() > total {
+            let i = (0..m.len())
+                .filter(|&i| m[i] > 1)
+                .max_by(|&a, &b| {
+                    (f64::from(m[a]) - goal[a]).total_cmp(&(f64::from(m[b]) - goal[b]))
+                })
+                .unwrap_or(0);
+            m[i] -= 1;
+        }
+        m
+    }
+}
+
+impl Policy for Oobleck {
+    fn react(&mut self, _job: &JobModel, _failed: &[bool], _fail: bool) -> Reaction {
+        Reaction { pause: self.reconfigure, rollback: false }
+    }
+
+    fn config(&self, job: &JobModel, failed: &[bool]) -> Config {
+        let lengths = Self::lengths(job, failed);
+        if lengths.is_empty() {
+            return Config::Down;
+        }
+        let mut key = vec![2];
+        key.extend(&lengths);
+        Config::Run { key, samples_per_iter: job.samples_per_iteration() }
+    }
+
+    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+        let p = job.shape.stages;
+        let lengths = Self::lengths(job, failed);
+        let total = job.shape.pipelines * job.schedule.micro_batches;
+        let micro = Self::split(job, &lengths, total);
+        let b = job.micro_batch_size;
+        // Layer ranges of the original stages.
+        let original = job.model.partition(p);
+        let starts: Vec<u32> = original
+            .iter()
+            .scan(0, |acc, &n| {
+                let s = *acc;
+                *acc += n;
+                Some(s)
+            })
+            .collect();
+        let mut pipelines = Vec::new();
+        let mut gpus = Vec::new();
+        // Per pipeline, per new stage: its first layer.
+        let mut layer_start: Vec<Vec<u32>> = Vec::new();
+        for (i, (&len, &m)) in lengths.iter().zip(&micro).enumerate() {
+            let i = i as u32;
+            let parts = job.model.partition(len);
+            let work: Vec<StageWork> = parts
+                .iter()
+                .enumerate()
+                .map(|(s, &n)| job.model.stage_work(b, n, s == 0, s + 1 == parts.len()))
+                .collect();
+            let sched = Schedule::build(job.schedule.kind, len, m)?;
+            for s in 0..len {
+                let tasks = sched.order[s as usize].iter().map(|&st| Task::new(i, s, st)).collect();
+                gpus.push((gpu_of(i, s, p), tasks));
+            }
+            layer_start.push(
+                parts
+                    .iter()
+                    .scan(0, |acc, &n| {
+                        let s = *acc;
+                        *acc += n;
+                        Some(s)
+                    })
+                    .collect(),
+            );
+            pipelines.push(PipelineDesc { work, micro_batches: m });
+        }
+        // The new stage of pipeline i holding layer l.
+        let stage_of = |i: usize, l: u32| -> u32 {
+            layer_start[i].iter().rposition(|&st| st <= l).unwrap_or(0) as u32
+        };
+        let sync = (0..p as usize)
+            .map(|s| {
+                let (lo, hi) = (starts[s], starts[s] + original[s]);
+                let mut stages = Vec::new();
+                let mut members = Vec::new();
+                for i in 0..lengths.len() {
+                    let (a, z) = (stage_of(i, lo), stage_of(i, hi.saturating_sub(1).max(lo)));
+                    members.push(gpu_of(i as u32, a, p));
+                    stages.extend((a..=z).map(|x| (i as u32, x)));
+                }
+                SyncGroup { members, params: job.work[s].params, stages }
+            })
+            .collect();
+        gpus.sort_by_key(|(g, _)| g.0);
+        let program =
+            Program { pipelines, gpus, sync, fused_backward: job.schedule.kind.fused_backward() };
+        Ok((program, job.staggered))
+    }
+}

@@ -1,0 +1,340 @@
+//! A run: validate the workload against the cluster, then simulate the training horizon with
+//! the chosen policy and report throughput, losses and the iteration's shape.
+
+use std::collections::HashMap;
+
+use cluster::Cluster;
+use simcore::{RunResult, SimTime};
+use taskgraph::{CostCache, ExecConfig, execute_cached};
+
+use crate::config::{PipelineWorkload, StepMode, SystemSpec};
+use crate::error::PipelineError;
+use crate::failures::{FailureSpec, JobShape, Scope};
+use crate::horizon::{Checkpointing, Evaluate, simulate};
+use crate::iteration::{BuildOptions, IterationTiming, build};
+use crate::policies::{self, RestartCost};
+use crate::policy::{JobModel, Policy};
+use crate::schedule::Schedule;
+
+/// Windows of the throughput-over-time series.
+pub const WINDOWS: usize = 200;
+/// Bytes per parameter in a checkpoint: fp32 master weights and two fp32 Adam moments.
+pub const CHECKPOINT_BYTES_PER_PARAM: f64 = 12.0;
+/// Optimizer-step memory traffic per parameter: read the 16-bit gradient (2), read and write
+/// the fp32 master weight and moments (24), write the 16-bit weight (2).
+pub const OPTIMIZER_BYTES_PER_PARAM: f64 = 28.0;
+/// Gradient bytes per parameter in the data-parallel all-reduce (16-bit).
+pub const GRAD_BYTES_PER_PARAM: f64 = 2.0;
+
+/// A validated run.
+pub struct Prepared {
+    job: JobModel,
+    workload: PipelineWorkload,
+    system: SystemSpec,
+    costs: RestartCost,
+    ckpt: Checkpointing,
+    boundary_bytes: f64,
+}
+
+fn invalid(field: &str, m: String) -> PipelineError {
+    PipelineError::invalid(field, m)
+}
+
+/// Checks a workload and system against a cluster; every error names its field.
+pub fn prepare(
+    cluster: &Cluster,
+    w: &PipelineWorkload,
+    system: &SystemSpec,
+) -> Result<Prepared, PipelineError> {
+    let model = w.model.resolve()?;
+    if model.layers == 0 || model.hidden == 0 || model.heads == 0 || model.seq_len == 0 {
+        return Err(invalid(
+            "model",
+            "layers, hidden, heads and seq_len must be at least 1".into(),
+        ));
+    }
+    if w.stages == 0 {
+        return Err(invalid("stages", "must be at least 1".into()));
+    }
+    if w.stages > model.layers {
+        return Err(invalid(
+            "stages",
+            format!(
+                "{} stages but the model has {} layers (at most one stage per layer)",
+                w.stages, model.layers
+            ),
+        ));
+    }
+    if w.micro_batches == 0 {
+        return Err(invalid("micro_batches", "must be at least 1".into()));
+    }
+    if w.micro_batch_size == 0 {
+        return Err(invalid("micro_batch_size", "must be at least 1".into()));
+    }
+    if w.stages > 64 {
+        return Err(invalid("stages", format!("{} stages: at most 64 are supported", w.stages)));
+    }
+    let gpus = cluster.gpu_count();
+    let per_node = cluster.spec().node.gpus.max(1);
+    let pipelines = match w.pipelines {
+        Some(0) => return Err(invalid("pipelines", "must be at least 1".into())),
+        Some(d) => d,
+        None => gpus / w.stages,
+    };
+    if pipelines == 0 || pipelines * w.stages > gpus {
+        return Err(invalid(
+            if w.pipelines.is_some() { "pipelines" } else { "stages" },
+            format!(
+                "{pipelines} pipelines x {} stages need {} GPUs; the cluster has {gpus} (set cluster.nodes)",
+                w.stages,
+                pipelines.max(1) * w.stages
+            ),
+        ));
+    }
+    cluster.gpu().peak_flops(w.dtype).map_err(|e| invalid("dtype", e.to_string()))?;
+    let schedule = Schedule::build(w.schedule, w.stages, w.micro_batches)?;
+    let parts = model.partition(w.stages);
+    let work = parts
+        .iter()
+        .enumerate()
+        .map(|(s, &l)| model.stage_work(w.micro_batch_size, l, s == 0, s + 1 == parts.len()))
+        .collect::<Vec<_>>();
+    let staggered = match w.optimizer_step {
+        StepMode::Auto => w.schedule.staggered_by_default(),
+        StepMode::Synchronous => false,
+        StepMode::Staggered => true,
+    };
+    let shape = JobShape { stages: w.stages, pipelines, gpus_per_node: per_node };
+    let job = JobModel {
+        shape,
+        schedule,
+        work: work.clone(),
+        model: model.clone(),
+        micro_batch_size: w.micro_batch_size,
+        staggered,
+        hbm_bytes: cluster.gpu().memory.0 as f64,
+    };
+    let need = job.peak_gpu_bytes(w.stages, w.micro_batches);
+    if need > job.hbm_bytes {
+        return Err(invalid(
+            "stages",
+            format!(
+                "{} on {} stages needs {:.1} GiB on its fullest GPU (16 B/parameter plus {} activations), the {} has {:.1} GiB: use more stages or a smaller micro_batch_size",
+                if model.name.is_empty() { "the model" } else { model.name.as_str() },
+                w.stages,
+                need / 2f64.powi(30),
+                w.schedule.name(),
+                cluster.gpu().name,
+                job.hbm_bytes / 2f64.powi(30)
+            ),
+        ));
+    }
+    if let Some(f) = &w.failures {
+        f.validate(&shape)?;
+    }
+    if let SystemSpec::SpareServers { spares } = system
+        && *spares == 0
+    {
+        return Err(PipelineError::Invalid {
+            field: "params.spares".into(),
+            message:
+                "must be at least 1 spare node (checkpoint-restart is the policy without spares)"
+                    .into(),
+        });
+    }
+    // Checkpoint size per node: every GPU's stage state.
+    let node_bytes = (0..per_node.min(pipelines * w.stages))
+        .map(|g| work[(g % w.stages) as usize].params * CHECKPOINT_BYTES_PER_PARAM)
+        .sum::<f64>();
+    let (read, write) = match w.checkpoint.bandwidth {
+        Some(b) if b.0 > 0.0 => (b.0, b.0),
+        Some(b) => return Err(invalid("checkpoint.bandwidth", format!("{b} must be positive"))),
+        None => {
+            let n = &cluster.spec().node;
+            let ssd =
+                n.ssd.as_deref().and_then(|k| cluster.catalog().ssd(k).ok()).filter(|_| n.ssds > 0);
+            match ssd {
+                Some(s) => (
+                    s.read_bandwidth.0 * f64::from(n.ssds),
+                    s.write_bandwidth.0 * f64::from(n.ssds),
+                ),
+                None => {
+                    return Err(invalid(
+                        "checkpoint.bandwidth",
+                        "the cluster's nodes have no NVMe drive: set the checkpoint bandwidth (e.g. 2GB/s)".into(),
+                    ));
+                }
+            }
+        }
+    };
+    let load = SimTime::from_secs_f64(node_bytes / read);
+    let save = SimTime::from_secs_f64(node_bytes / write);
+    let interval = match (w.checkpoint.interval, &w.failures) {
+        (Some(i), _) if i > SimTime::ZERO => i,
+        (Some(_), _) => return Err(invalid("checkpoint.interval", "must be positive".into())),
+        (None, Some(FailureSpec::Process { mtbf, per, .. })) => {
+            // Young (1974): the interval that minimises lost work is sqrt(2 * save * MTBF).
+            let population = match per {
+                Scope::Cluster => 1.0,
+                Scope::Node => f64::from(shape.nodes()),
+                Scope::Gpu => f64::from(shape.gpus()),
+            };
+            let job_mtbf = mtbf.as_secs_f64() / population;
+            SimTime::from_secs_f64((2.0 * save.as_secs_f64() * job_mtbf).sqrt().max(1.0))
+        }
+        (None, _) => SimTime::from_secs(3600),
+    };
+    let boundary_bytes = model.boundary_bytes(w.micro_batch_size);
+    Ok(Prepared {
+        job,
+        workload: w.clone(),
+        system: system.clone(),
+        costs: RestartCost { restart_and_load: w.restart + load },
+        ckpt: Checkpointing { interval, save },
+        boundary_bytes,
+    })
+}
+
+/// Iteration times per config key, on one cluster.
+struct Evaluator<'c> {
+    cluster: &'c Cluster,
+    opts: BuildOptions,
+    exec: ExecConfig,
+    cache: HashMap<Vec<u32>, IterationTiming>,
+    costs: CostCache,
+    /// The first failure pattern's program, kept for the trace.
+    trace_key: Option<Vec<u32>>,
+    trace: Option<simcore::ChromeTrace>,
+    want_trace: bool,
+}
+
+impl Evaluator<'_> {
+    fn timing(
+        &mut self,
+        policy: &dyn Policy,
+        job: &JobModel,
+        key: &[u32],
+        failed: &[bool],
+    ) -> Result<IterationTiming, PipelineError> {
+        if let Some(t) = self.cache.get(key) {
+            return Ok(*t);
+        }
+        let (program, staggered) = policy.program(job, failed)?;
+        let opts = BuildOptions { staggered, ..self.opts };
+        let it = build(&program, &opts)?;
+        let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
+            .map_err(|e| PipelineError::Simulation(e.to_string()))?;
+        let t = it.timing(&run);
+        let has_failures = failed.iter().any(|&f| f);
+        if self.want_trace && (self.trace.is_none() || (has_failures && self.trace_key.is_none())) {
+            self.trace = Some(run.chrome_trace(&it.graph));
+            if has_failures {
+                self.trace_key = Some(key.to_vec());
+            }
+        }
+        self.cache.insert(key.to_vec(), t);
+        Ok(t)
+    }
+}
+
+impl Evaluate for Evaluator<'_> {
+    fn period(
+        &mut self,
+        policy: &dyn Policy,
+        job: &JobModel,
+        key: &[u32],
+        failed: &[bool],
+    ) -> Result<SimTime, PipelineError> {
+        Ok(self.timing(policy, job, key, failed)?.period)
+    }
+}
+
+impl Prepared {
+    /// The job as policies see it.
+    pub fn job(&self) -> &JobModel {
+        &self.job
+    }
+
+    /// Simulates the horizon with `seed`; keeps the trace of one iteration (the first failure
+    /// pattern's, else the healthy one) when `trace` is set.
+    pub fn run(
+        &self,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, PipelineError> {
+        let w = &self.workload;
+        let job = &self.job;
+        let events = match &w.failures {
+            Some(f) => f.events(&job.shape, w.duration, seed)?,
+            None => Vec::new(),
+        };
+        let mut policy = policies::build(&self.system, self.costs, job.shape.gpus_per_node);
+        let mut eval = Evaluator {
+            cluster,
+            opts: BuildOptions {
+                boundary_bytes: self.boundary_bytes,
+                dtype: w.dtype,
+                grad_bytes_per_param: GRAD_BYTES_PER_PARAM,
+                optimizer_bytes_per_param: OPTIMIZER_BYTES_PER_PARAM,
+                staggered: job.staggered,
+                iterations: 2,
+            },
+            exec: ExecConfig { network: w.network, ..ExecConfig::default() },
+            cache: HashMap::new(),
+            costs: CostCache::new(),
+            trace_key: None,
+            trace: None,
+            want_trace: false,
+        };
+        // The plain schedule without failures: the reference throughput.
+        let healthy = policies::checkpoint_restart::CheckpointRestart::new(self.costs);
+        let gpus = job.shape.gpus() as usize;
+        let none = vec![false; gpus];
+        let plain = eval.timing(&healthy, job, &[u32::MAX], &none)?;
+        eval.want_trace = trace;
+        // The policy's own iteration without failures (Bamboo's redundancy, SlipStream's
+        // decoupled backward and staggered steps).
+        let own = match policy.config(job, &none) {
+            crate::policy::Config::Run { key, .. } => {
+                eval.timing(policy.as_ref(), job, &key, &none)?
+            }
+            crate::policy::Config::Down => plain,
+        };
+        let out =
+            simulate(job, policy.as_mut(), &events, w.duration, self.ckpt, &mut eval, WINDOWS)?;
+        let secs = w.duration.as_secs_f64().max(1e-9);
+        let throughput = out.samples / secs;
+        let healthy_throughput = job.samples_per_iteration() / plain.period.as_secs_f64();
+        let c = job.model.layer_cost(job.micro_batch_size);
+        let parts = job.model.partition(job.shape.stages);
+        let peak_act = parts
+            .iter()
+            .enumerate()
+            .map(|(s, &l)| {
+                job.schedule.peak_activation(s as u32, c.m_b * f64::from(l), c.m_w * f64::from(l))
+            })
+            .fold(0.0, f64::max);
+        let mut r = RunResult::new();
+        r.metric("throughput_samples_s", throughput)
+            .metric("throughput_vs_healthy", throughput / healthy_throughput)
+            .metric("iter_time_s", own.period.as_secs_f64())
+            .metric("bubble_frac", own.bubble_frac)
+            .metric("peak_act_bytes", peak_act)
+            .metric("restarts", f64::from(out.restarts))
+            .metric("lost_work_s", out.lost_work.as_secs_f64())
+            .metric("spare_gpu_hours", out.spare_gpu_seconds / 3600.0)
+            .metric("checkpoint_interval_s", self.ckpt.interval.as_secs_f64());
+        let last = out.by_failures.iter().rposition(|s| s.0 > 0.0).unwrap_or(0);
+        r.series("throughput_samples_s", out.throughput_series)
+            .series("failed_gpus", out.failed_series)
+            .series(
+                "iter_time_by_failures_s",
+                out.by_failures[..=last].iter().map(|s| s.1).collect(),
+            );
+        if trace {
+            r.trace = eval.trace.take();
+        }
+        Ok(r)
+    }
+}

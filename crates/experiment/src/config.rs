@@ -13,6 +13,9 @@
 //! sweep:
 //!   grid: { workload.bytes: [1MiB, 1GiB], cluster.nodes: [1, 2] }   # cartesian product
 //!   zip:  { a.b: [1, 2], c.d: [x, y] }                             # lock-step lists
+//!   cases:                    # sub-sweeps listed one after another (inside grid and zip)
+//!     - grid: { workload.x: [1, 2] }
+//!     - grid: { workload.y: [a, b] }
 //! report:
 //!   plots: [ ... ]
 //! ```
@@ -115,6 +118,22 @@ pub struct SweepSpec {
     /// Lists of equal length varied in lock-step, as one innermost axis.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub zip: Map<String, Value>,
+    /// Sub-sweeps (each a `grid` and/or `zip`) whose points are listed one after another,
+    /// inside the axes above: for sweeps whose axes do not combine (a number of concurrent
+    /// failures in one case, a failure rate in another).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<SweepSpec>,
+}
+
+impl SweepSpec {
+    /// The axes zipped with `axis` (in the same `zip`, here or in a case).
+    pub fn zip_partners(&self, axis: &str) -> Vec<&str> {
+        std::iter::once(self)
+            .chain(self.cases.iter())
+            .filter(|s| s.zip.contains_key(axis))
+            .flat_map(|s| s.zip.keys().map(String::as_str).filter(|k| *k != axis))
+            .collect()
+    }
 }
 
 /// The top level of an experiment file.

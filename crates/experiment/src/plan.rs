@@ -133,8 +133,11 @@ impl Plan {
         let kind = kind::find(&loaded.config.kind, &loaded)?;
         let sweep_points = sweep::expand(&loaded)?;
         let mut axes: Vec<String> = Vec::new();
-        for a in sweep_points.first().map(Vec::as_slice).unwrap_or(&[]) {
-            axes.push(a.path.to_string());
+        for a in sweep_points.iter().flatten() {
+            let name = a.path.to_string();
+            if !axes.contains(&name) {
+                axes.push(name);
+            }
         }
         let mut clusters: HashMap<String, Arc<Cluster>> = HashMap::new();
         let mut points = Vec::with_capacity(sweep_points.len());

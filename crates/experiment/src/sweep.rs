@@ -1,9 +1,10 @@
 //! Sweep expansion: `grid` axes multiply (first axis outermost), `zip` lists advance together as
-//! one innermost axis.
+//! one innermost axis, and `cases` (sub-sweeps) list their points one after another inside
+//! both.
 
 use serde_json::Value;
 
-use crate::config::LoadedConfig;
+use crate::config::{LoadedConfig, SweepSpec};
 use crate::error::ConfigError;
 use crate::value_path::{Path, Seg};
 
@@ -28,13 +29,13 @@ struct Axis {
 
 fn axis_lists(
     loaded: &LoadedConfig,
+    at: &Path,
     section: &str,
     map: &serde_json::Map<String, Value>,
 ) -> Result<Vec<(Path, Vec<Value>, Path)>, ConfigError> {
     let mut out = Vec::new();
     for (key, value) in map {
-        let source =
-            Path(vec![Seg::Key("sweep".into()), Seg::Key(section.into()), Seg::Key(key.clone())]);
+        let source = at.child(Seg::Key(section.into())).child(Seg::Key(key.clone()));
         let err = |m: String| loaded.error_at(&source, &[], m);
         let path = Path::parse(key).map_err(err)?;
         match path.0.first() {
@@ -62,9 +63,55 @@ fn axis_lists(
 /// The points of a sweep: each a list of assignments (one point with none if there is no
 /// sweep).
 pub fn expand(loaded: &LoadedConfig) -> Result<Vec<Vec<Assignment>>, ConfigError> {
+    let at = Path(vec![Seg::Key("sweep".into())]);
     let spec = &loaded.config.sweep;
+    let outer = block(loaded, spec, &at, &[])?;
+    if spec.cases.is_empty() {
+        return Ok(outer);
+    }
+    let outer_paths: Vec<Path> =
+        outer.first().map(|p| p.iter().map(|a| a.path.clone()).collect()).unwrap_or_default();
+    let mut cases = Vec::with_capacity(spec.cases.len());
+    for (i, case) in spec.cases.iter().enumerate() {
+        let here = at.child(Seg::Key("cases".into())).child(Seg::Index(i));
+        if !case.cases.is_empty() {
+            return Err(loaded.error_at(
+                &here.child(Seg::Key("cases".into())),
+                &[],
+                "cases cannot be nested: give each case a grid and/or zip".into(),
+            ));
+        }
+        if case.grid.is_empty() && case.zip.is_empty() {
+            return Err(loaded.error_at(
+                &here,
+                &[],
+                "an empty case: give it a grid and/or zip".into(),
+            ));
+        }
+        cases.push(block(loaded, case, &here, &outer_paths)?);
+    }
+    let mut points = Vec::new();
+    for o in &outer {
+        for case in &cases {
+            for c in case {
+                let mut q = o.clone();
+                q.extend(c.iter().cloned());
+                points.push(q);
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// The points of one `grid` + `zip` block at `at`; `taken` are paths set outside it.
+fn block(
+    loaded: &LoadedConfig,
+    spec: &SweepSpec,
+    at: &Path,
+    taken: &[Path],
+) -> Result<Vec<Vec<Assignment>>, ConfigError> {
     let mut axes: Vec<Axis> = Vec::new();
-    let mut seen: Vec<Path> = Vec::new();
+    let mut seen: Vec<Path> = taken.to_vec();
     let mut check_dup = |p: &Path, source: &Path| -> Result<(), ConfigError> {
         if let Some(prev) = seen.iter().find(|q| p.starts_with(q) || q.starts_with(p)) {
             return Err(loaded.error_at(
@@ -76,7 +123,7 @@ pub fn expand(loaded: &LoadedConfig) -> Result<Vec<Vec<Assignment>>, ConfigError
         seen.push(p.clone());
         Ok(())
     };
-    for (path, items, source) in axis_lists(loaded, "grid", &spec.grid)? {
+    for (path, items, source) in axis_lists(loaded, at, "grid", &spec.grid)? {
         check_dup(&path, &source)?;
         let positions = items
             .into_iter()
@@ -87,7 +134,7 @@ pub fn expand(loaded: &LoadedConfig) -> Result<Vec<Vec<Assignment>>, ConfigError
             .collect();
         axes.push(Axis { positions });
     }
-    let zip = axis_lists(loaded, "zip", &spec.zip)?;
+    let zip = axis_lists(loaded, at, "zip", &spec.zip)?;
     if let Some((_, first, _)) = zip.first() {
         let len = first.len();
         for (path, items, source) in &zip {
@@ -170,6 +217,24 @@ mod tests {
             vec!["cluster.nodes=1", "workload.bytes=\"b\"", "workload.gpus=16"]
         );
         assert_eq!(p[1][2].source.to_string(), "sweep.zip.workload.gpus[1]");
+    }
+
+    #[test]
+    fn cases_follow_each_other_inside_the_outer_axes() {
+        let l = load("  grid:\n    cluster.nodes: [1, 2]\n  cases:\n    - grid:\n        workload.bytes: [a, b]\n    - zip:\n        workload.gpus: [8, 16]\n        workload.skew: [x, y]\n").unwrap();
+        let p = expand(&l).unwrap();
+        assert_eq!(p.len(), 8);
+        assert_eq!(values(&p)[0], vec!["cluster.nodes=1", "workload.bytes=\"a\""]);
+        assert_eq!(
+            values(&p)[2],
+            vec!["cluster.nodes=1", "workload.gpus=8", "workload.skew=\"x\""]
+        );
+        assert_eq!(values(&p)[4], vec!["cluster.nodes=2", "workload.bytes=\"a\""]);
+        assert_eq!(p[3][1].source.to_string(), "sweep.cases[1].zip.workload.gpus[1]");
+        let e = expand(&load("  grid:\n    workload.bytes: [a]\n  cases:\n    - grid:\n        workload.bytes: [b]\n").unwrap()).unwrap_err().to_string();
+        assert!(e.contains("t.yaml:11:") && e.contains("overlaps"), "{e}");
+        let e = expand(&load("  cases:\n    - grid: {}\n").unwrap()).unwrap_err().to_string();
+        assert!(e.contains("empty case"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ fn mlsim(args: &[&str]) -> Output {
         .expect("mlsim runs")
 }
 
-fn text(o: &Output) -> (String, String) {
+fn text_of(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -28,7 +28,7 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn validate_lists_the_quickstart_runs() {
     let o = mlsim(&["validate", "configs/quickstart.yaml"]);
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("8 points x 3 systems x 3 seeds = 72 runs"), "{out}");
     assert_eq!(out.lines().count(), 2 + 72);
@@ -40,7 +40,7 @@ fn a_bad_file_gets_a_located_message_and_exit_code_2() {
     let file = dir.join("bad.yaml");
     std::fs::write(&file, "name: bad\nkind: collective\ncluster: {preset: dgx-h100}\nworkload: {op: all-reduce, bytes: 1MiB}\nsystems: [{name: rign}]\n").unwrap();
     let o = mlsim(&["validate", file.to_str().unwrap()]);
-    let (_, err) = text(&o);
+    let (_, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         err.contains(
@@ -66,7 +66,7 @@ fn run_writes_results_then_resumes() {
         "--no-report",
     ];
     let o = mlsim(&args);
-    let (stdout, err) = text(&o);
+    let (stdout, err) = text_of(&o);
     assert!(o.status.success(), "{err}");
     assert!(stdout.contains("48 runs"), "{stdout}");
     for f in ["runs.jsonl", "summary.csv", "timings.csv", "config.resolved.yaml"] {
@@ -74,19 +74,19 @@ fn run_writes_results_then_resumes() {
     }
     assert_eq!(std::fs::read_to_string(out.join("runs.jsonl")).unwrap().lines().count(), 48);
     let again = mlsim(&args);
-    let (stdout, _) = text(&again);
+    let (stdout, _) = text_of(&again);
     assert!(stdout.contains("0 ran now, 48 were already done"), "{stdout}");
 }
 
 #[test]
 fn listings_and_completions() {
-    let (out, _) = text(&mlsim(&["list", "systems"]));
+    let (out, _) = text_of(&mlsim(&["list", "systems"]));
     assert!(out.contains("ring") && out.contains("hierarchical"), "{out}");
-    let (out, _) = text(&mlsim(&["list", "metrics"]));
+    let (out, _) = text_of(&mlsim(&["list", "metrics"]));
     assert!(out.contains("busbw_gbs") && out.contains("link_utilization"), "{out}");
-    let (out, _) = text(&mlsim(&["list", "presets"]));
+    let (out, _) = text_of(&mlsim(&["list", "presets"]));
     assert!(out.contains("dgx-h100") && out.contains("cloud-a100-100g"), "{out}");
-    let (out, _) = text(&mlsim(&["completions", "bash"]));
+    let (out, _) = text_of(&mlsim(&["completions", "bash"]));
     assert!(out.contains("mlsim") && out.len() > 1000);
 }
 
@@ -103,11 +103,69 @@ fn collective_prints_an_nccl_tests_table() {
         "--sizes",
         "1MiB..4MiB",
     ]);
-    let (out, err) = text(&o);
+    let (out, err) = text_of(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("busbw") && out.contains("# Avg bus bandwidth"), "{out}");
     assert_eq!(out.lines().filter(|l| !l.starts_with('#')).count(), 3);
     let o = mlsim(&["collective", "--preset", "dgx-h10"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("did you mean `dgx-h100`"));
+    assert!(text_of(&o).1.contains("did you mean `dgx-h100`"));
+}
+
+#[test]
+fn every_shipped_config_validates() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs"));
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                files.push(e.unwrap().path());
+            }
+        } else {
+            files.push(p);
+        }
+    }
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    for f in files {
+        let o = mlsim(&["validate", f.to_str().unwrap()]);
+        let (_, err) = text_of(&o);
+        assert!(o.status.success(), "{}: {err}", f.display());
+    }
+}
+
+#[test]
+fn pipeline_errors_name_the_field() {
+    let dir = scratch("pipeline-bad");
+    let file = dir.join("p.yaml");
+    let check = |workload: &str, systems: &str, want: &[&str]| {
+        let text = format!(
+            "name: p\nkind: pipeline\ncluster: {{preset: dgx-h100, nodes: 1}}\nworkload:\n  model: gpt3-1.3b\n{workload}  micro_batches: 4\nsystems:\n{systems}"
+        );
+        std::fs::write(&file, text).unwrap();
+        let o = mlsim(&["validate", file.to_str().unwrap()]);
+        let (_, err) = text_of(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        for w in want {
+            assert!(err.contains(w), "missing `{w}` in: {err}");
+        }
+    };
+    check(
+        "  stages: 30\n",
+        "  - name: slipstream\n",
+        &["p.yaml:6:", "30 stages but the model has 24 layers"],
+    );
+    check(
+        "  stages: 4\n",
+        "  - name: spare-servers\n    params: {spares: 0}\n",
+        &["p.yaml:10:", "spares"],
+    );
+    check("  stages: 4\n", "  - name: slipstrem\n", &["did you mean `slipstream`"]);
+    check(
+        "  stages: 4\n  failures: {concurrent: 5}\n",
+        "  - name: bamboo\n",
+        &["p.yaml:7:", "at most 4"],
+    );
 }

@@ -9,6 +9,8 @@
 //! rebuilds shorter pipelines).
 //!
 //! The graph: on every GPU its passes in program order (each depends on the previous one).
+//! In traces, passes on a GPU's second lane are tagged `moved` and redundant ones
+//! `redundant`, so a Gantt chart shows where a policy put the work of a failed GPU.
 //! Across stages, by micro-batch: F of stage `s` sends its activations to wherever F of stage
 //! `s + 1` runs, which waits for them; B of stage `s + 1` sends the input gradient back and B
 //! of stage `s` waits for it (in GPipe and 1F1B, B and W are one backward pass, so the gradient
@@ -205,6 +207,8 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
         let mut at: HashMap<(u32, u32, Pass, u32), (GpuId, OpId)> = HashMap::new();
         let mut iter_tasks = Vec::with_capacity(n);
         for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
+            // A GPU's second and later lanes run work moved to it (re-routed or taken over).
+            let extra_lane = program.gpus[..i].iter().any(|(g2, _)| g2 == gpu);
             let mut prev = after[i];
             let mut ops = Vec::with_capacity(tasks.len());
             for t in tasks {
@@ -220,6 +224,11 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
                     (_, true) => "redundant F",
                 };
                 let op = g.compute(name, *gpu, work.flops(t.pass), work.pass_bytes, opts.dtype);
+                if t.redundant {
+                    g.tag(op, "redundant");
+                } else if extra_lane {
+                    g.tag(op, "moved");
+                }
                 if let Some(q) = prev {
                     g.depend(q, op);
                 }

@@ -326,7 +326,9 @@ impl Prepared {
             .metric("spare_gpu_hours", out.spare_gpu_seconds / 3600.0)
             .metric("checkpoint_interval_s", self.ckpt.interval.as_secs_f64());
         let last = out.by_failures.iter().rposition(|s| s.0 > 0.0).unwrap_or(0);
-        r.series("throughput_samples_s", out.throughput_series)
+        let window_h = secs / 3600.0 / WINDOWS as f64;
+        r.series("time_h", (1..=WINDOWS).map(|k| k as f64 * window_h).collect())
+            .series("throughput_samples_s", out.throughput_series)
             .series("failed_gpus", out.failed_series)
             .series(
                 "iter_time_by_failures_s",

@@ -19,6 +19,8 @@ pub struct TaskGraph {
     /// Per group and member: how many other GPU-driven groups that member used before it.
     group_ordinals: Vec<Vec<u32>>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
+    /// Trace categories set on a few ops, sorted by op.
+    tags: Vec<(u32, &'static str)>,
     succ_start: Vec<u32>,
     succ: Vec<u32>,
     pred_start: Vec<u32>,
@@ -50,6 +52,14 @@ impl TaskGraph {
     /// An op's name.
     pub fn name(&self, op: OpId) -> &str {
         &self.names[self.name_ids[op.0 as usize] as usize]
+    }
+
+    /// The trace category of an op: its tag if one was set, else its kind's category.
+    pub fn category(&self, op: OpId) -> &'static str {
+        match self.tags.binary_search_by_key(&op.0, |t| t.0) {
+            Ok(i) => self.tags[i].1,
+            Err(_) => self.kinds[op.0 as usize].category(),
+        }
     }
 
     /// The GPUs of a collective group.
@@ -131,6 +141,7 @@ pub struct TaskGraphBuilder {
     group_index: HashMap<Vec<GpuId>, u32>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
     edges: Vec<(u32, u32)>,
+    tags: Vec<(u32, &'static str)>,
 }
 
 impl TaskGraphBuilder {
@@ -174,6 +185,12 @@ impl TaskGraphBuilder {
         self.kinds.push(kind);
         self.name_ids.push(name_id);
         OpId((self.kinds.len() - 1) as u32)
+    }
+
+    /// Gives `op` its own trace category (e.g. `rerouted` for work a failure policy moved), so
+    /// traces and Gantt charts can colour it apart from ops of the same kind.
+    pub fn tag(&mut self, op: OpId, category: &'static str) {
+        self.tags.push((op.0, category));
     }
 
     /// The group id of a set of GPUs (order does not matter; duplicates are kept and rejected
@@ -323,6 +340,21 @@ impl TaskGraphBuilder {
             return Err(GraphError::Cycle(cycle.into_iter().map(name_of).collect()));
         }
         let group_ordinals = ordinals(&self.kinds, &self.groups);
+        let mut tags = self.tags;
+        for &(op, _) in &tags {
+            if op as usize >= n {
+                return Err(GraphError::DanglingDependency {
+                    op: format!("#{op}"),
+                    op_id: op,
+                    missing: op,
+                    len: n,
+                });
+            }
+        }
+        // The last tag of an op wins.
+        tags.reverse();
+        tags.sort_by_key(|t| t.0);
+        tags.dedup_by_key(|t| t.0);
         Ok(TaskGraph {
             kinds: self.kinds,
             name_ids: self.name_ids,
@@ -330,6 +362,7 @@ impl TaskGraphBuilder {
             groups: self.groups,
             group_ordinals,
             traffics: self.traffics,
+            tags,
             succ_start,
             succ,
             pred_start,
@@ -421,6 +454,24 @@ fn find_cycle(n: usize, succ_start: &[u32], succ: &[u32], pred_start: &[u32]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_override_the_category_of_their_op_only() {
+        let mut b = TaskGraphBuilder::new();
+        let x: Vec<OpId> =
+            (0..3).map(|i| b.delay(&format!("d{i}"), SimTime::from_nanos(1))).collect();
+        b.tag(x[2], "first");
+        b.tag(x[1], "moved");
+        b.tag(x[2], "last");
+        let g = b.build().unwrap();
+        assert_eq!(g.category(x[0]), g.kind(x[0]).category());
+        assert_eq!(g.category(x[1]), "moved");
+        assert_eq!(g.category(x[2]), "last");
+        let mut b = TaskGraphBuilder::new();
+        b.delay("d", SimTime::from_nanos(1));
+        b.tag(OpId(5), "x");
+        assert!(b.build().is_err());
+    }
 
     #[test]
     fn builds_csr_both_ways() {

@@ -167,7 +167,7 @@ impl Execution {
                 lanes.push((host_pid, 0));
             }
             for (pid, tid) in lanes {
-                t.span(graph.name(op), kind.category(), (pid, tid), start, dur, args.clone());
+                t.span(graph.name(op), graph.category(op), (pid, tid), start, dur, args.clone());
             }
         }
         t

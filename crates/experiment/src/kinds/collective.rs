@@ -11,7 +11,7 @@ use simcore::{RandomStreams, RunResult, SimTime};
 use taskgraph::{ExecConfig, NetworkMode, TaskGraphBuilder, execute};
 
 use crate::error::ConfigError;
-use crate::kind::{Described, Kind, PrepareCtx, PreparedRun};
+use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun};
 
 /// The collective benchmark kind.
 pub struct CollectiveBench;
@@ -113,33 +113,19 @@ struct Prepared {
     group: Vec<GpuId>,
 }
 
+const INFO: KindInfo = KindInfo {
+    name: "collective",
+    description: "one collective timed per algorithm, like nccl-tests (built in; exercises the runner end to end)",
+    systems: SYSTEMS,
+    metrics: METRICS,
+    series: SERIES,
+    matrices: MATRICES,
+    headline_metrics: &["time_s", "busbw_gbs"],
+};
+
 impl Kind for CollectiveBench {
-    fn name(&self) -> &'static str {
-        "collective"
-    }
-
-    fn description(&self) -> &'static str {
-        "one collective timed per algorithm, like nccl-tests (built in; exercises the runner end to end)"
-    }
-
-    fn systems(&self) -> &'static [Described] {
-        SYSTEMS
-    }
-
-    fn metrics(&self) -> &'static [Described] {
-        METRICS
-    }
-
-    fn series(&self) -> &'static [Described] {
-        SERIES
-    }
-
-    fn matrices(&self) -> &'static [Described] {
-        MATRICES
-    }
-
-    fn headline_metrics(&self) -> &'static [&'static str] {
-        &["time_s", "busbw_gbs"]
+    fn info(&self) -> &'static KindInfo {
+        &INFO
     }
 
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {

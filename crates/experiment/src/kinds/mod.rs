@@ -2,3 +2,4 @@
 
 pub mod collective;
 pub mod moe;
+pub mod pipeline;

@@ -3,14 +3,10 @@
 
 use std::sync::Arc;
 
-use cluster::Cluster;
 use moe::{MoeError, MoeWorkload, SystemSpec};
-use serde_json::Value;
-use simcore::RunResult;
 
 use crate::error::ConfigError;
-use crate::kind::{Described, Kind, PrepareCtx, PreparedRun};
-use crate::value_path::Path;
+use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
 
 /// The MoE kind.
 pub struct MoeKind;
@@ -86,77 +82,31 @@ const MATRICES: &[Described] = &[Described {
     description: "tokens processed per GPU (columns) per iteration (rows, subsampled to 200)",
 }];
 
-struct Prepared {
-    cluster: Arc<Cluster>,
-    run: moe::run::Prepared,
-}
+const INFO: KindInfo = KindInfo {
+    name: "moe",
+    description: "MoE training with skewed, shifting expert load: expert placement systems and time to target loss",
+    systems: SYSTEMS,
+    metrics: METRICS,
+    series: SERIES,
+    matrices: MATRICES,
+    headline_metrics: &["time_to_target_s", "iterations_to_target", "tokens_dropped_frac"],
+};
 
 impl Kind for MoeKind {
-    fn name(&self) -> &'static str {
-        "moe"
-    }
-
-    fn description(&self) -> &'static str {
-        "MoE training with skewed, shifting expert load: expert placement systems and time to target loss"
-    }
-
-    fn systems(&self) -> &'static [Described] {
-        SYSTEMS
-    }
-
-    fn metrics(&self) -> &'static [Described] {
-        METRICS
-    }
-
-    fn series(&self) -> &'static [Described] {
-        SERIES
-    }
-
-    fn matrices(&self) -> &'static [Described] {
-        MATRICES
-    }
-
-    fn headline_metrics(&self) -> &'static [&'static str] {
-        &["time_to_target_s", "iterations_to_target", "tokens_dropped_frac"]
+    fn info(&self) -> &'static KindInfo {
+        &INFO
     }
 
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        let workload: MoeWorkload = ctx.workload()?;
-        let name = ctx.system.implementation();
-        if !SYSTEMS.iter().any(|s| s.name == name) {
-            return Err(ctx.unknown_system(SYSTEMS));
-        }
-        let mut params = match &ctx.system.params {
-            Value::Null => serde_json::Map::new(),
-            Value::Object(m) => m.clone(),
-            _ => {
-                return Err(
-                    ctx.error(&ctx.system_path("params"), "params must be a mapping".into())
-                );
-            }
-        };
-        params.insert("system".into(), Value::String(name.to_string()));
-        let spec: SystemSpec =
-            ctx.loaded.typed(&Value::Object(params), &ctx.system_path("params"), ctx.assigned)?;
-        let run = moe::run::prepare(&ctx.cluster, &workload, &spec).map_err(|e| match e {
-            MoeError::Invalid { field, message } => {
-                let path = match field.strip_prefix("params.") {
-                    Some(rest) => {
-                        Path::parse(&format!("systems[{}].params.{rest}", ctx.system_index))
-                    }
-                    None => Path::parse(&field),
-                }
-                .unwrap_or_default();
-                ctx.error(&path, message)
-            }
-            other => ctx.error(&Path::parse("workload").unwrap_or_default(), other.to_string()),
-        })?;
-        Ok(Arc::new(Prepared { cluster: ctx.cluster.clone(), run }))
-    }
-}
-
-impl PreparedRun for Prepared {
-    fn run(&self, seed: u64, trace: bool) -> Result<RunResult, String> {
-        self.run.run(&self.cluster, seed, trace).map_err(|e| e.to_string())
+        prepare_domain::<MoeWorkload, SystemSpec, _, _>(
+            ctx,
+            SYSTEMS,
+            moe::run::prepare,
+            |e| match e {
+                MoeError::Invalid { field, message } => Some((field.as_str(), message.as_str())),
+                _ => None,
+            },
+            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
+        )
     }
 }

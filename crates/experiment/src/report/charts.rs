@@ -25,6 +25,22 @@ fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// Fixed colours for the trace categories simcore and taskgraph write, so `moved` work (a
+/// failure policy's re-routed passes) stands out in red in every Gantt chart.
+fn category_color(cat: &str, i: usize) -> RGBColor {
+    match cat {
+        "compute" => PALETTE[0],
+        "send" => PALETTE[1],
+        "moved" => PALETTE[2],
+        "exchange" => PALETTE[3],
+        "copy" => PALETTE[4],
+        "redundant" => PALETTE[5],
+        "collective" => PALETTE[6],
+        "delay" => PALETTE[9],
+        _ => color(i + 7),
+    }
+}
+
 fn e<T: std::fmt::Debug>(err: T) -> String {
     format!("{err:?}")
 }
@@ -42,7 +58,19 @@ fn fmt_value(v: f64, format: AxisFormat) -> String {
             }
             format!("{}{}", trim(x), units[u])
         }
-        AxisFormat::Seconds => simcore::SimTime::from_secs_f64(v).to_string(),
+        AxisFormat::Seconds => {
+            // Long durations in the unit people use for them (6h, 30min, 2d).
+            let a = v.abs();
+            if a >= 86_400.0 {
+                format!("{}d", trim(v / 86_400.0))
+            } else if a >= 3_600.0 {
+                format!("{}h", trim(v / 3_600.0))
+            } else if a >= 60.0 {
+                format!("{}min", trim(v / 60.0))
+            } else {
+                simcore::SimTime::from_secs_f64(v).to_string()
+            }
+        }
         AxisFormat::Plain => {
             let a = v.abs();
             if a != 0.0 && !(1e-3..1e5).contains(&a) {
@@ -106,6 +134,7 @@ pub fn draw<DB: DrawingBackend>(
             log_x,
             log_y,
             lines,
+            marks,
         } => {
             let all: Vec<(f64, f64, f64)> =
                 lines.iter().flat_map(|l| l.points.iter().copied()).collect();
@@ -168,6 +197,20 @@ pub fn draw<DB: DrawingBackend>(
                     .map_err(e)?;
                     main.draw_text(&x_text(x), &style, (px, py + 8)).map_err(e)?;
                 }
+            }
+            if let Some((label, at)) = marks {
+                let mark = RGBColor(0xd6, 0x27, 0x28).mix(0.35);
+                let (lo, hi) = (y0, y1);
+                let xs: Vec<f64> = at.iter().map(|&x| tx(x, *log_x)).collect();
+                c.draw_series(
+                    xs.iter()
+                        .map(|&x| PathElement::new(vec![(x, lo), (x, hi)], mark.stroke_width(1))),
+                )
+                .map_err(e)?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], mark)
+                });
             }
             for (i, line) in lines.iter().enumerate() {
                 let col = color(i);
@@ -378,7 +421,16 @@ pub fn draw<DB: DrawingBackend>(
         }
         PlotData::Gantt { lanes, spans } => {
             let n = lanes.len().max(1) as f64;
-            let t1 = spans.iter().map(|s| s.2).fold(0.0, f64::max).max(1e-3);
+            let t_us = spans.iter().map(|s| s.2).fold(0.0, f64::max).max(1e-3);
+            // Trace times are microseconds; show long traces in ms or s.
+            let (scale, unit) = if t_us >= 1e7 {
+                (1e-6, "s")
+            } else if t_us >= 1e4 {
+                (1e-3, "ms")
+            } else {
+                (1.0, "us")
+            };
+            let t1 = t_us * scale;
             let mut c = ChartBuilder::on(&main)
                 .caption(&chart.title, (FAMILY, 22))
                 .margin(14)
@@ -387,11 +439,14 @@ pub fn draw<DB: DrawingBackend>(
                 .build_cartesian_2d(0f64..t1 * 1.02, 0f64..n)
                 .map_err(e)?;
             let none = |_: &f64| String::new();
+            let x_fmt = |x: &f64| trim_num(*x);
+            let x_desc = format!("time ({unit})");
             c.configure_mesh()
                 .disable_y_mesh()
                 .y_labels(0)
                 .y_label_formatter(&none)
-                .x_desc("time (us)")
+                .x_label_formatter(&x_fmt)
+                .x_desc(x_desc.as_str())
                 .axis_desc_style((FAMILY, 15))
                 .label_style((FAMILY, 13))
                 .draw()
@@ -403,13 +458,11 @@ pub fn draw<DB: DrawingBackend>(
                 }
             }
             for (ci, cat) in cats.iter().enumerate() {
-                let col = color(ci);
+                let col = category_color(cat, ci);
                 c.draw_series(spans.iter().filter(|s| s.3 == *cat).map(|s| {
                     let y = n - 1.0 - s.0 as f64;
-                    Rectangle::new(
-                        [(s.1, y + 0.15), (s.2.max(s.1 + t1 * 1e-4), y + 0.85)],
-                        col.filled(),
-                    )
+                    let (a, b) = (s.1 * scale, s.2 * scale);
+                    Rectangle::new([(a, y + 0.15), (b.max(a + t1 * 1e-4), y + 0.85)], col.filled())
                 }))
                 .map_err(e)?
                 .label(*cat)
@@ -477,6 +530,8 @@ mod tests {
         assert_eq!(fmt_value(1048576.0, AxisFormat::Bytes), "1MiB");
         assert_eq!(fmt_value(1.5 * 1073741824.0, AxisFormat::Bytes), "1.5GiB");
         assert_eq!(fmt_value(0.0015, AxisFormat::Seconds), "1.5ms");
+        assert_eq!(fmt_value(21_600.0, AxisFormat::Seconds), "6h");
+        assert_eq!(fmt_value(1_800.0, AxisFormat::Seconds), "30min");
         assert_eq!(fmt_value(2.5, AxisFormat::Plain), "2.5");
         assert_eq!(fmt_value(0.0015, AxisFormat::Plain), "0.0015");
         assert_eq!(fmt_value(359.96, AxisFormat::Plain), "360");

@@ -55,6 +55,8 @@ pub enum PlotData {
         log_y: bool,
         /// The lines.
         lines: Vec<Line>,
+        /// x positions of event marks (vertical lines), with what they mark.
+        marks: Option<(String, Vec<f64>)>,
     },
     /// Metric per point and system.
     Bars {
@@ -194,6 +196,9 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                 if p.x_series.is_some() {
                     need("x_series", &p.x_series, &series)?;
                 }
+                if p.marks.is_some() {
+                    need("marks", &p.marks, &series)?;
+                }
             }
             PlotType::Heatmap => {
                 let matrices: Vec<&str> = plan.kind.matrices().iter().map(|d| d.name).collect();
@@ -310,13 +315,18 @@ pub fn build(
                 let mut skip = where_keys.clone();
                 skip.push(&x_axis);
                 // Axes zipped with x vary with it: they label x, not separate lines.
-                let zip = &plan.loaded.config.sweep.zip;
-                let partners: Vec<&str> = if zip.contains_key(&x_axis) {
-                    zip.keys().map(String::as_str).filter(|k| *k != x_axis).collect()
-                } else {
-                    Vec::new()
-                };
+                let partners: Vec<&str> = plan.loaded.config.sweep.zip_partners(&x_axis);
                 skip.extend(partners.iter().copied());
+                // Axes with one value among the plotted runs do not tell lines apart.
+                for a in &plan.axes {
+                    let mut values: Vec<String> =
+                        rows.iter().filter_map(|r| r.params.get(a)).map(plain).collect();
+                    values.sort();
+                    values.dedup();
+                    if values.len() < 2 {
+                        skip.push(a);
+                    }
+                }
                 let xs: Vec<&Value> =
                     plan.points.iter().filter_map(|pt| pt.params.get(&x_axis)).collect();
                 let numeric_xs: Option<Vec<(f64, AxisFormat)>> =
@@ -378,6 +388,7 @@ pub fn build(
                     log_x: p.log_x,
                     log_y: p.log_y,
                     lines,
+                    marks: None,
                 }
             } else {
                 let systems: Vec<String> = plan
@@ -467,6 +478,23 @@ pub fn build(
                 Some(x) => describe(plan, x),
                 None => "iteration".into(),
             };
+            // Marks: where the marks series of the first selected run rises.
+            let marks = p.marks.as_ref().map(|m| {
+                let r = selected[0];
+                let ys = r.series.get(m).cloned().unwrap_or_default();
+                let xs: Vec<f64> = match &p.x_series {
+                    Some(x) => r.series.get(x).cloned().unwrap_or_default(),
+                    None => (1..=ys.len()).map(|i| i as f64).collect(),
+                };
+                let at = ys
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, y)| *y > if i == 0 { 0.0 } else { ys[i - 1] })
+                    .filter_map(|(i, _)| xs.get(i).copied())
+                    .filter(|x| x.is_finite())
+                    .collect::<Vec<f64>>();
+                (format!("{m} rises"), at)
+            });
             let x_format = match &p.x_series {
                 Some(x) if plan.kind.series().iter().any(|d| d.name == x && d.unit == "s") => {
                     AxisFormat::Seconds
@@ -482,6 +510,7 @@ pub fn build(
                 log_x: p.log_x,
                 log_y: p.log_y,
                 lines,
+                marks,
             }
         }
         PlotType::Heatmap => {

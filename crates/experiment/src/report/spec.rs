@@ -45,6 +45,10 @@ pub struct PlotSpec {
     /// Series giving the x values of a series plot (default: the iteration, from 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x_series: Option<String>,
+    /// A series of the same run whose increases are marked with vertical lines (series), e.g.
+    /// `failed_gpus` to mark failures on a throughput-over-time plot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks: Option<String>,
     /// Matrix to plot (heatmap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matrix: Option<String>,

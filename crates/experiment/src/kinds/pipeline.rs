@@ -1,0 +1,139 @@
+//! `kind: pipeline` — pipeline-parallel training under GPU failures (crates/pipeline):
+//! checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream over GPipe, 1F1B and
+//! zero-bubble schedules.
+
+use std::sync::Arc;
+
+use pipeline::{PipelineError, PipelineWorkload, SystemSpec};
+
+use crate::error::ConfigError;
+use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
+
+/// The pipeline kind.
+pub struct PipelineKind;
+
+const SYSTEMS: &[Described] = &[
+    Described {
+        name: "checkpoint-restart",
+        unit: "",
+        description: "stop on a failure, wait for the repair, restart from the last checkpoint",
+    },
+    Described {
+        name: "spare-servers",
+        unit: "",
+        description: "swap a failed node for a spare one and restart from the last checkpoint; params: spares (nodes, default 1)",
+    },
+    Described {
+        name: "bamboo",
+        unit: "",
+        description: "redundant forward of the previous stage; the backup takes over a failed stage; params: failover (default 10s)",
+    },
+    Described {
+        name: "oobleck",
+        unit: "",
+        description: "re-instantiate shorter pipelines from templates and re-split the batch; params: reconfigure (default 30s)",
+    },
+    Described {
+        name: "slipstream",
+        unit: "",
+        description: "re-route a failed GPU's micro-batches to its data-parallel peers, decoupled B/W, staggered steps; params: replan (default 5s)",
+    },
+];
+
+const METRICS: &[Described] = &[
+    Described {
+        name: "throughput_samples_s",
+        unit: "samples/s",
+        description: "sequences trained per second, mean over the whole run (failures, restarts and lost work included)",
+    },
+    Described {
+        name: "throughput_vs_healthy",
+        unit: "",
+        description: "throughput over the plain schedule's without failures",
+    },
+    Described {
+        name: "iter_time_s",
+        unit: "s",
+        description: "the policy's iteration time without failures (steady state)",
+    },
+    Described {
+        name: "bubble_frac",
+        unit: "",
+        description: "idle fraction of the GPUs' compute streams during an iteration without failures",
+    },
+    Described {
+        name: "peak_act_bytes",
+        unit: "B",
+        description: "peak activation memory of the fullest stage (ZB paper Table 2 accounting)",
+    },
+    Described { name: "restarts", unit: "", description: "job restarts from a checkpoint" },
+    Described {
+        name: "lost_work_s",
+        unit: "s",
+        description: "training time thrown away: recomputed iterations since the last checkpoint and interrupted partial iterations",
+    },
+    Described {
+        name: "spare_gpu_hours",
+        unit: "GPU-h",
+        description: "GPU-hours of spare servers standing idle",
+    },
+    Described {
+        name: "checkpoint_interval_s",
+        unit: "s",
+        description: "time between checkpoints (Young's optimum unless set)",
+    },
+];
+
+const SERIES: &[Described] = &[
+    Described {
+        name: "time_h",
+        unit: "h",
+        description: "end of each of the 200 equal windows of the run (x axis for the other series)",
+    },
+    Described {
+        name: "throughput_samples_s",
+        unit: "samples/s",
+        description: "throughput in each of 200 equal windows of the run",
+    },
+    Described {
+        name: "failed_gpus",
+        unit: "GPUs",
+        description: "failed GPUs at the end of each of the 200 windows",
+    },
+    Described {
+        name: "iter_time_by_failures_s",
+        unit: "s",
+        description: "mean iteration time with 0, 1, 2, ... failed GPUs (entry k = k failures; 0 where never seen)",
+    },
+];
+
+const INFO: KindInfo = KindInfo {
+    name: "pipeline",
+    description: "pipeline-parallel training under GPU failures: schedules, restarts, spares, Bamboo, Oobleck, SlipStream",
+    systems: SYSTEMS,
+    metrics: METRICS,
+    series: SERIES,
+    matrices: &[],
+    headline_metrics: &["throughput_samples_s", "throughput_vs_healthy", "restarts"],
+};
+
+impl Kind for PipelineKind {
+    fn info(&self) -> &'static KindInfo {
+        &INFO
+    }
+
+    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
+        prepare_domain::<PipelineWorkload, SystemSpec, _, _>(
+            ctx,
+            SYSTEMS,
+            pipeline::run::prepare,
+            |e| match e {
+                PipelineError::Invalid { field, message } => {
+                    Some((field.as_str(), message.as_str()))
+                }
+                _ => None,
+            },
+            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
+        )
+    }
+}

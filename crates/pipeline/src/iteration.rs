@@ -187,6 +187,8 @@ pub struct IterationGraph {
     pub all_reduce: Vec<Vec<Option<OpId>>>,
     /// Per iteration, per sync group: each member's optimizer step (or update marker).
     pub steps: Vec<Vec<Vec<OpId>>>,
+    /// The GPU of each program lane (in [`Program::gpus`] order).
+    pub lane_gpus: Vec<GpuId>,
 }
 
 /// Builds `opts.iterations` iterations of `program`.
@@ -200,6 +202,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
         stepped: Vec::new(),
         all_reduce: Vec::new(),
         steps: Vec::new(),
+        lane_gpus: program.gpus.iter().map(|(g, _)| *g).collect(),
     };
     let mut after: Vec<Option<OpId>> = vec![None; n];
     for _ in 0..opts.iterations.max(1) {
@@ -382,13 +385,30 @@ pub struct IterationTiming {
     /// Steady-state time per iteration: the last iteration's end minus the one before (the
     /// whole makespan with one iteration).
     pub period: SimTime,
-    /// Mean over GPUs of the time its passes took in the last iteration.
+    /// Mean over the GPUs that run passes of the time their passes took in the last iteration.
     pub busy: SimTime,
     /// `1 - busy / period`.
     pub bubble_frac: f64,
 }
 
 impl IterationGraph {
+    /// Per GPU that runs passes (ascending), the time its passes took in the last iteration,
+    /// summed over its lanes.
+    pub fn busy_by_gpu(&self, run: &Execution) -> Vec<(GpuId, SimTime)> {
+        let last = self.tasks.last().map(Vec::as_slice).unwrap_or(&[]);
+        let mut by: Vec<(GpuId, SimTime)> = Vec::new();
+        for (lane, tasks) in last.iter().enumerate() {
+            let t: u64 = tasks.iter().map(|&(_, op)| run.duration(op).as_nanos()).sum();
+            let gpu = self.lane_gpus[lane];
+            match by.iter_mut().find(|b| b.0 == gpu) {
+                Some(b) => b.1 += SimTime::from_nanos(t),
+                None => by.push((gpu, SimTime::from_nanos(t))),
+            }
+        }
+        by.sort_by_key(|b| b.0.0);
+        by
+    }
+
     /// Reads the timing from an execution of this graph.
     pub fn timing(&self, run: &Execution) -> IterationTiming {
         let end_of = |k: usize| -> SimTime {
@@ -400,12 +420,9 @@ impl IterationGraph {
             1 => end_of(0),
             _ => end_of(n - 1) - end_of(n - 2),
         };
-        let last = self.tasks.last().map(Vec::as_slice).unwrap_or(&[]);
-        let total: u64 = last
-            .iter()
-            .map(|gpu| gpu.iter().map(|&(_, op)| run.duration(op).as_nanos()).sum::<u64>())
-            .sum();
-        let busy = SimTime::from_nanos(total / last.len().max(1) as u64);
+        let by_gpu = self.busy_by_gpu(run);
+        let total: u64 = by_gpu.iter().map(|b| b.1.as_nanos()).sum();
+        let busy = SimTime::from_nanos(total / by_gpu.len().max(1) as u64);
         let bubble_frac = if period > SimTime::ZERO {
             1.0 - busy.as_secs_f64() / period.as_secs_f64()
         } else {

@@ -237,6 +237,38 @@ impl Evaluator<'_> {
     }
 }
 
+impl Evaluator<'_> {
+    /// Per stage, the mean over its GPUs of their idle fraction in the policy's iteration with
+    /// `failed` GPUs (computed afresh, not cached).
+    fn stage_bubbles(
+        &mut self,
+        policy: &dyn Policy,
+        job: &JobModel,
+        failed: &[bool],
+    ) -> Result<Vec<f64>, PipelineError> {
+        let (program, staggered) = policy.program(job, failed)?;
+        let it = build(&program, &BuildOptions { staggered, ..self.opts })?;
+        let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
+            .map_err(|e| PipelineError::Simulation(e.to_string()))?;
+        let period = it.timing(&run).period.as_secs_f64().max(1e-12);
+        let p = job.shape.stages as usize;
+        let mut sum = vec![0.0; p];
+        let mut count = vec![0u32; p];
+        for (gpu, busy) in it.busy_by_gpu(&run) {
+            let s = job.coords(gpu.0).1 as usize;
+            if s < p {
+                sum[s] += 1.0 - busy.as_secs_f64() / period;
+                count[s] += 1;
+            }
+        }
+        Ok(sum
+            .iter()
+            .zip(&count)
+            .map(|(x, &n)| if n > 0 { x / f64::from(n) } else { 0.0 })
+            .collect())
+    }
+}
+
 impl Evaluate for Evaluator<'_> {
     fn period(
         &mut self,
@@ -301,6 +333,10 @@ impl Prepared {
             }
             crate::policy::Config::Down => plain,
         };
+        let stage_bubbles = match policy.config(job, &none) {
+            crate::policy::Config::Run { .. } => eval.stage_bubbles(policy.as_ref(), job, &none)?,
+            crate::policy::Config::Down => Vec::new(),
+        };
         let out =
             simulate(job, policy.as_mut(), &events, w.duration, self.ckpt, &mut eval, WINDOWS)?;
         let secs = w.duration.as_secs_f64().max(1e-9);
@@ -308,13 +344,14 @@ impl Prepared {
         let healthy_throughput = job.samples_per_iteration() / plain.period.as_secs_f64();
         let c = job.model.layer_cost(job.micro_batch_size);
         let parts = job.model.partition(job.shape.stages);
-        let peak_act = parts
+        let act_by_stage: Vec<f64> = parts
             .iter()
             .enumerate()
             .map(|(s, &l)| {
                 job.schedule.peak_activation(s as u32, c.m_b * f64::from(l), c.m_w * f64::from(l))
             })
-            .fold(0.0, f64::max);
+            .collect();
+        let peak_act = act_by_stage.iter().copied().fold(0.0, f64::max);
         let mut r = RunResult::new();
         r.metric("throughput_samples_s", throughput)
             .metric("throughput_vs_healthy", throughput / healthy_throughput)
@@ -330,6 +367,8 @@ impl Prepared {
         r.series("time_h", (1..=WINDOWS).map(|k| k as f64 * window_h).collect())
             .series("throughput_samples_s", out.throughput_series)
             .series("failed_gpus", out.failed_series)
+            .series("peak_act_bytes_by_stage", act_by_stage)
+            .series("bubble_frac_by_stage", stage_bubbles)
             .series(
                 "iter_time_by_failures_s",
                 out.by_failures[..=last].iter().map(|s| s.1).collect(),

@@ -239,3 +239,32 @@ fn the_horizon_accounts_for_every_second() {
         }
     }
 }
+
+#[test]
+fn per_stage_outputs_show_the_last_stage_as_the_bottleneck() {
+    // GPT-3 2.7B on 8 stages: the last stage also computes the output layer, so it idles
+    // least; stage bubbles average to the job's bubble fraction (all pipelines are alike).
+    let cluster = Cluster::preset("dgx-h100", 4).unwrap();
+    let w: PipelineWorkload = serde_json::from_value(serde_json::json!({
+        "model": "gpt3-2.7b", "stages": 8, "micro_batches": 8, "duration": "1h"
+    }))
+    .unwrap();
+    let r = pipeline::run::prepare(&cluster, &w, &system("checkpoint-restart"))
+        .unwrap()
+        .run(&cluster, 1, false)
+        .unwrap();
+    let bubbles = &r.series["bubble_frac_by_stage"];
+    let acts = &r.series["peak_act_bytes_by_stage"];
+    assert_eq!((bubbles.len(), acts.len()), (8, 8));
+    let last = bubbles[7];
+    assert!(bubbles[..7].iter().all(|&b| b > last), "{bubbles:?}");
+    let mean = bubbles.iter().sum::<f64>() / 8.0;
+    assert!(
+        (mean - r.metrics["bubble_frac"]).abs() < 1e-9,
+        "{mean} vs {}",
+        r.metrics["bubble_frac"]
+    );
+    // 1F1B: stage s holds p - s micro-batches of activations, so memory falls with s.
+    assert!(acts.windows(2).all(|a| a[0] >= a[1]), "{acts:?}");
+    assert_eq!(acts.iter().copied().fold(0.0, f64::max), r.metrics["peak_act_bytes"]);
+}

@@ -101,6 +101,16 @@ const SERIES: &[Described] = &[
         description: "failed GPUs at the end of each of the 200 windows",
     },
     Described {
+        name: "peak_act_bytes_by_stage",
+        unit: "B",
+        description: "peak activation memory of each stage (entry s = stage s)",
+    },
+    Described {
+        name: "bubble_frac_by_stage",
+        unit: "",
+        description: "idle fraction of each stage's GPUs in the policy's iteration without failures (entry s = stage s)",
+    },
+    Described {
         name: "iter_time_by_failures_s",
         unit: "s",
         description: "mean iteration time with 0, 1, 2, ... failed GPUs (entry k = k failures; 0 where never seen)",

@@ -231,6 +231,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &crate::kinds::collective::CollectiveBench,
         &crate::kinds::moe::MoeKind,
         &crate::kinds::pipeline::PipelineKind,
+        &crate::kinds::embedding::EmbeddingKind,
     ]
 }
 

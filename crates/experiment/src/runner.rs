@@ -162,7 +162,9 @@ pub fn run(
                     let path = dir.trace_file(&r.key);
                     trace.save(&path).map_err(|e| format!("{}: {e}", path.display()))?;
                 }
-                let file = RunFile { record: RunRecord::new(plan, r, res), wall_time_s: wall };
+                let timings = std::mem::take(&mut res.timings);
+                let file =
+                    RunFile { record: RunRecord::new(plan, r, res), wall_time_s: wall, timings };
                 journal.append(&file).map_err(|e| {
                     let msg = e.to_string();
                     if let Ok(mut slot) = first_io_error.lock() {

@@ -67,6 +67,9 @@ pub struct RunFile {
     pub record: RunRecord,
     /// Wall-clock seconds the run took.
     pub wall_time_s: f64,
+    /// The simulator's own wall-clock measurements (e.g. `plan_time_s`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub timings: std::collections::BTreeMap<String, f64>,
 }
 
 impl RunRecord {
@@ -195,17 +198,37 @@ impl ResultsDir {
     ) -> Result<Vec<RunRecord>, ExperimentError> {
         let finished = self.finished()?;
         let mut records = Vec::new();
-        let mut timings = String::from("run,key,system,seed,wall_time_s\n");
+        // Extra timing columns: every name any finished run reported, sorted.
+        let mut extra: Vec<String> = runs
+            .iter()
+            .filter_map(|r| finished.get(&r.key))
+            .flat_map(|f| f.timings.keys().cloned())
+            .collect();
+        extra.sort();
+        extra.dedup();
+        let mut timings = String::from("run,key,system,seed,wall_time_s");
+        for name in &extra {
+            timings.push(',');
+            timings.push_str(&summary::csv_field(name));
+        }
+        timings.push('\n');
         for r in runs {
             if let Some(f) = finished.get(&r.key).cloned() {
                 timings.push_str(&format!(
-                    "{},{},{},{},{}\n",
+                    "{},{},{},{},{}",
                     r.index,
                     r.key,
                     summary::csv_field(&f.record.system),
                     r.seed,
                     f.wall_time_s
                 ));
+                for name in &extra {
+                    timings.push(',');
+                    if let Some(v) = f.timings.get(name) {
+                        timings.push_str(&v.to_string());
+                    }
+                }
+                timings.push('\n');
                 records.push(f.record);
             }
         }

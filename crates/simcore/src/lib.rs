@@ -18,6 +18,7 @@
 //! - [`units`]: human units in config values ("400Gbps", "80GiB", "1.5ms").
 //! - [`fs::write_atomic`]: output written to a temporary name and renamed.
 //! - [`names::did_you_mean`]: suggestions for misspelt names in user input.
+//! - [`Zipf`]: a table-free O(1) Zipf sampler (rejection-inversion) for skewed popularity.
 //!
 //! ## Example: an M/M/1 queue
 //!
@@ -69,6 +70,7 @@ pub mod stats;
 mod time;
 mod trace;
 pub mod units;
+pub mod zipf;
 
 pub use queue::{EventId, EventQueue, Scheduled};
 pub use random::{RandomStreams, StreamRng, fnv1a64};
@@ -76,3 +78,4 @@ pub use run_result::RunResult;
 pub use simulation::{Model, RunOutcome, Scheduler, Simulation};
 pub use time::SimTime;
 pub use trace::{ChromeTrace, TraceEvent};
+pub use zipf::Zipf;

@@ -22,6 +22,11 @@ pub struct RunResult {
     /// An execution trace, kept only when the experiment asks for one.
     #[serde(skip)]
     pub trace: Option<ChromeTrace>,
+    /// Wall-clock measurements of the simulator itself (e.g. a planner's running time): not
+    /// results, so they stay out of the byte-identical result files (the runner writes them
+    /// to `timings.csv`).
+    #[serde(skip)]
+    pub timings: BTreeMap<String, f64>,
 }
 
 impl RunResult {

@@ -1,5 +1,6 @@
 //! Experiment kinds: the built-in collective benchmark and the domain simulators.
 
 pub mod collective;
+pub mod embedding;
 pub mod moe;
 pub mod pipeline;

@@ -1,0 +1,167 @@
+//! One training step of the embedding layer as a task graph on the shared executor:
+//!
+//! 1. ids all-to-all (trainers send lookup ids to the owners);
+//! 2. forward lookups on every owner: a memory-bound kernel over the rows gathered from HBM,
+//!    and the rows gathered from host memory as a copy over the GPU's PCIe link, stretched by
+//!    `1 / uvm_efficiency` (random row reads);
+//! 3. output all-to-all (pooled vectors, partial sums or sequence rows to the trainers);
+//! 4. gradient all-to-all back (same bytes);
+//! 5. backward: the fused sparse update reads and writes the rows (twice the forward gather,
+//!    TorchRec's multiplier), in HBM and over PCIe both ways;
+//! 6. replicas' gradient all-reduces.
+//!
+//! The dense part of the model is left out: the metrics are the embedding layer's. Each step
+//! draws its batch: the lookups an owner serves vary around their mean by a Poisson factor
+//! `1 + z / sqrt(n)` (normal approximation, `n` its lookups), so steps differ a little and
+//! an owner's imbalance shows.
+
+use cluster::{Algorithm, CollectiveKind, Dtype, GpuId, MemoryTier};
+use simcore::StreamRng;
+use taskgraph::{OpId, TaskGraph, TaskGraphBuilder};
+
+use crate::error::EmbeddingError;
+use crate::plan::StepLoad;
+use crate::tiers::Tiers;
+
+/// A step's graph and the ops that make up each GPU's own time.
+pub struct StepGraph {
+    /// The graph.
+    pub graph: TaskGraph,
+    /// Per GPU, its lookup and update ops.
+    pub gpu_ops: Vec<Vec<OpId>>,
+    /// The all-to-all ops (ids, outputs, gradients).
+    pub exchanges: Vec<OpId>,
+    /// The replica all-reduces.
+    pub syncs: Vec<OpId>,
+}
+
+/// A standard normal draw (Box-Muller).
+fn normal(rng: &mut StreamRng) -> f64 {
+    let u1: f64 = rng.next_f64().max(1e-300);
+    let u2 = rng.next_f64();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+/// Builds one step of `load`, drawing its batch from `rng`.
+pub fn build(
+    load: &StepLoad,
+    tiers: &Tiers,
+    uvm_efficiency: f64,
+    rng: &mut StreamRng,
+) -> Result<StepGraph, EmbeddingError> {
+    let g = tiers.gpus as usize;
+    let per_node = tiers.gpus_per_node;
+    // Per owner: its draw of this step's lookups.
+    let factor: Vec<f64> = (0..g)
+        .map(|i| {
+            let n = load.lookups[i];
+            let z = normal(rng);
+            if n > 0.0 { (1.0 + z / n.sqrt()).max(0.0) } else { 1.0 }
+        })
+        .collect();
+    let mut b = TaskGraphBuilder::with_capacity(8 * g + 8, 16 * g + 8);
+    let scaled = |t: &[(u32, u32, f64)], by_src: bool| -> Vec<(GpuId, GpuId, f64)> {
+        t.iter()
+            .map(|&(s, d, x)| {
+                let f = if by_src { factor[s as usize] } else { factor[d as usize] };
+                (GpuId(s), GpuId(d), x * f)
+            })
+            .collect()
+    };
+    let ids = if load.ids.is_empty() {
+        None
+    } else {
+        Some(b.exchange("ids all-to-all", scaled(&load.ids, false)))
+    };
+    let mut exchanges: Vec<OpId> = ids.into_iter().collect();
+    let mut syncs = Vec::new();
+    let mut fwd_done = Vec::with_capacity(g);
+    let mut gpu_ops = vec![Vec::new(); g];
+    for i in 0..g {
+        let gpu = GpuId(i as u32);
+        let node = i as u32 / per_node;
+        let f = factor[i];
+        let k = b.compute("lookup (HBM)", gpu, 0.0, load.hbm_read[i] * f, Dtype::Fp32);
+        gpu_ops[i].push(k);
+        if let Some(x) = ids {
+            b.depend(x, k);
+        }
+        fwd_done.push(k);
+        if load.uvm_read[i] > 0.0 {
+            let c = b.copy(
+                "lookup (host memory)",
+                MemoryTier::Host(node),
+                MemoryTier::Hbm(gpu),
+                load.uvm_read[i] * f / uvm_efficiency,
+            );
+            if let Some(x) = ids {
+                b.depend(x, c);
+            }
+            gpu_ops[i].push(c);
+            fwd_done.push(c);
+        }
+    }
+    let grads = if load.outputs.is_empty() {
+        None
+    } else {
+        let o = b.exchange("output all-to-all", scaled(&load.outputs, true));
+        b.depend_all(&fwd_done, o);
+        let back: Vec<(u32, u32, f64)> = load.outputs.iter().map(|&(s, d, x)| (d, s, x)).collect();
+        let gr = b.exchange("gradient all-to-all", scaled(&back, false));
+        b.depend(o, gr);
+        exchanges.extend([o, gr]);
+        Some(gr)
+    };
+    let mut bwd_of = vec![Vec::new(); g];
+    for i in 0..g {
+        let gpu = GpuId(i as u32);
+        let node = i as u32 / per_node;
+        let f = factor[i];
+        let after: Vec<OpId> = match grads {
+            Some(x) => vec![x],
+            None => gpu_ops[i].clone(),
+        };
+        let k = b.compute("update (HBM)", gpu, 0.0, 2.0 * load.hbm_read[i] * f, Dtype::Fp32);
+        b.depend_all(&after, k);
+        gpu_ops[i].push(k);
+        bwd_of[i].push(k);
+        if load.uvm_read[i] > 0.0 {
+            let bytes = load.uvm_read[i] * f / uvm_efficiency;
+            let r = b.copy(
+                "update read (host memory)",
+                MemoryTier::Host(node),
+                MemoryTier::Hbm(gpu),
+                bytes,
+            );
+            let w = b.copy(
+                "update write (host memory)",
+                MemoryTier::Hbm(gpu),
+                MemoryTier::Host(node),
+                bytes,
+            );
+            b.depend_all(&after, r);
+            b.depend(r, w);
+            gpu_ops[i].extend([r, w]);
+            bwd_of[i].push(w);
+        }
+    }
+    for s in &load.syncs {
+        if s.group.len() < 2 || s.bytes <= 0.0 {
+            continue;
+        }
+        let members: Vec<GpuId> = s.group.iter().map(|&x| GpuId(x)).collect();
+        let ar = b.collective(
+            "replica all-reduce",
+            CollectiveKind::AllReduce,
+            Algorithm::Auto,
+            &members,
+            s.bytes,
+        );
+        for &m in &s.group {
+            b.depend_all(&bwd_of[m as usize], ar);
+        }
+        syncs.push(ar);
+    }
+    let graph = b.build().map_err(|e| EmbeddingError::Simulation(e.to_string()))?;
+    Ok(StepGraph { graph, gpu_ops, exchanges, syncs })
+}

@@ -1,0 +1,17 @@
+//! TorchRec data-parallel: every table on every GPU; each GPU looks up its own samples with
+//! no all-to-all, and the whole table's gradient is all-reduced every step (DDP).
+
+use super::PlanCtx;
+use super::greedy::{TableShards, Where, partition};
+use crate::error::EmbeddingError;
+use crate::estimator::ShardShape;
+use crate::plan::Plan;
+
+/// The plan.
+pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+    let shape = ShardShape { access_share: 1.0, col_share: 1.0, partial: false, replica: true };
+    let splits = (0..ctx.tables.len())
+        .map(|table| TableShards { table, shape, count: ctx.tiers.gpus, place: Where::EveryGpu })
+        .collect();
+    partition(ctx, splits, "data-parallel")
+}

@@ -1,0 +1,17 @@
+//! TorchRec table-wise sharding: every table whole on one GPU, placed by the greedy
+//! partitioner; the owner serves every trainer's lookups of the table.
+
+use super::PlanCtx;
+use super::greedy::{TableShards, Where, partition};
+use crate::error::EmbeddingError;
+use crate::estimator::ShardShape;
+use crate::plan::Plan;
+
+/// The plan.
+pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+    let shape = ShardShape { access_share: 1.0, col_share: 1.0, partial: false, replica: false };
+    let splits = (0..ctx.tables.len())
+        .map(|table| TableShards { table, shape, count: 1, place: Where::Any })
+        .collect();
+    partition(ctx, splits, "table-wise")
+}

@@ -1,0 +1,383 @@
+//! Embedding tables: their shapes and how often they are looked up, as presets, a synthetic
+//! generator or an explicit list.
+//!
+//! A table `j` has a hash size `H_j` (rows), a dimension `d_j`, `distinct_values` raw feature
+//! values hashed into its rows (so `H(1 - (1 - 1/H)^n)` rows are ever used, see
+//! [`crate::access::used_rows`]), a coverage `c_j` (share of samples where the feature is
+//! present), a pooling factor `L_j` (lookups per sample where present) and whether it is a
+//! sequence feature (unpooled: every lookup's row is an output, as in FlexShard's user-history
+//! features). Row popularity is Zipf with exponent `alpha` over the used rows.
+//!
+//! Presets:
+//! - `criteo-kaggle`: the 26 categorical features of the Criteo Display Advertising Challenge
+//!   data as DLRM preprocesses it (45,840,617 samples; the distinct-value counts per feature
+//!   of facebookresearch/dlrm's `ln_emb` for that data set), dimension 128 (assumption: the
+//!   MLPerf DLRM uses 128 on Criteo Terabyte), one lookup per sample, full coverage
+//!   (hash size = distinct values: every row is used).
+//! - `production-mix`: 600 tables shaped like the production models of the RecShard and
+//!   FlexShard papers (hundreds of tables, terabytes in total): a seeded synthetic mix, see
+//!   [`SyntheticSpec::production_mix`]. The shape is an assumption stated in
+//!   docs/models/embedding.md.
+
+use serde::{Deserialize, Serialize};
+use simcore::RandomStreams;
+
+use crate::access::{Popularity, used_rows};
+use crate::error::EmbeddingError;
+
+/// One embedding table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Name for labels.
+    #[serde(default)]
+    pub name: String,
+    /// Hash size H: rows of the table.
+    pub rows: u64,
+    /// Embedding dimension d.
+    pub dim: u32,
+    /// Raw distinct values hashed into the rows (default: `rows`).
+    #[serde(default)]
+    pub distinct_values: Option<f64>,
+    /// Share of samples in which the feature is present (0, 1].
+    #[serde(default = "one")]
+    pub coverage: f64,
+    /// Lookups per sample where present (mean).
+    #[serde(default = "one")]
+    pub pooling: f64,
+    /// Unpooled (sequence) feature: every lookup's row is an output.
+    #[serde(default)]
+    pub sequence: bool,
+    /// Zipf exponent of row popularity (default: the workload's `alpha`).
+    #[serde(default)]
+    pub alpha: Option<f64>,
+    /// Whether the value is the same for every sample of a user session (RecD).
+    #[serde(default)]
+    pub session_level: Option<bool>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl TableSpec {
+    /// Rows that hashing leaves in use (rounded, at least 1).
+    pub fn used_rows(&self) -> u64 {
+        let n = self.distinct_values.unwrap_or(self.rows as f64);
+        (used_rows(self.rows, n).round() as u64).clamp(1, self.rows.max(1))
+    }
+
+    /// Bytes of one row with `elem` bytes per element.
+    pub fn row_bytes(&self, elem: u32) -> f64 {
+        f64::from(self.dim) * f64::from(elem)
+    }
+
+    /// Lookups per sample: coverage times pooling.
+    pub fn lookups_per_sample(&self) -> f64 {
+        self.coverage * self.pooling
+    }
+}
+
+/// A table with everything derived that planners need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The spec.
+    pub spec: TableSpec,
+    /// Used rows U.
+    pub used: u64,
+    /// Popularity of the used rows.
+    pub popularity: Popularity,
+    /// Bytes per row.
+    pub row_bytes: f64,
+    /// Whether it is session-level (RecD).
+    pub session_level: bool,
+}
+
+impl Table {
+    /// Bytes of the whole table (all H rows, as a plan that keeps the hash table stores it).
+    pub fn bytes(&self) -> f64 {
+        self.spec.rows as f64 * self.row_bytes
+    }
+
+    /// Bytes of the used rows only.
+    pub fn used_bytes(&self) -> f64 {
+        self.used as f64 * self.row_bytes
+    }
+}
+
+/// The synthetic generator: table shapes drawn from seeded distributions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSpec {
+    /// Number of tables.
+    pub count: u32,
+    /// Hash sizes: log-uniform between these (inclusive).
+    pub rows: [u64; 2],
+    /// Dimensions to draw from uniformly.
+    #[serde(default = "dims")]
+    pub dims: Vec<u32>,
+    /// Coverage: uniform between these.
+    #[serde(default = "full")]
+    pub coverage: [f64; 2],
+    /// Pooling factor: log-uniform between these.
+    #[serde(default = "pool")]
+    pub pooling: [f64; 2],
+    /// Distinct values per row (n / H): uniform between these.
+    #[serde(default = "values")]
+    pub values_per_row: [f64; 2],
+    /// Share of tables that are sequence (unpooled) features.
+    #[serde(default)]
+    pub sequence_share: f64,
+    /// Share of tables whose value is constant over a session (RecD).
+    #[serde(default)]
+    pub session_share: f64,
+    /// Seed of the generator (tables are part of the workload, not of the run seed).
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn dims() -> Vec<u32> {
+    vec![64, 128]
+}
+fn full() -> [f64; 2] {
+    [1.0, 1.0]
+}
+fn pool() -> [f64; 2] {
+    [1.0, 1.0]
+}
+fn values() -> [f64; 2] {
+    [1.0, 1.0]
+}
+
+impl SyntheticSpec {
+    /// The `production-mix` preset: 600 tables, hash sizes log-uniform 1e3 to 1e8, dimensions
+    /// 64/128/256, coverage 0.05 to 1, pooling 1 to 60, 0.3 to 2 distinct values per row
+    /// (assumption: shaped after the RecShard paper's description of production models with
+    /// hundreds of tables and terabytes of embeddings; about 4 TB at fp32).
+    pub fn production_mix() -> SyntheticSpec {
+        SyntheticSpec {
+            count: 600,
+            rows: [1_000, 100_000_000],
+            dims: vec![64, 128, 256],
+            coverage: [0.05, 1.0],
+            pooling: [1.0, 60.0],
+            values_per_row: [0.3, 2.0],
+            sequence_share: 0.0,
+            session_share: 0.5,
+            seed: 2022,
+        }
+    }
+
+    /// The tables.
+    pub fn generate(&self) -> Result<Vec<TableSpec>, EmbeddingError> {
+        let f = "tables.synthetic";
+        let bad = |field: &str, m: &str| EmbeddingError::invalid(&format!("{f}.{field}"), m);
+        if self.count == 0 {
+            return Err(bad("count", "must be at least 1"));
+        }
+        if self.rows[0] == 0 || self.rows[0] > self.rows[1] {
+            return Err(bad("rows", "give [min, max] with 1 <= min <= max"));
+        }
+        if self.dims.is_empty() || self.dims.contains(&0) {
+            return Err(bad("dims", "give a non-empty list of positive dimensions"));
+        }
+        let in_unit = |r: [f64; 2]| r[0] > 0.0 && r[0] <= r[1] && r[1] <= 1.0;
+        if !in_unit(self.coverage) {
+            return Err(bad("coverage", "give [min, max] with 0 < min <= max <= 1"));
+        }
+        if !(self.pooling[0] > 0.0 && self.pooling[0] <= self.pooling[1]) {
+            return Err(bad("pooling", "give [min, max] with 0 < min <= max"));
+        }
+        if !(self.values_per_row[0] > 0.0 && self.values_per_row[0] <= self.values_per_row[1]) {
+            return Err(bad("values_per_row", "give [min, max] with 0 < min <= max"));
+        }
+        for (name, s) in
+            [("sequence_share", self.sequence_share), ("session_share", self.session_share)]
+        {
+            if !(0.0..=1.0).contains(&s) {
+                return Err(bad(name, "must be between 0 and 1"));
+            }
+        }
+        let mut rng = RandomStreams::new(self.seed).stream("tables");
+        let mut u = move || rng.next_f64();
+        let log_uniform = |lo: f64, hi: f64, x: f64| (lo.ln() + x * (hi.ln() - lo.ln())).exp();
+        Ok((0..self.count)
+            .map(|i| {
+                let rows =
+                    log_uniform(self.rows[0] as f64, self.rows[1] as f64, u()).round() as u64;
+                let dim =
+                    self.dims[((u() * self.dims.len() as f64) as usize).min(self.dims.len() - 1)];
+                let coverage = self.coverage[0] + u() * (self.coverage[1] - self.coverage[0]);
+                let pooling = log_uniform(self.pooling[0], self.pooling[1], u());
+                let vpr = self.values_per_row[0]
+                    + u() * (self.values_per_row[1] - self.values_per_row[0]);
+                let sequence = u() < self.sequence_share;
+                let session = u() < self.session_share;
+                TableSpec {
+                    name: format!("t{i}"),
+                    rows: rows.max(1),
+                    dim,
+                    distinct_values: Some(vpr * rows.max(1) as f64),
+                    coverage,
+                    pooling,
+                    sequence,
+                    alpha: None,
+                    session_level: Some(session),
+                }
+            })
+            .collect())
+    }
+}
+
+/// Distinct values of the 26 categorical Criteo Kaggle features (DLRM's preprocessing).
+pub const CRITEO_KAGGLE: [u64; 26] = [
+    1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145, 5683, 8351593, 3194, 27, 14992,
+    5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572,
+];
+
+/// Named table sets.
+pub const PRESETS: [&str; 2] = ["criteo-kaggle", "production-mix"];
+
+/// A preset's tables.
+pub fn preset(name: &str) -> Option<Vec<TableSpec>> {
+    match name {
+        "criteo-kaggle" => Some(
+            CRITEO_KAGGLE
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| TableSpec {
+                    name: format!("C{}", i + 1),
+                    rows: n,
+                    dim: 128,
+                    distinct_values: Some(n as f64),
+                    coverage: 1.0,
+                    pooling: 1.0,
+                    sequence: false,
+                    alpha: None,
+                    session_level: None,
+                })
+                .collect(),
+        ),
+        "production-mix" => SyntheticSpec::production_mix().generate().ok(),
+        _ => None,
+    }
+}
+
+/// The `tables:` of a workload: a preset name, a synthetic spec, or a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TableSet {
+    /// A preset.
+    Preset(String),
+    /// A synthetic mix.
+    Synthetic {
+        /// The generator.
+        synthetic: SyntheticSpec,
+    },
+    /// Explicit tables.
+    List(Vec<TableSpec>),
+}
+
+impl TableSet {
+    /// The table specs, checked.
+    pub fn specs(&self) -> Result<Vec<TableSpec>, EmbeddingError> {
+        let specs = match self {
+            TableSet::Preset(name) => preset(name).ok_or_else(|| {
+                EmbeddingError::invalid(
+                    "tables",
+                    format!(
+                        "unknown table set `{name}`{}; presets: {} (or give `synthetic:` or a list of tables)",
+                        simcore::names::did_you_mean(name, PRESETS.iter().copied()),
+                        PRESETS.join(", ")
+                    ),
+                )
+            })?,
+            TableSet::Synthetic { synthetic } => synthetic.generate()?,
+            TableSet::List(list) => list.clone(),
+        };
+        if specs.is_empty() {
+            return Err(EmbeddingError::invalid("tables", "no tables"));
+        }
+        for (i, t) in specs.iter().enumerate() {
+            let bad = |field: &str, m: String| {
+                EmbeddingError::invalid(&format!("tables[{i}].{field}"), m)
+            };
+            if t.rows == 0 {
+                return Err(bad("rows", "must be at least 1".into()));
+            }
+            if t.dim == 0 {
+                return Err(bad("dim", "must be at least 1".into()));
+            }
+            if !(t.coverage > 0.0 && t.coverage <= 1.0) {
+                return Err(bad("coverage", format!("{} is not in (0, 1]", t.coverage)));
+            }
+            if !(t.pooling > 0.0 && t.pooling.is_finite()) {
+                return Err(bad("pooling", format!("{} must be positive", t.pooling)));
+            }
+            if let Some(n) = t.distinct_values
+                && !(n > 0.0 && n.is_finite())
+            {
+                return Err(bad("distinct_values", format!("{n} must be positive")));
+            }
+            if let Some(a) = t.alpha
+                && !(a >= 0.0 && a.is_finite())
+            {
+                return Err(bad("alpha", format!("{a} must be >= 0")));
+            }
+        }
+        Ok(specs)
+    }
+}
+
+/// Derives the planners' view of `specs`: used rows, popularity, row bytes.
+pub fn derive(
+    specs: &[TableSpec],
+    alpha: f64,
+    elem_bytes: u32,
+    session_default: bool,
+) -> Vec<Table> {
+    specs
+        .iter()
+        .map(|s| {
+            let used = s.used_rows();
+            Table {
+                popularity: Popularity::new(used, s.alpha.unwrap_or(alpha)),
+                used,
+                row_bytes: s.row_bytes(elem_bytes),
+                session_level: s.session_level.unwrap_or(session_default),
+                spec: s.clone(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criteo_has_26_tables_and_33_8m_rows() {
+        let t = preset("criteo-kaggle").unwrap();
+        assert_eq!(t.len(), 26);
+        assert_eq!(t.iter().map(|t| t.rows).sum::<u64>(), 33_762_577);
+    }
+
+    #[test]
+    fn production_mix_is_hundreds_of_tables_and_terabytes() {
+        let t = preset("production-mix").unwrap();
+        assert_eq!(t.len(), 600);
+        let bytes: f64 = t.iter().map(|t| t.rows as f64 * t.row_bytes(4)).sum();
+        assert!(bytes > 1e12 && bytes < 2e13, "{bytes:e}");
+        assert_eq!(t, preset("production-mix").unwrap(), "seeded");
+    }
+
+    #[test]
+    fn bad_tables_name_their_field() {
+        let e = TableSet::Preset("crteo-kaggle".into()).specs().unwrap_err().to_string();
+        assert!(e.contains("did you mean `criteo-kaggle`"), "{e}");
+        let mut t = preset("criteo-kaggle").unwrap();
+        t[3].coverage = 1.5;
+        let e = TableSet::List(t).specs().unwrap_err().to_string();
+        assert!(e.starts_with("workload.tables[3].coverage"), "{e}");
+    }
+}

@@ -1,0 +1,235 @@
+//! Plans keep their invariants, RecShard's placement is close to the exact optimum, and the
+//! headline orderings hold on small versions.
+
+use cluster::Cluster;
+use embedding::estimator::EstimatorHw;
+use embedding::run::prepare;
+use embedding::systems::{PlanCtx, recshard};
+use embedding::tables::{SyntheticSpec, derive};
+use embedding::tiers::{MemorySpec, Tiers};
+use embedding::{EmbeddingError, EmbeddingWorkload, SystemSpec};
+use proptest::prelude::*;
+
+const SYSTEMS: [&str; 7] = [
+    "table-wise",
+    "row-wise",
+    "column-wise",
+    "data-parallel",
+    "table-row-wise",
+    "recshard",
+    "flexshard",
+];
+
+fn system(name: &str, dedup: bool) -> SystemSpec {
+    serde_json::from_value(serde_json::json!({ "system": name, "dedup": dedup })).unwrap()
+}
+
+fn workload(v: serde_json::Value) -> EmbeddingWorkload {
+    serde_json::from_value(v).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Every plan serves each trainer's lookups of each table exactly once and stays within
+    /// every tier's capacity (`prepare` checks both), or reports that a table fits nowhere.
+    #[test]
+    fn plans_serve_every_lookup_once_within_capacity(
+        count in 1u32..24,
+        max_rows in 1_000u64..3_000_000,
+        hbm_mib in 1u64..4096,
+        seed in 0u64..1000,
+        sys in 0usize..7,
+        nodes in 1u32..3,
+    ) {
+        let cluster = Cluster::preset("dgx-h100", nodes).unwrap();
+        let w = workload(serde_json::json!({
+            "tables": { "synthetic": { "count": count, "rows": [100, max_rows], "coverage": [0.2, 1.0],
+                "pooling": [1.0, 20.0], "sequence_share": 0.3, "seed": seed } },
+            "batch": 4096, "memory": { "hbm": format!("{hbm_mib}MiB"), "uvm": "4GiB" }, "steps": 1
+        }));
+        match prepare(&cluster, &w, &system(SYSTEMS[sys], false)) {
+            Ok(p) => {
+                let tiers = p.tiers();
+                p.plan().check(p.tables(), tiers).unwrap();
+                let (hbm, uvm) = p.plan().memory(tiers.gpus as usize);
+                prop_assert!(hbm.iter().all(|&b| b <= tiers.hbm_capacity * (1.0 + 1e-9) + 1.0));
+                prop_assert!(uvm.iter().all(|&b| b <= tiers.uvm_capacity * (1.0 + 1e-9) + 1.0));
+                let r = p.run(&cluster, 1, false).unwrap();
+                prop_assert!(r.metrics["emb_throughput_samples_s"] > 0.0);
+                prop_assert!(r.metrics["load_imbalance"] >= 1.0 - 1e-9);
+            }
+            Err(EmbeddingError::Invalid { field, message }) => {
+                prop_assert!(
+                    (field == "workload.tables" && message.contains("fits nowhere"))
+                        || (field == "workload.memory.hbm" && message.contains("flexshard")),
+                    "{field}: {message}"
+                );
+            }
+            Err(e) => prop_assert!(false, "{e}"),
+        }
+    }
+}
+
+fn small_ctx_parts(
+    seed: u64,
+    count: u32,
+    gpus_nodes: u32,
+    hbm: &str,
+) -> (Vec<embedding::tables::Table>, Tiers) {
+    let specs = SyntheticSpec {
+        count,
+        rows: [10_000, 2_000_000],
+        dims: vec![64, 128],
+        coverage: [0.3, 1.0],
+        pooling: [1.0, 10.0],
+        values_per_row: [0.5, 2.0],
+        sequence_share: 0.0,
+        session_share: 0.0,
+        seed,
+    }
+    .generate()
+    .unwrap();
+    let tables = derive(&specs, 1.0, 4, false);
+    let cluster = Cluster::preset("dgx-h100", gpus_nodes).unwrap();
+    let mem: MemorySpec = serde_json::from_value(serde_json::json!({ "hbm": hbm })).unwrap();
+    (tables, Tiers::new(&cluster, &mem).unwrap())
+}
+
+#[test]
+fn recshard_is_close_to_the_exact_optimum_on_small_instances() {
+    // 6 tables on 3 GPUs: every one of the 729 assignments, each GPU with its exact HBM split.
+    for seed in 0..6 {
+        let (tables, mut tiers) = small_ctx_parts(seed, 6, 1, "64MiB");
+        tiers.gpus = 3;
+        let scales = vec![(1.0, 1.0); tables.len()];
+        let ctx = PlanCtx {
+            tables: &tables,
+            tiers: &tiers,
+            hw: EstimatorHw::new(&tiers, 0.1, 8192.0, 4),
+            batch: 8192.0,
+            elem: 4,
+            scales: &scales,
+        };
+        let exact = recshard::exact(&ctx);
+        let plan = recshard::plan(&ctx, 200).unwrap();
+        let got = recshard::objective(&ctx, &plan);
+        assert!(
+            got >= exact * (1.0 - 1e-6),
+            "seed {seed}: heuristic {got} below the optimum {exact}"
+        );
+        assert!(got <= exact * 1.05, "seed {seed}: heuristic {got} vs exact {exact}");
+    }
+}
+
+#[test]
+fn recshard_beats_the_baselines_when_hbm_is_short() {
+    // A small capacity-constrained version of the headline: 60 tables on one DGX H100 with
+    // 64 MiB of HBM per GPU for embeddings.
+    let cluster = Cluster::preset("dgx-h100", 1).unwrap();
+    let w = workload(serde_json::json!({
+        "tables": { "synthetic": { "count": 60, "rows": [1000, 5000000], "dims": [64, 128],
+            "coverage": [0.05, 1.0], "pooling": [1.0, 30.0], "values_per_row": [0.3, 2.0], "seed": 5 } },
+        "batch": 16384, "memory": { "hbm": "64MiB" }, "steps": 2
+    }));
+    let run = |s: &str| {
+        let p = prepare(&cluster, &w, &system(s, false)).unwrap();
+        p.run(&cluster, 1, false).unwrap().metrics
+    };
+    let rs = run("recshard");
+    for b in ["table-wise", "row-wise", "column-wise", "table-row-wise"] {
+        let m = run(b);
+        assert!(
+            rs["emb_throughput_samples_s"] > m["emb_throughput_samples_s"],
+            "{b}: {} vs recshard {}",
+            m["emb_throughput_samples_s"],
+            rs["emb_throughput_samples_s"]
+        );
+        assert!(rs["slow_tier_accesses"] < m["slow_tier_accesses"], "{b}");
+    }
+}
+
+#[test]
+fn dedup_cuts_lookups_and_traffic_more_for_longer_sessions() {
+    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
+    let metrics = |len: f64, dedup: bool| {
+        let w = workload(serde_json::json!({
+            "tables": { "synthetic": { "count": 20, "rows": [10000, 1000000], "pooling": [1.0, 20.0],
+                "seed": 3, "session_share": 0.5 } },
+            "batch": 16384, "sessions": { "mean_length": len }, "steps": 2
+        }));
+        let p = prepare(&cluster, &w, &system("table-row-wise", dedup)).unwrap();
+        p.run(&cluster, 1, false).unwrap().metrics
+    };
+    let base = metrics(4.0, false);
+    let short = metrics(4.0, true);
+    let long = metrics(16.0, true);
+    assert!(short["a2a_bytes_global"] < base["a2a_bytes_global"]);
+    assert!(long["a2a_bytes_global"] < short["a2a_bytes_global"]);
+    assert!(short["emb_throughput_samples_s"] > base["emb_throughput_samples_s"]);
+    assert!(long["emb_throughput_samples_s"] > short["emb_throughput_samples_s"]);
+}
+
+#[test]
+fn bad_settings_name_their_field() {
+    let cluster = Cluster::preset("dgx-h100", 1).unwrap();
+    let err = |v: serde_json::Value, s: &str| {
+        prepare(&cluster, &workload(v), &system(s, false)).err().unwrap().to_string()
+    };
+    let e = err(serde_json::json!({ "tables": "criteo-kagle" }), "table-wise");
+    assert!(e.contains("did you mean `criteo-kaggle`"), "{e}");
+    let e = err(
+        serde_json::json!({ "tables": [ { "rows": 100000000000u64, "dim": 128 } ], "memory": { "uvm": "1GiB" } }),
+        "table-wise",
+    );
+    assert!(e.starts_with("workload.tables") && e.contains("fits nowhere"), "{e}");
+    let e = err(serde_json::json!({ "tables": "criteo-kaggle", "batch": 0 }), "row-wise");
+    assert!(e.starts_with("workload.batch"), "{e}");
+    let e = prepare(
+        &cluster,
+        &workload(serde_json::json!({ "tables": "criteo-kaggle" })),
+        &system("row-wise", true),
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("params.dedup") && e.contains("sessions"), "{e}");
+    let e = err(
+        serde_json::json!({ "tables": "criteo-kaggle", "memory": { "hbm": "1TiB" } }),
+        "row-wise",
+    );
+    assert!(e.starts_with("workload.memory.hbm"), "{e}");
+}
+
+#[test]
+fn flexshard_cuts_global_traffic_of_sequence_tables() {
+    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
+    let w = workload(serde_json::json!({
+        "tables": { "synthetic": { "count": 12, "rows": [100000, 3000000], "pooling": [20.0, 60.0],
+            "values_per_row": [0.3, 1.0], "sequence_share": 1.0, "seed": 4 } },
+        "batch": 8192, "steps": 2
+    }));
+    let m = |s: &str| {
+        let p = prepare(&cluster, &w, &system(s, false)).unwrap();
+        p.run(&cluster, 1, false).unwrap().metrics
+    };
+    let (rw, fs) = (m("row-wise"), m("flexshard"));
+    assert!(
+        fs["a2a_bytes_global"] < 0.5 * rw["a2a_bytes_global"],
+        "{} vs {}",
+        fs["a2a_bytes_global"],
+        rw["a2a_bytes_global"]
+    );
+    assert!(fs["a2a_time_s"] < rw["a2a_time_s"]);
+    assert!(fs["hbm_used_bytes"] <= rw["hbm_used_bytes"] * (1.0 + 1e-9), "no extra memory");
+}
+
+#[test]
+fn the_default_exponent_is_the_production_fit() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/recsys/dlrm_2022_locality_stats.txt"
+    );
+    let stats = embedding::access::LocalityStats::read(std::path::Path::new(path)).unwrap();
+    let fit = embedding::access::calibrate(&stats);
+    assert!((fit.alpha - embedding::run::DEFAULT_ALPHA).abs() < 0.0005, "{}", fit.alpha);
+}

@@ -1,0 +1,165 @@
+//! `kind: embedding` — DLRM embedding tables sharded over tiered GPU memory
+//! (crates/embedding): TorchRec's planners, RecShard, and RecD deduplication as a switch.
+
+use std::sync::Arc;
+
+use embedding::{EmbeddingError, EmbeddingWorkload, SystemSpec};
+
+use crate::error::ConfigError;
+use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
+
+/// The embedding kind.
+pub struct EmbeddingKind;
+
+const SYSTEMS: &[Described] = &[
+    Described {
+        name: "table-wise",
+        unit: "",
+        description: "TorchRec table-wise: whole tables placed by the greedy partitioner and perf estimator; params: dedup",
+    },
+    Described {
+        name: "row-wise",
+        unit: "",
+        description: "TorchRec row-wise: every table's rows over all GPUs, partial sums reduce-scattered; params: dedup",
+    },
+    Described {
+        name: "column-wise",
+        unit: "",
+        description: "TorchRec column-wise: column blocks placed greedily; params: column_block (64), dedup",
+    },
+    Described {
+        name: "data-parallel",
+        unit: "",
+        description: "TorchRec data-parallel: every table on every GPU, gradients all-reduced; params: dedup",
+    },
+    Described {
+        name: "table-row-wise",
+        unit: "",
+        description: "TorchRec table-row-wise: each table's rows over the GPUs of one node; params: dedup",
+    },
+    Described {
+        name: "flexshard",
+        unit: "",
+        description: "FlexShard: sequence tables' hottest rows on every GPU, next ones once per node, the rest row-wise; pooled tables row-wise; params: dedup",
+    },
+    Described {
+        name: "recshard",
+        unit: "",
+        description: "RecShard: hottest rows of each table in HBM, the rest in host memory, tables placed to balance the cost; params: rounds (200), dedup",
+    },
+];
+
+const METRICS: &[Described] = &[
+    Described {
+        name: "emb_throughput_samples_s",
+        unit: "samples/s",
+        description: "samples per second through the embedding layer (global batch / mean step time)",
+    },
+    Described {
+        name: "step_time_s",
+        unit: "s",
+        description: "mean time of one embedding step (forward and backward)",
+    },
+    Described {
+        name: "load_imbalance",
+        unit: "",
+        description: "max over mean per-GPU lookup and update time, averaged over steps",
+    },
+    Described {
+        name: "slow_tier_accesses",
+        unit: "rows/step",
+        description: "row lookups served from host memory per step",
+    },
+    Described {
+        name: "a2a_time_s",
+        unit: "s",
+        description: "time of the step's all-to-alls (ids, outputs, gradients)",
+    },
+    Described {
+        name: "sync_time_s",
+        unit: "s",
+        description: "time of the replicas' gradient all-reduces per step (summed)",
+    },
+    Described { name: "hbm_hit_rate", unit: "", description: "share of lookups served from HBM" },
+    Described {
+        name: "a2a_bytes_global",
+        unit: "B/step",
+        description: "all-to-all bytes that cross nodes per step (ids, outputs, gradients)",
+    },
+    Described {
+        name: "a2a_bytes_intra",
+        unit: "B/step",
+        description: "all-to-all bytes between GPUs of one node per step",
+    },
+    Described {
+        name: "hbm_used_bytes",
+        unit: "B",
+        description: "HBM used by embeddings on the fullest GPU",
+    },
+];
+
+const SERIES: &[Described] = &[
+    Described { name: "step_time_s", unit: "s", description: "time of each simulated step" },
+    Described {
+        name: "gpu_index",
+        unit: "",
+        description: "0, 1, ... G-1 (x axis of the per-GPU series)",
+    },
+    Described {
+        name: "gpu_time_s",
+        unit: "s",
+        description: "per GPU: mean lookup and update time per step",
+    },
+    Described { name: "hbm_used_bytes", unit: "B", description: "per GPU: HBM used by embeddings" },
+    Described {
+        name: "uvm_used_bytes",
+        unit: "B",
+        description: "per GPU: host memory used by embeddings",
+    },
+    Described {
+        name: "slow_tier_accesses",
+        unit: "rows",
+        description: "per GPU: lookups from host memory per step",
+    },
+    Described {
+        name: "row_share",
+        unit: "",
+        description: "row-access curve x: share of all used rows, hottest first (60 points)",
+    },
+    Described {
+        name: "lookup_share",
+        unit: "",
+        description: "row-access curve y: share of all lookups those rows receive",
+    },
+];
+
+const INFO: KindInfo = KindInfo {
+    name: "embedding",
+    description: "DLRM embedding tables sharded over HBM and host memory: TorchRec planners, RecShard, FlexShard, RecD",
+    systems: SYSTEMS,
+    metrics: METRICS,
+    series: SERIES,
+    matrices: &[],
+    headline_metrics: &["emb_throughput_samples_s", "load_imbalance", "slow_tier_accesses"],
+};
+
+impl Kind for EmbeddingKind {
+    fn info(&self) -> &'static KindInfo {
+        &INFO
+    }
+
+    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
+        prepare_domain::<EmbeddingWorkload, SystemSpec, _, _>(
+            ctx,
+            SYSTEMS,
+            embedding::run::prepare,
+            |e| match e {
+                EmbeddingError::Invalid { field, message } => {
+                    Some((field.as_str(), message.as_str()))
+                }
+                _ => None,
+            },
+            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
+        )
+    }
+}

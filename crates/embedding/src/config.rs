@@ -24,6 +24,19 @@ fn half() -> f64 {
     0.5
 }
 
+/// The popularity exponent: a number or a file to fit it to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AlphaSpec {
+    /// The exponent.
+    Value(f64),
+    /// Fit to a locality stats file (the format of facebookresearch/dlrm_datasets).
+    Fit {
+        /// The file.
+        locality_stats: std::path::PathBuf,
+    },
+}
+
 /// The `workload:` of `kind: embedding`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,10 +49,11 @@ pub struct EmbeddingWorkload {
     /// Bytes per embedding element (4 = fp32, 2 = fp16).
     #[serde(default = "four")]
     pub element_bytes: u32,
-    /// Zipf exponent of row popularity where a table does not give one (default: fitted to the
-    /// 2022 production locality statistics, see docs/models/embedding.md).
+    /// Zipf exponent of row popularity where a table does not give one: a number, or
+    /// `{locality_stats: FILE}` to fit it to a reuse-statistics file (default: the fit to the
+    /// 2022 production statistics, see docs/models/embedding.md).
     #[serde(default)]
-    pub alpha: Option<f64>,
+    pub alpha: Option<AlphaSpec>,
     /// Memory budgets and efficiencies.
     #[serde(default)]
     pub memory: MemorySpec,

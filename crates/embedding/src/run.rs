@@ -7,7 +7,7 @@ use cluster::Cluster;
 use simcore::{RandomStreams, RunResult, SimTime};
 use taskgraph::{CostCache, ExecConfig, execute_cached};
 
-use crate::config::{EmbeddingWorkload, SystemSpec};
+use crate::config::{AlphaSpec, EmbeddingWorkload, SystemSpec};
 use crate::error::EmbeddingError;
 use crate::estimator::EstimatorHw;
 use crate::plan::{Plan, StepLoad};
@@ -92,7 +92,15 @@ pub fn prepare(
     if w.steps == 0 {
         return Err(EmbeddingError::invalid("steps", "must be at least 1"));
     }
-    let alpha = w.alpha.unwrap_or(DEFAULT_ALPHA);
+    let alpha = match &w.alpha {
+        None => DEFAULT_ALPHA,
+        Some(AlphaSpec::Value(a)) => *a,
+        Some(AlphaSpec::Fit { locality_stats }) => {
+            let stats = crate::access::LocalityStats::read(locality_stats)
+                .map_err(|e| EmbeddingError::invalid("alpha.locality_stats", e.to_string()))?;
+            crate::access::calibrate(&stats).alpha
+        }
+    };
     if !(alpha >= 0.0 && alpha.is_finite()) {
         return Err(EmbeddingError::invalid("alpha", format!("{alpha} must be >= 0")));
     }

@@ -12,7 +12,8 @@
 //! - `criteo-kaggle`: the 26 categorical features of the Criteo Display Advertising Challenge
 //!   data as DLRM preprocesses it (45,840,617 samples; the distinct-value counts per feature
 //!   of facebookresearch/dlrm's `ln_emb` for that data set), dimension 128 (assumption: the
-//!   MLPerf DLRM uses 128 on Criteo Terabyte), one lookup per sample, full coverage
+//!   MLPerf DLRM uses 128 on Criteo Terabyte), one lookup per sample where present, coverage
+//!   measured on the 200-row Criteo sample in `../shared/data/recsys/criteo_sample.txt`
 //!   (hash size = distinct values: every row is used).
 //! - `production-mix`: 600 tables shaped like the production models of the RecShard and
 //!   FlexShard papers (hundreds of tables, terabytes in total): a seeded synthetic mix, see
@@ -235,6 +236,59 @@ pub const CRITEO_KAGGLE: [u64; 26] = [
     5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572,
 ];
 
+/// Coverage of the 26 categorical Criteo features (share of samples where the value is
+/// present), measured on the 200-row sample in `../shared/data/recsys/criteo_sample.txt`
+/// (a test recomputes it with [`criteo_coverage`]).
+pub const CRITEO_SAMPLE_COVERAGE: [f64; 26] = [
+    1.0, 1.0, 0.955, 0.955, 1.0, 0.84, 1.0, 1.0, 1.0, 1.0, 1.0, 0.955, 1.0, 1.0, 1.0, 0.955, 1.0,
+    1.0, 0.59, 0.59, 0.955, 0.205, 1.0, 0.955, 0.59, 0.59,
+];
+
+/// Coverage of the categorical columns `C1..C26` of a Criteo-format CSV (a header line
+/// `label,I1..I13,C1..C26`, then one sample per line): the share of rows with a value.
+/// Errors name the file and line.
+pub fn criteo_coverage(path: &std::path::Path) -> Result<[f64; 26], EmbeddingError> {
+    let shown = path.display().to_string();
+    let err =
+        |line: usize, message: String| EmbeddingError::Data { path: shown.clone(), line, message };
+    let text = std::fs::read_to_string(path).map_err(|e| err(0, e.to_string()))?;
+    let mut present = [0u64; 26];
+    let mut rows = 0u64;
+    let mut header_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split(',').collect();
+        if !header_seen {
+            header_seen = true;
+            if cols.first().is_some_and(|c| c.trim() == "label") {
+                if cols.len() != 40 || cols[14].trim() != "C1" {
+                    return Err(err(n, "header must be label,I1..I13,C1..C26".into()));
+                }
+                continue;
+            }
+        }
+        if cols.len() != 40 {
+            return Err(err(
+                n,
+                format!("{} columns, expected 40 (label, 13 integer, 26 categorical)", cols.len()),
+            ));
+        }
+        rows += 1;
+        for (k, c) in cols[14..].iter().enumerate() {
+            if !c.trim().is_empty() {
+                present[k] += 1;
+            }
+        }
+    }
+    if rows == 0 {
+        return Err(err(0, "no samples".into()));
+    }
+    Ok(present.map(|p| p as f64 / rows as f64))
+}
+
 /// Named table sets.
 pub const PRESETS: [&str; 2] = ["criteo-kaggle", "production-mix"];
 
@@ -250,7 +304,7 @@ pub fn preset(name: &str) -> Option<Vec<TableSpec>> {
                     rows: n,
                     dim: 128,
                     distinct_values: Some(n as f64),
-                    coverage: 1.0,
+                    coverage: CRITEO_SAMPLE_COVERAGE[i],
                     pooling: 1.0,
                     sequence: false,
                     alpha: None,
@@ -360,6 +414,27 @@ mod tests {
         let t = preset("criteo-kaggle").unwrap();
         assert_eq!(t.len(), 26);
         assert_eq!(t.iter().map(|t| t.rows).sum::<u64>(), 33_762_577);
+    }
+
+    #[test]
+    fn criteo_coverage_is_measured_on_the_sample() {
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/recsys/criteo_sample.txt"
+        ));
+        let got = criteo_coverage(path).unwrap();
+        for (g, want) in got.iter().zip(CRITEO_SAMPLE_COVERAGE) {
+            assert!((g - want).abs() < 1e-9, "{got:?}");
+        }
+        let dir = std::env::temp_dir().join(format!("criteo-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.txt");
+        let header = std::fs::read_to_string(path).unwrap().lines().next().unwrap().to_string();
+        std::fs::write(&bad, format!("{header}\n0,1,2\n")).unwrap();
+        let e = criteo_coverage(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad.txt:2:") && e.contains("3 columns"), "{e}");
+        let e = criteo_coverage(&dir.join("missing.txt")).unwrap_err().to_string();
+        assert!(e.contains("missing.txt:0:"), "{e}");
     }
 
     #[test]

@@ -233,3 +233,27 @@ fn the_default_exponent_is_the_production_fit() {
     let fit = embedding::access::calibrate(&stats);
     assert!((fit.alpha - embedding::run::DEFAULT_ALPHA).abs() < 0.0005, "{}", fit.alpha);
 }
+
+#[test]
+fn alpha_can_be_fitted_to_a_stats_file_and_bad_files_are_located() {
+    let cluster = Cluster::preset("dgx-h100", 1).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/recsys/dlrm_2021_locality_stats.txt"
+    );
+    let w = workload(
+        serde_json::json!({ "tables": "criteo-kaggle", "alpha": { "locality_stats": path } }),
+    );
+    let p = prepare(&cluster, &w, &system("table-wise", false)).unwrap();
+    let a = p.tables()[0].popularity.alpha;
+    assert!((a - 0.941).abs() < 0.005, "{a}");
+    let dir = std::env::temp_dir().join(format!("emb-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("stats.txt");
+    std::fs::write(&bad, "fbgemm_t1_bs1.pt\nLocality stats after processing 1 batches of size 1\nAvg # of indices: lots\n").unwrap();
+    let w = workload(
+        serde_json::json!({ "tables": "criteo-kaggle", "alpha": { "locality_stats": bad } }),
+    );
+    let e = prepare(&cluster, &w, &system("table-wise", false)).err().unwrap().to_string();
+    assert!(e.starts_with("workload.alpha.locality_stats") && e.contains("stats.txt:3"), "{e}");
+}

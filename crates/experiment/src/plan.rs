@@ -116,10 +116,12 @@ fn cluster_spec(
     loaded.typed(&value, &at, assigned)
 }
 
+/// The run key: a hash of what determines a run's result, including the mlsim version and the
+/// git revision it was built from, so a re-run after a code change does not reuse old runs.
 fn key_of(kind: &str, cluster: &str, workload: &Value, system: &Value, seed: u64) -> String {
     let canonical = serde_json::json!({
         "kind": kind, "cluster": cluster, "workload": workload, "system": system, "seed": seed,
-        "version": MLSIM_VERSION,
+        "version": MLSIM_VERSION, "revision": GIT_REVISION,
     })
     .to_string();
     let a = simcore::fnv1a64(canonical.as_bytes());

@@ -1,0 +1,13 @@
+//! GNN mini-batching. This first part holds the graphs: an undirected CSR [`graph`], the
+//! Planetoid citation data sets with labels, features and the standard split ([`planetoid`]),
+//! and seeded generators of large graphs with planted communities ([`generate`]). Batching
+//! policies, the GPU cache model and real training follow (issue 7); the model document will be
+//! `docs/models/gnn.md`.
+
+pub mod error;
+pub mod generate;
+pub mod graph;
+pub mod planetoid;
+
+pub use error::GnnError;
+pub use graph::Graph;

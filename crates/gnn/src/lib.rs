@@ -1,12 +1,14 @@
 //! GNN mini-batching. This first part holds the graphs: an undirected CSR [`graph`], the
 //! Planetoid citation data sets with labels, features and the standard split ([`planetoid`]),
-//! and seeded generators of large graphs with planted communities ([`generate`]). Batching
-//! policies, the GPU cache model and real training follow (issue 7); the model document will be
-//! `docs/models/gnn.md`.
+//! seeded generators of large graphs with planted communities ([`generate`]), and an LRU model
+//! of the GPU's L2 cache over a feature-gather stream ([`l2`]). Batching policies, community
+//! detection, the epoch-time model and real training follow (issue 7); the model document will
+//! be `docs/models/gnn.md`.
 
 pub mod error;
 pub mod generate;
 pub mod graph;
+pub mod l2;
 pub mod planetoid;
 
 pub use error::GnnError;

@@ -80,15 +80,14 @@ pub fn comm_rand(
     let mut pool: Vec<u32> = stream.clone();
     let mut pos: std::collections::HashMap<u32, usize> =
         pool.iter().enumerate().map(|(i, &v)| (v, i)).collect();
-    let mut take =
-        |v: u32, pool: &mut Vec<u32>, pos: &mut std::collections::HashMap<u32, usize>| {
-            let i = pos.remove(&v).unwrap_or(0);
-            let last = pool.pop().unwrap_or(v);
-            if last != v {
-                pool[i] = last;
-                pos.insert(last, i);
-            }
-        };
+    let take = |v: u32, pool: &mut Vec<u32>, pos: &mut std::collections::HashMap<u32, usize>| {
+        let i = pos.remove(&v).unwrap_or(0);
+        let last = pool.pop().unwrap_or(v);
+        if last != v {
+            pool[i] = last;
+            pos.insert(last, i);
+        }
+    };
     let mut cursor = 0usize;
     let mut batches = Vec::with_capacity(n.div_ceil(b));
     while !pool.is_empty() {

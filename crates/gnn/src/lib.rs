@@ -2,10 +2,10 @@
 //! sets with labels, features and the standard split ([`planetoid`]); seeded generators of
 //! large graphs with planted communities ([`generate`]); Louvain [`communities`] and a
 //! relabelling that makes each community's rows contiguous; the mini-batch policies random,
-//! Cluster-GCN and COMM-RAND ([`batching`]); and an LRU model of the GPU's L2 cache over a
-//! feature-gather stream ([`l2`]). Neighbour sampling, METIS partitions, the epoch-time model,
-//! real training and `kind: gnn` follow (issue 7), with the model document
-//! `docs/models/gnn.md`.
+//! Cluster-GCN and COMM-RAND ([`batching`]); GraphSAGE neighbour [`sampling`] with a community
+//! bias; and an LRU model of the GPU's L2 cache over a feature-gather stream ([`l2`]). METIS
+//! partitions, the epoch-time model, real training and `kind: gnn` follow (issue 7), with the
+//! model document `docs/models/gnn.md`.
 
 pub mod batching;
 pub mod communities;
@@ -14,6 +14,7 @@ pub mod generate;
 pub mod graph;
 pub mod l2;
 pub mod planetoid;
+pub mod sampling;
 
 pub use error::GnnError;
 pub use graph::Graph;

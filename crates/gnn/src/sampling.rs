@@ -1,0 +1,183 @@
+//! Neighbour sampling (GraphSAGE, Hamilton, Ying, Leskovec, NeurIPS 2017): from a batch's roots,
+//! each layer samples up to `fanout[l]` distinct neighbours of every node of the current
+//! frontier, without replacement; the nodes seen for the first time form the next frontier.
+//! The optional bias knob (COMM-RAND's second knob, interpretation) draws each sampled
+//! neighbour from the node's own community with probability `bias` when it has neighbours
+//! there (0 = uniform sampling).
+//!
+//! The result lists the batch's unique nodes in order of discovery (roots first), which is
+//! the order their feature rows are gathered, and the sampled edges per layer for training.
+
+use simcore::StreamRng;
+
+use crate::error::GnnError;
+use crate::graph::Graph;
+
+/// A sampled computation graph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sampled {
+    /// Unique nodes in order of discovery (roots first).
+    pub nodes: Vec<u32>,
+    /// Per layer (from the roots outwards), `(dst, src)` edges: `src` is a sampled neighbour
+    /// of `dst`.
+    pub edges: Vec<Vec<(u32, u32)>>,
+}
+
+/// Checks fanouts: at least one layer, every fanout at least 1.
+pub fn check_fanouts(fanouts: &[u32]) -> Result<(), GnnError> {
+    if fanouts.is_empty() {
+        return Err(GnnError::invalid("fanouts", "give one fanout per layer, e.g. [25, 10]"));
+    }
+    if let Some(i) = fanouts.iter().position(|&f| f == 0) {
+        return Err(GnnError::invalid(
+            &format!("fanouts[{i}]"),
+            "a fanout of 0 samples no neighbours; use at least 1",
+        ));
+    }
+    Ok(())
+}
+
+/// Samples the `fanouts.len()`-hop neighbourhood of `roots`; `seen` is scratch space of the
+/// graph's size (all false on entry and on return).
+pub fn sample(
+    graph: &Graph,
+    roots: &[u32],
+    fanouts: &[u32],
+    community: Option<(&[u32], f64)>,
+    seen: &mut [bool],
+    rng: &mut StreamRng,
+) -> Sampled {
+    let mut out = Sampled { nodes: Vec::with_capacity(roots.len() * 4), edges: Vec::new() };
+    for &r in roots {
+        if !seen[r as usize] {
+            seen[r as usize] = true;
+            out.nodes.push(r);
+        }
+    }
+    let mut frontier: Vec<u32> = out.nodes.clone();
+    let mut picked: Vec<u32> = Vec::new();
+    for &fanout in fanouts {
+        let mut layer = Vec::with_capacity(frontier.len() * fanout as usize);
+        let mut next = Vec::new();
+        for &v in &frontier {
+            let nbrs = graph.neighbors(v);
+            picked.clear();
+            if nbrs.len() <= fanout as usize {
+                picked.extend_from_slice(nbrs);
+            } else {
+                match community {
+                    Some((comm, bias)) if bias > 0.0 => {
+                        let own: Vec<u32> = nbrs
+                            .iter()
+                            .copied()
+                            .filter(|&u| comm[u as usize] == comm[v as usize])
+                            .collect();
+                        let other: Vec<u32> = nbrs
+                            .iter()
+                            .copied()
+                            .filter(|&u| comm[u as usize] != comm[v as usize])
+                            .collect();
+                        let (mut own, mut other) = (own, other);
+                        while picked.len() < fanout as usize
+                            && (!own.is_empty() || !other.is_empty())
+                        {
+                            let from_own =
+                                !own.is_empty() && (other.is_empty() || rng.next_f64() < bias);
+                            let pool = if from_own { &mut own } else { &mut other };
+                            let i = rng.below(pool.len() as u64) as usize;
+                            picked.push(pool.swap_remove(i));
+                        }
+                    }
+                    _ => {
+                        // Floyd's algorithm: `fanout` distinct indices of `nbrs.len()`.
+                        let n = nbrs.len() as u64;
+                        let mut chosen: Vec<u64> = Vec::with_capacity(fanout as usize);
+                        for j in n - u64::from(fanout)..n {
+                            let t = rng.below(j + 1);
+                            if chosen.contains(&t) {
+                                chosen.push(j);
+                            } else {
+                                chosen.push(t);
+                            }
+                        }
+                        picked.extend(chosen.iter().map(|&i| nbrs[i as usize]));
+                    }
+                }
+            }
+            for &u in &picked {
+                layer.push((v, u));
+                if !seen[u as usize] {
+                    seen[u as usize] = true;
+                    out.nodes.push(u);
+                    next.push(u);
+                }
+            }
+        }
+        out.edges.push(layer);
+        frontier = next;
+    }
+    for &v in &out.nodes {
+        seen[v as usize] = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use simcore::RandomStreams;
+
+    fn star_of_stars() -> Graph {
+        // Node 0 linked to 1..=10; each i in 1..=10 linked to 10i+1..=10i+9 (ids < 110).
+        let mut e = Vec::new();
+        for i in 1..=10u32 {
+            e.push((0, i));
+            for j in 1..=9 {
+                e.push((i, 10 * i + j));
+            }
+        }
+        Graph::from_edges(110, &e)
+    }
+
+    #[test]
+    fn fanouts_bound_the_sample_and_nodes_are_unique() {
+        let g = star_of_stars();
+        let mut seen = vec![false; 110];
+        let mut rng = RandomStreams::new(1).stream("s");
+        let s = sample(&g, &[0], &[3, 2], None, &mut seen, &mut rng);
+        assert_eq!(s.edges[0].len(), 3);
+        assert!(s.edges[1].len() <= 3 * 2);
+        assert_eq!(s.nodes[0], 0);
+        let mut u = s.nodes.clone();
+        u.sort_unstable();
+        u.dedup();
+        assert_eq!(u.len(), s.nodes.len());
+        assert!(seen.iter().all(|&x| !x), "scratch is reset");
+        // Every sampled edge is a real edge.
+        for layer in &s.edges {
+            for &(d, src) in layer {
+                assert!(g.neighbors(d).contains(&src));
+            }
+        }
+    }
+
+    #[test]
+    fn bias_one_keeps_neighbours_in_the_community() {
+        let g = star_of_stars();
+        // Community: node 0 with 1..=5, the rest elsewhere.
+        let comm: Vec<u32> = (0..110).map(|v| u32::from(v > 5)).collect();
+        let mut seen = vec![false; 110];
+        let mut rng = RandomStreams::new(2).stream("s");
+        let s = sample(&g, &[0], &[4], Some((&comm, 1.0)), &mut seen, &mut rng);
+        assert!(s.edges[0].iter().all(|&(_, u)| u <= 5), "{:?}", s.edges[0]);
+    }
+
+    #[test]
+    fn zero_fanouts_are_rejected() {
+        assert!(
+            check_fanouts(&[25, 0]).unwrap_err().to_string().starts_with("workload.fanouts[1]")
+        );
+        assert!(check_fanouts(&[]).is_err());
+        assert!(check_fanouts(&[10, 5]).is_ok());
+    }
+}

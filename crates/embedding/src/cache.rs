@@ -19,7 +19,15 @@ pub fn lru_hit_rate(pop: &Popularity, cache_rows: f64) -> f64 {
         return 0.0;
     }
     // Characteristic time: expected_unique(T) = k, by bisection on log T.
-    let (mut lo, mut hi) = (cache_rows.ln(), (cache_rows * 1e6).max(u * 1e3).ln());
+    let mut hi = (cache_rows * 1e6).max(u * 1e3);
+    // Widen until the cache fills (very skewed tables need very long characteristic times).
+    for _ in 0..64 {
+        if pop.expected_unique(hi) >= cache_rows {
+            break;
+        }
+        hi *= 1e3;
+    }
+    let (mut lo, mut hi) = (cache_rows.ln(), hi.ln());
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
         if pop.expected_unique(mid.exp()) < cache_rows {

@@ -52,6 +52,19 @@ pub struct ShardShape {
     pub partial: bool,
     /// A data-parallel replica (serves only its own samples).
     pub replica: bool,
+    /// Partial sums reduce-scattered inside the node first (table-row-wise).
+    pub node_reduce: bool,
+}
+
+impl ShardShape {
+    /// A whole table in one shard serving every trainer (table-wise).
+    pub const WHOLE: ShardShape = ShardShape {
+        access_share: 1.0,
+        col_share: 1.0,
+        partial: false,
+        replica: false,
+        node_reduce: false,
+    };
 }
 
 /// The estimator's view of the hardware.
@@ -63,6 +76,10 @@ pub struct EstimatorHw {
     pub ddr_bw: f64,
     /// Bandwidth of the output all-to-all, bytes/s.
     pub comms_bw: f64,
+    /// GPU-to-GPU bandwidth inside a node, bytes/s.
+    pub intra_bw: f64,
+    /// GPUs per node.
+    pub gpus_per_node: u32,
     /// Trainers.
     pub world: u32,
     /// Samples per trainer and step.
@@ -79,6 +96,8 @@ impl EstimatorHw {
             hbm_bw: tiers.hbm_bw,
             ddr_bw: tiers.uvm_bw / uvm_efficiency,
             comms_bw: if multi_node { tiers.inter_bw } else { tiers.intra_bw },
+            intra_bw: tiers.intra_bw,
+            gpus_per_node: tiers.gpus_per_node,
             world: tiers.gpus,
             batch_per_rank: batch / f64::from(tiers.gpus.max(1)),
             elem,
@@ -124,6 +143,11 @@ pub fn shard_perf(table: &Table, shape: ShardShape, kernel: Kernel, hw: &Estimat
     let (fwd_comms, bwd_comms) = if shape.replica {
         let bytes = table.spec.rows as f64 * d * e;
         (0.0, 2.0 * (g - 1.0) / g * bytes / hw.comms_bw)
+    } else if shape.node_reduce && !table.spec.sequence {
+        // Reduce-scatter of the partial sums over NVLink, then 1/P of them across nodes.
+        let p = f64::from(hw.gpus_per_node.max(1));
+        let c = fwd_out * (p - 1.0) / p / hw.intra_bw + fwd_out / p / hw.comms_bw;
+        (c, c)
     } else {
         let c = fwd_out / hw.comms_bw;
         (c, c)
@@ -158,12 +182,13 @@ mod tests {
             hbm_bw: 897.0 * gib,
             ddr_bw: 51.0 * gib,
             comms_bw: 12.5 * gib,
+            intra_bw: 600.0 * gib,
+            gpus_per_node: 8,
             world: 8,
             batch_per_rank: 512.0,
             elem: 4,
         };
-        let shape =
-            ShardShape { access_share: 1.0, col_share: 1.0, partial: false, replica: false };
+        let shape = ShardShape::WHOLE;
         // inputs = 10 x 512 x 8 = 40,960; outputs = 4,096.
         let input_read = 40_960.0 * 8.0;
         let lookup = 40_960.0 * 64.0 * 4.0;

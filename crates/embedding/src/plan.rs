@@ -11,13 +11,17 @@
 //!   lookup term), the share `hbm_hit` from HBM, the rest from host memory (UVM);
 //! - outputs: pooled tables send `b d elem` bytes per trainer (the pooled vector, or a partial
 //!   sum for row-wise shards: a reduce-scatter), sequence tables one row per lookup,
-//!   `a b lambda_j d elem`; gradients come back the same way;
+//!   `a b lambda_j d elem`; table-row-wise shards first reduce-scatter their partial sums
+//!   inside the node and GPU `i` of the node then sends the reduced vectors to the trainers
+//!   `t` with `t mod P = i` (both phases in one exchange, an approximation); gradients come
+//!   back the same way;
 //! - backward: TorchRec's estimator counts twice the forward lookup work (read and write the
 //!   rows with the optimizer state of a fused update), in the same tiers;
 //! - replicated rows are kept equal by all-reducing their gradients over the replicas
 //!   ([`Sync`]).
 
 use crate::error::EmbeddingError;
+use crate::recd::{Scale, dedup_hit};
 use crate::tables::Table;
 use crate::tiers::Tiers;
 
@@ -53,6 +57,9 @@ pub struct Placement {
     pub uvm_bytes: f64,
     /// Pooled output is a partial sum (row-wise): every trainer gets a full-size vector.
     pub partial: bool,
+    /// Partial sums are first reduce-scattered inside the node (table-row-wise): GPU `i` of
+    /// the node sends the reduced vectors to the trainers `t` with `t mod P = i`.
+    pub node_reduce: bool,
 }
 
 /// An all-reduce keeping replicas equal.
@@ -209,7 +216,7 @@ impl Plan {
         tiers: &Tiers,
         batch: f64,
         elem: u32,
-        scales: &[(f64, f64)],
+        scales: &[Scale],
     ) -> StepLoad {
         let g = tiers.gpus as usize;
         let b = batch / g as f64;
@@ -230,28 +237,47 @@ impl Plan {
         let e = f64::from(elem);
         for p in &self.placements {
             let t = &tables[p.table];
-            let (scale, out_scale) = scales.get(p.table).copied().unwrap_or((1.0, 1.0));
-            let lambda = t.spec.lookups_per_sample() * scale;
+            let sc = scales.get(p.table).copied().unwrap_or_default();
+            let lambda = t.spec.lookups_per_sample() * sc.lookups;
+            let hit = if sc.lookups < 1.0 {
+                dedup_hit(&t.popularity, p.hbm_hit, sc.draws)
+            } else {
+                p.hbm_hit
+            };
             let members = scope_members(p.scope, p.gpu, tiers);
             let per_trainer = p.access_share * b * lambda;
             let lookups = per_trainer * members.len() as f64;
             let d = f64::from(t.spec.dim) * p.col_share;
             let row = d.max(32.0) * e;
             let gpu = p.gpu as usize;
-            load.hbm_read[gpu] += lookups * p.hbm_hit * row;
-            load.uvm_read[gpu] += lookups * (1.0 - p.hbm_hit) * row;
-            load.uvm_accesses[gpu] += lookups * (1.0 - p.hbm_hit);
+            load.hbm_read[gpu] += lookups * hit * row;
+            load.uvm_read[gpu] += lookups * (1.0 - hit) * row;
+            load.uvm_accesses[gpu] += lookups * (1.0 - hit);
             load.lookups[gpu] += lookups;
             let out_bytes = if t.spec.sequence {
                 per_trainer * d * e
             } else {
                 // A pooled vector per sample (whole or partial); deduplicated samples share one.
-                b * out_scale * d * e
+                b * sc.outputs * d * e
             };
+            let per_node = tiers.gpus_per_node.max(1);
+            let node_reduce = p.node_reduce && p.partial && !t.spec.sequence;
             for m in members {
-                if m != p.gpu {
-                    ids[m as usize * g + gpu] += per_trainer * ID_BYTES;
+                if m == p.gpu {
+                    continue;
+                }
+                ids[m as usize * g + gpu] += per_trainer * ID_BYTES;
+                if !node_reduce {
                     outs[gpu * g + m as usize] += out_bytes;
+                } else if m % per_node == p.gpu % per_node {
+                    // The reduced vectors for the trainers this GPU serves.
+                    outs[gpu * g + m as usize] += out_bytes;
+                }
+                if node_reduce && tiers.node_of(m) == tiers.node_of(p.gpu) {
+                    // Reduce-scatter: this shard's partial sums for the trainers node peer `m`
+                    // serves.
+                    let served = (0..tiers.gpus).filter(|t| t % per_node == m % per_node).count();
+                    outs[gpu * g + m as usize] += served as f64 * out_bytes;
                 }
             }
         }

@@ -4,16 +4,21 @@
 //! lookups, all-to-all bytes and pooled outputs scale with the number of unique values `U`
 //! instead of the batch `B`. It is a switch (`dedup`) on any plan.
 //!
-//! With sessions of mean length `S`, a batch of `B` samples holds `B / S` sessions. For a
+//! Each trainer deduplicates its own batch of `b = B / G` samples (the jagged tensors are
+//! built per trainer). With sessions of mean length `S`, a batch of `b` samples holds `b / S`
+//! sessions (whatever the length distribution, with whole sessions per batch). For a
 //! session-level feature (the same values for every sample of a session) the values to look
-//! up are those of the `B / S` sessions, `B lambda / S` lookups, of which
-//! `U = E[unique]((B / S) lambda)` are distinct under the table's row popularity
+//! up are those of the `b / S` sessions, `b lambda / S` lookups, of which
+//! `U = E[unique]((b / S) lambda)` are distinct under the table's row popularity
 //! ([`Popularity::expected_unique`]); its pooled outputs are one per session (`1 / S` of the
-//! samples). For any other feature the values of all `B` samples are deduplicated:
-//! `U = E[unique](B lambda)`, pooled outputs unchanged. The lookup scale is `U / (B lambda)`.
+//! samples). For any other feature the values of all `b` samples are deduplicated:
+//! `U = E[unique](b lambda)`, pooled outputs unchanged. The lookup scale is `U / (b lambda)`.
+//! Deduplication removes repeats of hot rows most, so the lookups left are colder: the share
+//! served from HBM becomes [`dedup_hit`].
 //! The inverse indices (4 bytes per sample and feature) are not modelled (assumption: small
 //! beside the embedding rows).
 
+use crate::access::Popularity;
 use crate::config::SessionSpec;
 use crate::error::EmbeddingError;
 use crate::tables::Table;
@@ -24,15 +29,47 @@ pub fn session_level_by_share(j: usize, share: f64) -> bool {
     ((j + 1) as f64 * share).floor() > (j as f64 * share).floor()
 }
 
-/// Per table, the (lookup, pooled output) scale with deduplication on (`(1, 1)` when off).
+/// What deduplication leaves of one table's step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    /// Share of the lookups (and ids, and sequence outputs) left.
+    pub lookups: f64,
+    /// Share of the pooled outputs left.
+    pub outputs: f64,
+    /// Values one trainer deduplicates per step (0 without deduplication).
+    pub draws: f64,
+}
+
+impl Default for Scale {
+    fn default() -> Scale {
+        Scale { lookups: 1.0, outputs: 1.0, draws: 0.0 }
+    }
+}
+
+/// The share of one trainer's deduplicated lookups of `pop` that fall on its hottest rows
+/// when `hit` of its plain lookups do: the hottest `x` rows with `F(x) = hit` receive
+/// `draws F(x)` of the `draws` lookups, Zipf over themselves, so they keep
+/// `E[unique over x rows](draws F(x))` of the `E[unique](draws)` distinct rows.
+pub fn dedup_hit(pop: &Popularity, hit: f64, draws: f64) -> f64 {
+    if draws <= 0.0 || hit <= 0.0 || hit >= 1.0 {
+        return hit;
+    }
+    let x = pop.rows_for_share(hit).max(1);
+    let hot = Popularity::new(x, pop.alpha).expected_unique(draws * pop.hot_share(x));
+    let all = pop.expected_unique(draws);
+    if all > 0.0 { (hot / all).clamp(0.0, hit) } else { hit }
+}
+
+/// Per table, what deduplication leaves with each trainer deduplicating its own `batch`
+/// samples (default [`Scale`] when off).
 pub fn scales(
     tables: &[Table],
     batch: f64,
     sessions: Option<&SessionSpec>,
     dedup: bool,
-) -> Result<Vec<(f64, f64)>, EmbeddingError> {
+) -> Result<Vec<Scale>, EmbeddingError> {
     if !dedup {
-        return Ok(vec![(1.0, 1.0); tables.len()]);
+        return Ok(vec![Scale::default(); tables.len()]);
     }
     let Some(s) = sessions else {
         return Err(EmbeddingError::Invalid {
@@ -61,10 +98,11 @@ pub fn scales(
                 (lookups, 1.0)
             };
             let unique = t.popularity.expected_unique(draws).min(draws);
-            (
-                (unique / lookups.max(1e-300)).clamp(0.0, 1.0),
-                if t.spec.sequence { 1.0 } else { out },
-            )
+            Scale {
+                lookups: (unique / lookups.max(1e-300)).clamp(0.0, 1.0),
+                outputs: if t.spec.sequence { 1.0 } else { out },
+                draws,
+            }
         })
         .collect())
 }

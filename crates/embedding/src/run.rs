@@ -121,7 +121,9 @@ pub fn prepare(
         }
     }
     let batch = w.batch as f64;
-    let scales = recd::scales(&tables, batch, w.sessions.as_ref(), system.dedup())?;
+    // Each trainer deduplicates its own share of the batch.
+    let per_trainer = batch / f64::from(tiers.gpus);
+    let scales = recd::scales(&tables, per_trainer, w.sessions.as_ref(), system.dedup())?;
     let uvm_efficiency = w.memory.uvm_efficiency.unwrap_or(0.1);
     let ctx = PlanCtx {
         tables: &tables,
@@ -197,8 +199,14 @@ impl Prepared {
                 .map(|ops| ops.iter().map(|&o| run.duration(o).as_secs_f64()).sum())
                 .collect();
             a2a_time += sg.exchanges.iter().map(|&o| run.duration(o).as_secs_f64()).sum::<f64>();
-            // Replica all-reduces run on the communication streams one after another.
-            sync_time += sg.syncs.iter().map(|&o| run.duration(o).as_secs_f64()).sum::<f64>();
+            // Replica all-reduces: the wall-clock span from the first start to the last end
+            // (disjoint groups run at the same time).
+            if let (Some(a), Some(z)) = (
+                sg.syncs.iter().map(|&o| run.start(o)).min(),
+                sg.syncs.iter().map(|&o| run.end(o)).max(),
+            ) {
+                sync_time += (z - a).as_secs_f64();
+            }
             let mean = per.iter().sum::<f64>() / g as f64;
             let max = per.iter().copied().fold(0.0, f64::max);
             imbalance_sum += if mean > 0.0 { max / mean } else { 1.0 };

@@ -1,7 +1,8 @@
 //! One training step of the embedding layer as a task graph on the shared executor:
 //!
 //! 1. ids all-to-all (trainers send lookup ids to the owners);
-//! 2. forward lookups on every owner: a memory-bound kernel over the rows gathered from HBM,
+//! 2. forward lookups on every owner: a memory-bound kernel over the rows gathered from HBM
+//!    (bytes stretched by `1 / hbm_efficiency`),
 //!    and the rows gathered from host memory as a copy over the GPU's PCIe link, stretched by
 //!    `1 / uvm_efficiency` (random row reads);
 //! 3. output all-to-all (pooled vectors, partial sums or sequence rows to the trainers);
@@ -81,7 +82,8 @@ pub fn build(
         let gpu = GpuId(i as u32);
         let node = i as u32 / per_node;
         let f = factor[i];
-        let k = b.compute("lookup (HBM)", gpu, 0.0, load.hbm_read[i] * f, Dtype::Fp32);
+        let hbm = load.hbm_read[i] * f / tiers.hbm_efficiency;
+        let k = b.compute("lookup (HBM)", gpu, 0.0, hbm, Dtype::Fp32);
         gpu_ops[i].push(k);
         if let Some(x) = ids {
             b.depend(x, k);
@@ -121,7 +123,8 @@ pub fn build(
             Some(x) => vec![x],
             None => gpu_ops[i].clone(),
         };
-        let k = b.compute("update (HBM)", gpu, 0.0, 2.0 * load.hbm_read[i] * f, Dtype::Fp32);
+        let hbm = 2.0 * load.hbm_read[i] * f / tiers.hbm_efficiency;
+        let k = b.compute("update (HBM)", gpu, 0.0, hbm, Dtype::Fp32);
         b.depend_all(&after, k);
         gpu_ops[i].push(k);
         bwd_of[i].push(k);

@@ -37,7 +37,8 @@ pub struct TableSpec {
     pub rows: u64,
     /// Embedding dimension d.
     pub dim: u32,
-    /// Raw distinct values hashed into the rows (default: `rows`).
+    /// Raw distinct values hashed into the rows (default: none, the ids are dense and every
+    /// row is used, as after DLRM's and TorchRec's preprocessing).
     #[serde(default)]
     pub distinct_values: Option<f64>,
     /// Share of samples in which the feature is present (0, 1].
@@ -62,10 +63,13 @@ fn one() -> f64 {
 }
 
 impl TableSpec {
-    /// Rows that hashing leaves in use (rounded, at least 1).
+    /// Rows in use: all of them for dense ids, else what hashing `distinct_values` values
+    /// leaves (rounded, at least 1).
     pub fn used_rows(&self) -> u64 {
-        let n = self.distinct_values.unwrap_or(self.rows as f64);
-        (used_rows(self.rows, n).round() as u64).clamp(1, self.rows.max(1))
+        match self.distinct_values {
+            None => self.rows.max(1),
+            Some(n) => (used_rows(self.rows, n).round() as u64).clamp(1, self.rows.max(1)),
+        }
     }
 
     /// Bytes of one row with `elem` bytes per element.
@@ -129,9 +133,10 @@ pub struct SyntheticSpec {
     /// Share of tables that are sequence (unpooled) features.
     #[serde(default)]
     pub sequence_share: f64,
-    /// Share of tables whose value is constant over a session (RecD).
+    /// Share of tables whose value is constant over a session (RecD); default: none marked,
+    /// the workload's `sessions.session_share` decides.
     #[serde(default)]
-    pub session_share: f64,
+    pub session_share: Option<f64>,
     /// Seed of the generator (tables are part of the workload, not of the run seed).
     #[serde(default)]
     pub seed: u64,
@@ -164,7 +169,7 @@ impl SyntheticSpec {
             pooling: [1.0, 60.0],
             values_per_row: [0.3, 2.0],
             sequence_share: 0.0,
-            session_share: 0.5,
+            session_share: Some(0.5),
             seed: 2022,
         }
     }
@@ -192,9 +197,10 @@ impl SyntheticSpec {
         if !(self.values_per_row[0] > 0.0 && self.values_per_row[0] <= self.values_per_row[1]) {
             return Err(bad("values_per_row", "give [min, max] with 0 < min <= max"));
         }
-        for (name, s) in
-            [("sequence_share", self.sequence_share), ("session_share", self.session_share)]
-        {
+        for (name, s) in [
+            ("sequence_share", self.sequence_share),
+            ("session_share", self.session_share.unwrap_or(0.0)),
+        ] {
             if !(0.0..=1.0).contains(&s) {
                 return Err(bad(name, "must be between 0 and 1"));
             }
@@ -213,7 +219,8 @@ impl SyntheticSpec {
                 let vpr = self.values_per_row[0]
                     + u() * (self.values_per_row[1] - self.values_per_row[0]);
                 let sequence = u() < self.sequence_share;
-                let session = u() < self.session_share;
+                let draw = u();
+                let session = self.session_share.map(|share| draw < share);
                 TableSpec {
                     name: format!("t{i}"),
                     rows: rows.max(1),
@@ -223,7 +230,7 @@ impl SyntheticSpec {
                     pooling,
                     sequence,
                     alpha: None,
-                    session_level: Some(session),
+                    session_level: session,
                 }
             })
             .collect())
@@ -303,7 +310,7 @@ pub fn preset(name: &str) -> Option<Vec<TableSpec>> {
                     name: format!("C{}", i + 1),
                     rows: n,
                     dim: 128,
-                    distinct_values: Some(n as f64),
+                    distinct_values: None,
                     coverage: CRITEO_SAMPLE_COVERAGE[i],
                     pooling: 1.0,
                     sequence: false,

@@ -46,6 +46,8 @@ pub struct Tiers {
     pub uvm_capacity: f64,
     /// HBM bandwidth of row gathers, bytes/s.
     pub hbm_bw: f64,
+    /// Share of HBM bandwidth row gathers achieve.
+    pub hbm_efficiency: f64,
     /// Host-to-GPU bandwidth of row gathers, bytes/s (PCIe route x efficiency).
     pub uvm_bw: f64,
     /// GPU-to-GPU bandwidth inside a node, bytes/s.
@@ -140,6 +142,7 @@ impl Tiers {
             hbm_capacity,
             uvm_capacity,
             hbm_bw: gpu.memory_bandwidth.0 * hbm_eff,
+            hbm_efficiency: hbm_eff,
             uvm_bw: pcie_bw * uvm_eff,
             intra_bw,
             inter_bw,

@@ -84,7 +84,7 @@ fn small_ctx_parts(
         pooling: [1.0, 10.0],
         values_per_row: [0.5, 2.0],
         sequence_share: 0.0,
-        session_share: 0.0,
+        session_share: None,
         seed,
     }
     .generate()
@@ -101,7 +101,7 @@ fn recshard_is_close_to_the_exact_optimum_on_small_instances() {
     for seed in 0..6 {
         let (tables, mut tiers) = small_ctx_parts(seed, 6, 1, "64MiB");
         tiers.gpus = 3;
-        let scales = vec![(1.0, 1.0); tables.len()];
+        let scales = vec![embedding::recd::Scale::default(); tables.len()];
         let ctx = PlanCtx {
             tables: &tables,
             tiers: &tiers,
@@ -256,4 +256,43 @@ fn alpha_can_be_fitted_to_a_stats_file_and_bad_files_are_located() {
     );
     let e = prepare(&cluster, &w, &system("table-wise", false)).err().unwrap().to_string();
     assert!(e.starts_with("workload.alpha.locality_stats") && e.contains("stats.txt:3"), "{e}");
+}
+
+#[test]
+fn review_cases_behave() {
+    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
+    let metrics = |w: &EmbeddingWorkload, s: &str| {
+        prepare(&cluster, w, &system(s, false)).unwrap().run(&cluster, 1, false).unwrap().metrics
+    };
+    // Table-row-wise reduces partial sums inside the node: a pooled table's cross-node output
+    // bytes are those of table-wise, not P times more.
+    let one = workload(serde_json::json!({
+        "tables": [ { "rows": 1000000, "dim": 128, "pooling": 10.0 } ], "batch": 16384, "steps": 1
+    }));
+    let (tw, twrw) = (metrics(&one, "table-wise"), metrics(&one, "table-row-wise"));
+    let ratio = twrw["a2a_bytes_global"] / tw["a2a_bytes_global"];
+    assert!(ratio < 1.2, "table-row-wise moves {ratio:.2}x the cross-node bytes of table-wise");
+    // Equal tables with uniform rows (alpha 0) and room in HBM for half of them: RecShard still
+    // fills HBM and is no slower than table-wise.
+    let four = workload(serde_json::json!({
+        "tables": [ { "rows": 4000000, "dim": 128 }, { "rows": 4000000, "dim": 128 },
+                    { "rows": 4000000, "dim": 128 }, { "rows": 4000000, "dim": 128 } ],
+        "alpha": 0.0, "batch": 16384, "steps": 1, "memory": { "hbm": "1GiB", "uvm": "4GiB" }
+    }));
+    let (rs, tw) = (metrics(&four, "recshard"), metrics(&four, "table-wise"));
+    assert!(rs["hbm_used_bytes"] > 0.5e9, "{}", rs["hbm_used_bytes"]);
+    assert!(rs["emb_throughput_samples_s"] >= 0.99 * tw["emb_throughput_samples_s"]);
+    // Lower HBM gather efficiency slows the step.
+    let slow = workload(serde_json::json!({
+        "tables": "criteo-kaggle", "batch": 16384, "steps": 1, "memory": { "hbm_efficiency": 0.2 }
+    }));
+    let fast =
+        workload(serde_json::json!({ "tables": "criteo-kaggle", "batch": 16384, "steps": 1 }));
+    assert!(
+        metrics(&slow, "table-wise")["step_time_s"] > metrics(&fast, "table-wise")["step_time_s"]
+    );
+    // Deduplicated lookups are colder than the plain ones.
+    let pop = embedding::access::Popularity::new(1_000_000, 0.943);
+    let h = pop.hot_share(50_000);
+    assert!(embedding::recd::dedup_hit(&pop, h, 4096.0) < h);
 }

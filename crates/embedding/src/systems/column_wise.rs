@@ -27,6 +27,7 @@ pub fn plan(ctx: &PlanCtx<'_>, block: u32) -> Result<Plan, EmbeddingError> {
                 col_share: 1.0 / f64::from(count),
                 partial: false,
                 replica: false,
+                node_reduce: false,
             };
             TableShards { table, shape, count, place: Where::Any }
         })

@@ -60,7 +60,7 @@ pub fn tier_sizes(ctx: &PlanCtx<'_>, j: usize) -> TierSizes {
     let n = f64::from(tiers.nodes());
     let e = f64::from(ctx.elem);
     let rb = f64::from(t.spec.dim) * e;
-    let scale = ctx.scales.get(j).map_or(1.0, |s| s.0);
+    let scale = ctx.scales.get(j).map_or(1.0, |s| s.lookups);
     let lookups = ctx.batch * t.spec.lookups_per_sample() * scale;
     let per = 8.0 + 2.0 * rb;
     let used = t.used as f64;
@@ -122,6 +122,7 @@ pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
                 hbm_bytes: bytes,
                 uvm_bytes: 0.0,
                 partial: !t.spec.sequence,
+                node_reduce: false,
             });
         };
         if !t.spec.sequence {

@@ -151,6 +151,7 @@ pub fn partition(
                     hbm_bytes: hbm,
                     uvm_bytes: uvm,
                     partial: s.shape.partial,
+                    node_reduce: s.shape.node_reduce,
                 });
             }
             if s.shape.replica {

@@ -31,8 +31,8 @@ pub struct PlanCtx<'a> {
     pub batch: f64,
     /// Bytes per element.
     pub elem: u32,
-    /// Per table, the (lookup, pooled output) scale left by deduplication.
-    pub scales: &'a [(f64, f64)],
+    /// Per table, what deduplication leaves.
+    pub scales: &'a [crate::recd::Scale],
 }
 
 /// The plan of `spec`.

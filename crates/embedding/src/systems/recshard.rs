@@ -47,7 +47,8 @@ impl TableCost {
     /// The terms of table `j` under `ctx`.
     pub fn new(ctx: &PlanCtx<'_>, j: usize) -> TableCost {
         let t = &ctx.tables[j];
-        let (scale, out_scale) = ctx.scales.get(j).copied().unwrap_or((1.0, 1.0));
+        let sc = ctx.scales.get(j).copied().unwrap_or_default();
+        let (scale, out_scale) = (sc.lookups, sc.outputs);
         let e = f64::from(ctx.elem);
         let lookups = ctx.batch * t.spec.lookups_per_sample() * scale;
         let lookup_bytes = f64::from(t.spec.dim).max(32.0) * e;
@@ -123,8 +124,19 @@ pub fn gpu_optimum(
                 hi = mid;
             }
         }
-        let lambda = hi.exp();
-        members.iter().map(|&j| costs[j].rows_at(&tables[j], lambda)).collect()
+        let (at_hi, at_lo) = (hi.exp(), lo.exp());
+        let mut rows: Vec<u64> =
+            members.iter().map(|&j| costs[j].rows_at(&tables[j], at_hi)).collect();
+        // Tables at the threshold (all of them when alpha = 0: equal rows) share what is left,
+        // in member order.
+        let mut left = capacity - bytes_at(at_hi);
+        for (k, &j) in members.iter().enumerate() {
+            let more = costs[j].rows_at(&tables[j], at_lo).saturating_sub(rows[k]);
+            let fit = ((left / costs[j].row_bytes).floor().max(0.0) as u64).min(more);
+            rows[k] += fit;
+            left -= fit as f64 * costs[j].row_bytes;
+        }
+        rows
     };
     let cost = members.iter().zip(&rows).map(|(&j, &x)| costs[j].cost(&tables[j], x)).sum();
     (rows, cost)
@@ -252,6 +264,7 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, EmbeddingError> {
                 hbm_bytes: x as f64 * costs[j].row_bytes,
                 uvm_bytes: (t.used - x.min(t.used)) as f64 * costs[j].row_bytes,
                 partial: false,
+                node_reduce: false,
             });
         }
     }

@@ -16,6 +16,7 @@ pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
         col_share: 1.0,
         partial: true,
         replica: false,
+        node_reduce: true,
     };
     let splits = (0..ctx.tables.len())
         .map(|table| TableShards { table, shape, count: per, place: Where::OneNode })

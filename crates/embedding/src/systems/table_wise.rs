@@ -9,7 +9,7 @@ use crate::plan::Plan;
 
 /// The plan.
 pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
-    let shape = ShardShape { access_share: 1.0, col_share: 1.0, partial: false, replica: false };
+    let shape = ShardShape::WHOLE;
     let splits = (0..ctx.tables.len())
         .map(|table| TableShards { table, shape, count: 1, place: Where::Any })
         .collect();

@@ -78,7 +78,7 @@ const METRICS: &[Described] = &[
     Described {
         name: "sync_time_s",
         unit: "s",
-        description: "time of the replicas' gradient all-reduces per step (summed)",
+        description: "wall-clock span of the replicas' gradient all-reduces per step",
     },
     Described { name: "hbm_hit_rate", unit: "", description: "share of lookups served from HBM" },
     Described {

@@ -3,12 +3,13 @@
 //! large graphs with planted communities ([`generate`]); Louvain [`communities`] and a
 //! relabelling that makes each community's rows contiguous; the mini-batch policies random,
 //! Cluster-GCN and COMM-RAND ([`batching`]); GraphSAGE neighbour [`sampling`] with a community
-//! bias; and an LRU model of the GPU's L2 cache over a feature-gather stream ([`l2`]). METIS
-//! partitions, the epoch-time model, real training and `kind: gnn` follow (issue 7), with the
-//! model document `docs/models/gnn.md`.
+//! bias; an LRU model of the GPU's L2 cache over a feature-gather stream ([`l2`]); and the
+//! simulated GPU time of an [`epoch`] on the shared executor. METIS partitions, real training
+//! and `kind: gnn` follow (issue 7), with the model document `docs/models/gnn.md`.
 
 pub mod batching;
 pub mod communities;
+pub mod epoch;
 pub mod error;
 pub mod generate;
 pub mod graph;

@@ -3,9 +3,10 @@
 //! large graphs with planted communities ([`generate`]); Louvain [`communities`] and a
 //! relabelling that makes each community's rows contiguous; the mini-batch policies random,
 //! Cluster-GCN and COMM-RAND ([`batching`]); GraphSAGE neighbour [`sampling`] with a community
-//! bias; an LRU model of the GPU's L2 cache over a feature-gather stream ([`l2`]); and the
-//! simulated GPU time of an [`epoch`] on the shared executor. METIS partitions, real training
-//! and `kind: gnn` follow (issue 7), with the model document `docs/models/gnn.md`.
+//! bias; an LRU model of the GPU's L2 cache over a feature-gather stream ([`l2`]); the
+//! simulated GPU time of an [`epoch`] on the shared executor; and real mini-batch training of
+//! a 2-layer GraphSAGE with candle ([`train`]). METIS partitions, accuracy-vs-alpha sweeps and
+//! `kind: gnn` follow (issue 7), with the model document `docs/models/gnn.md`.
 
 pub mod batching;
 pub mod communities;
@@ -16,6 +17,7 @@ pub mod graph;
 pub mod l2;
 pub mod planetoid;
 pub mod sampling;
+pub mod train;
 
 pub use error::GnnError;
 pub use graph::Graph;

@@ -36,13 +36,6 @@ pub struct StepGraph {
     pub syncs: Vec<OpId>,
 }
 
-/// A standard normal draw (Box-Muller).
-fn normal(rng: &mut StreamRng) -> f64 {
-    let u1: f64 = rng.next_f64().max(1e-300);
-    let u2 = rng.next_f64();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-}
-
 /// Builds one step of `load`, drawing its batch from `rng`.
 pub fn build(
     load: &StepLoad,
@@ -56,7 +49,7 @@ pub fn build(
     let factor: Vec<f64> = (0..g)
         .map(|i| {
             let n = load.lookups[i];
-            let z = normal(rng);
+            let z = rng.normal();
             if n > 0.0 { (1.0 + z / n.sqrt()).max(0.0) } else { 1.0 }
         })
         .collect();

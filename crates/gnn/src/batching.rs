@@ -17,17 +17,10 @@ use simcore::StreamRng;
 
 use crate::error::GnnError;
 
-fn shuffle<T>(v: &mut [T], rng: &mut StreamRng) {
-    for i in (1..v.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        v.swap(i, j);
-    }
-}
-
 /// Random batches of `b` roots.
 pub fn random(train: &[u32], b: usize, rng: &mut StreamRng) -> Vec<Vec<u32>> {
     let mut roots = train.to_vec();
-    shuffle(&mut roots, rng);
+    rng.shuffle(&mut roots);
     roots.chunks(b.max(1)).map(<[u32]>::to_vec).collect()
 }
 
@@ -39,7 +32,7 @@ pub fn cluster_gcn(train: &[u32], part: &[u32], q: usize, rng: &mut StreamRng) -
         members[part[v as usize] as usize].push(v);
     }
     let mut order: Vec<usize> = (0..parts).collect();
-    shuffle(&mut order, rng);
+    rng.shuffle(&mut order);
     order
         .chunks(q.max(1))
         .map(|group| group.iter().flat_map(|&p| members[p].iter().copied()).collect::<Vec<u32>>())
@@ -68,11 +61,11 @@ pub fn comm_rand(
         groups[community[v as usize] as usize].push(v);
     }
     let mut order: Vec<usize> = (0..k).collect();
-    shuffle(&mut order, rng);
+    rng.shuffle(&mut order);
     let mut stream: Vec<u32> = Vec::with_capacity(train.len());
     for &c in &order {
         let mut g = std::mem::take(&mut groups[c]);
-        shuffle(&mut g, rng);
+        rng.shuffle(&mut g);
         stream.extend(g);
     }
     // The pool of unused roots, with each root's position for O(1) removal.

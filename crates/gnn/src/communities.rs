@@ -110,10 +110,7 @@ pub fn louvain(g: &Graph, seed: u64) -> Vec<u32> {
     for _level in 0..64 {
         let n = w.adj.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
-        for i in (1..n).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         let (mut comm, moved) = local_moves(&w, &order);
         if !moved {
             break;

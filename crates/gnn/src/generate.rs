@@ -79,8 +79,7 @@ fn poisson(rng: &mut StreamRng, mean: f64) -> u32 {
         return 0;
     }
     if mean > 30.0 {
-        let u1: f64 = rng.next_f64().max(1e-300);
-        let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * rng.next_f64()).cos();
+        let z = rng.normal();
         return (mean + z * mean.sqrt()).round().max(0.0) as u32;
     }
     let limit = (-mean).exp();

@@ -169,10 +169,7 @@ impl LayerGenerator {
         let mut rng = streams.indexed_stream("moe-routing", layer as u64);
         // A random rank permutation (Fisher-Yates) for the initial Zipf popularity.
         let mut rank: Vec<usize> = (1..=classes).collect();
-        for i in (1..classes).rev() {
-            let j = rng.below(i as u64 + 1) as usize;
-            rank.swap(i, j);
-        }
+        rng.shuffle(&mut rank);
         let x = rank.iter().map(|&r| -spec.skew * (r as f64).ln()).collect();
         let mut drift = Vec::with_capacity(classes);
         let mut spiky = Vec::with_capacity(classes);
@@ -188,17 +185,10 @@ impl LayerGenerator {
         LayerGenerator { rng, x, drift, spiky, spike_left: vec![0; classes], spec: spec.clone() }
     }
 
-    fn normal(&mut self) -> f64 {
-        // Box-Muller from two uniforms in (0, 1].
-        let u1 = 1.0 - self.rng.next_f64();
-        let u2 = self.rng.next_f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
     fn step(&mut self, tokens: f64) -> Vec<f64> {
         let n = self.x.len();
         for c in 0..n {
-            let noise = self.normal();
+            let noise = self.rng.normal();
             self.x[c] += self.drift[c] + self.spec.volatility * noise;
             if self.spiky[c] {
                 if self.spike_left[c] > 0 {

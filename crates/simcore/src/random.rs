@@ -112,6 +112,23 @@ impl StreamRng {
     pub fn exp(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.next_f64()).ln()
     }
+
+    /// A standard normal draw (Box-Muller, Box and Muller 1958, from two uniforms, the first
+    /// in `(0, 1]`; one of the pair is used).
+    #[inline]
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.next_f64();
+        let u2 = self.next_f64();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// Shuffles `items` uniformly (Fisher-Yates, Durstenfeld's in-place form).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            items.swap(i, j);
+        }
+    }
 }
 
 impl rand_core::TryRng for StreamRng {

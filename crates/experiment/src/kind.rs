@@ -232,6 +232,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &crate::kinds::moe::MoeKind,
         &crate::kinds::pipeline::PipelineKind,
         &crate::kinds::embedding::EmbeddingKind,
+        &crate::kinds::gnn::GnnKind,
     ]
 }
 

@@ -118,6 +118,8 @@ pub fn run(
         .filter_map(|p| plan.matching_runs(&p.run_filter()).first().copied())
         .collect();
     let finished = dir.finished()?;
+    // Runs with one key give one result: each key runs once (the first of its runs).
+    let mut first_of_key = std::collections::HashSet::new();
     let todo: Vec<&RunSpec> = in_scope
         .iter()
         .copied()
@@ -125,6 +127,7 @@ pub fn run(
             !finished.contains_key(&r.key)
                 || (traced.contains(&r.index) && !dir.trace_file(&r.key).exists())
         })
+        .filter(|r| first_of_key.insert(r.key.clone()))
         .collect();
     drop(finished);
     let journal = dir.journal();

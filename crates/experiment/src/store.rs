@@ -229,7 +229,18 @@ impl ResultsDir {
                     }
                 }
                 timings.push('\n');
-                records.push(f.record);
+                // Runs of one key are one result (e.g. a system whose params a sweep over
+                // another system's params leaves unchanged): label it as this run.
+                let mut record = f.record;
+                record.run = r.index;
+                record.point = r.point;
+                if let Some(pt) = plan.points.get(r.point) {
+                    record.params = pt.params.clone();
+                }
+                if let Some(sys) = plan.loaded.config.systems.get(r.system) {
+                    record.system = sys.name.clone();
+                }
+                records.push(record);
             }
         }
         let path = self.root.join("runs.jsonl");

@@ -19,7 +19,8 @@ use taskgraph::{ExecConfig, TaskGraphBuilder, execute};
 use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::l2::{CacheStats, L2Cache};
-use crate::sampling::sample;
+use crate::policies::Batch;
+use crate::sampling::{BatchSampler, SampleIn};
 
 /// The model and how features are stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,34 +52,34 @@ pub struct EpochStats {
     pub gather_bytes: f64,
     /// Unique sampled nodes of each batch.
     pub unique_nodes: Vec<u32>,
+    /// L2 hit rate of each batch's gathers.
+    pub batch_hit_rate: Vec<f64>,
 }
 
-/// Simulates one epoch of `batches` on GPU 0 of `cluster`; `community` and `bias` steer the
-/// sampling when given.
+/// Simulates one epoch of `batches` on GPU 0 of `cluster`, sampling `within`.
 pub fn simulate_epoch(
     graph: &Graph,
-    batches: &[Vec<u32>],
+    batches: &[Batch],
     model: &EpochModel,
-    community: Option<(&[u32], f64)>,
+    within: SampleIn<'_>,
     cluster: &Cluster,
     rng: &mut StreamRng,
 ) -> Result<EpochStats, GnnError> {
-    crate::sampling::check_fanouts(&model.fanouts)?;
+    let mut sampler = BatchSampler::new(graph, &model.fanouts, within)?;
     let sim = |e: String| GnnError::Invalid { field: "cluster".into(), message: e };
     let l2_bytes = cluster.gpu().l2_cache.0;
-    let mut cache = L2Cache::new(l2_bytes, model.line_bytes);
     let row_bytes = u64::from(model.features) * u64::from(model.feature_bytes);
-    let mut seen = vec![false; graph.nodes() as usize];
+    let mut cache = L2Cache::new(l2_bytes, model.line_bytes, row_bytes);
     let mut b = TaskGraphBuilder::new();
     let gpu = GpuId(0);
     let mut prev = None;
     let mut stats = EpochStats::default();
     let layers = model.fanouts.len();
-    for roots in batches {
-        let s = sample(graph, roots, &model.fanouts, community, &mut seen, rng);
+    for batch in batches {
+        let s = sampler.sample(batch, rng);
         let before = cache.stats;
         for &v in &s.nodes {
-            cache.read_row(u64::from(v), row_bytes);
+            cache.read_row(u64::from(v));
         }
         let hits = cache.stats.hits - before.hits;
         let misses = cache.stats.misses - before.misses;
@@ -86,17 +87,17 @@ pub fn simulate_epoch(
         let gather_traffic = misses as f64 * line + hits as f64 * line / model.l2_speedup.max(1e-9);
         stats.gather_bytes += s.nodes.len() as f64 * row_bytes as f64;
         stats.unique_nodes.push(s.nodes.len() as u32);
+        stats.batch_hit_rate.push(CacheStats { hits, misses }.hit_rate());
         let mut chain = vec![b.compute("gather features", gpu, 0.0, gather_traffic, Dtype::Fp32)];
         // Layers from the outermost hop inwards; the layer over hop `h`'s edges produces the
         // outputs of that hop's frontier (its distinct destination nodes).
         let dst_nodes: Vec<f64> = s
             .edges
             .iter()
+            // A node's sampled edges are listed together: count the runs of destinations.
             .map(|layer| {
-                let mut d: Vec<u32> = layer.iter().map(|e| e.0).collect();
-                d.sort_unstable();
-                d.dedup();
-                d.len() as f64
+                let runs = layer.windows(2).filter(|w| w[0].0 != w[1].0).count();
+                (runs + usize::from(!layer.is_empty())) as f64
             })
             .collect();
         for k in 0..layers {
@@ -128,9 +129,9 @@ pub fn simulate_epoch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batching::{comm_rand, random};
     use crate::communities::contiguous_order;
     use crate::generate::GraphSpec;
+    use crate::policies::Policy;
     use simcore::RandomStreams;
 
     #[test]
@@ -160,11 +161,13 @@ mod tests {
         let cluster = Cluster::preset("dgx-a100", 1).unwrap();
         let run = |alpha: Option<f64>| {
             let mut rng = RandomStreams::new(2).stream("epoch");
-            let batches = match alpha {
-                None => random(&train, 256, &mut rng),
-                Some(a) => comm_rand(&train, &community, 256, a, &mut rng).unwrap(),
+            let policy = match alpha {
+                None => Policy::Random,
+                Some(alpha) => Policy::CommRand { alpha, bias: 0.0 },
             };
-            simulate_epoch(&graph, &batches, &model, None, &cluster, &mut rng).unwrap()
+            let batches = policy.epoch(&train, &community, 256, &mut rng).unwrap();
+            simulate_epoch(&graph, &batches, &model, SampleIn::Anywhere, &cluster, &mut rng)
+                .unwrap()
         };
         let (rand, seq, mid) = (run(None), run(Some(0.0)), run(Some(0.5)));
         // Measured: hit rates 0.444 / 0.647 / 0.733, epoch 6.88 / 6.47 / 5.62 ms.

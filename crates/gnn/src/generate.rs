@@ -107,6 +107,13 @@ fn power_law(rng: &mut StreamRng, exponent: f64, lo: u32, hi: u32) -> u32 {
 }
 
 impl GraphSpec {
+    /// Nodes of the graph this spec generates.
+    pub fn nodes(&self) -> u32 {
+        match *self {
+            GraphSpec::Sbm { nodes, .. } | GraphSpec::Lfr { nodes, .. } => nodes,
+        }
+    }
+
     /// Checks the spec; errors name the field under `field`.
     pub fn validate(&self, field: &str) -> Result<(), GnnError> {
         let bad = |f: &str, m: &str| Err(GnnError::invalid(&format!("{field}.{f}"), m));

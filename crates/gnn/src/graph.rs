@@ -14,23 +14,42 @@ impl Graph {
     /// are dropped). Node ids must be below `nodes`.
     pub fn from_edges(nodes: u32, edges: &[(u32, u32)]) -> Graph {
         let n = nodes as usize;
-        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(edges.len() * 2);
+        let valid = |a: u32, b: u32| a != b && (a as usize) < n && (b as usize) < n;
+        // Counting sort by source (both directions), then sort and deduplicate each list.
+        let mut start = vec![0u64; n + 1];
         for &(a, b) in edges {
-            if a != b && (a as usize) < n && (b as usize) < n {
-                pairs.push((a, b));
-                pairs.push((b, a));
+            if valid(a, b) {
+                start[a as usize + 1] += 1;
+                start[b as usize + 1] += 1;
             }
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut offsets = vec![0u64; n + 1];
-        for &(a, _) in &pairs {
-            offsets[a as usize + 1] += 1;
-        }
         for i in 0..n {
-            offsets[i + 1] += offsets[i];
+            start[i + 1] += start[i];
         }
-        Graph { offsets, neighbors: pairs.into_iter().map(|p| p.1).collect() }
+        let mut fill = start.clone();
+        let mut all = vec![0u32; start[n] as usize];
+        for &(a, b) in edges {
+            if valid(a, b) {
+                all[fill[a as usize] as usize] = b;
+                fill[a as usize] += 1;
+                all[fill[b as usize] as usize] = a;
+                fill[b as usize] += 1;
+            }
+        }
+        let mut offsets = vec![0u64; n + 1];
+        let mut neighbors = Vec::with_capacity(all.len());
+        for v in 0..n {
+            let list = &mut all[start[v] as usize..start[v + 1] as usize];
+            list.sort_unstable();
+            let before = neighbors.len();
+            for (i, &u) in list.iter().enumerate() {
+                if i == 0 || list[i - 1] != u {
+                    neighbors.push(u);
+                }
+            }
+            offsets[v + 1] = offsets[v] + (neighbors.len() - before) as u64;
+        }
+        Graph { offsets, neighbors }
     }
 
     /// Number of nodes.
@@ -47,6 +66,11 @@ impl Graph {
     pub fn neighbors(&self, v: u32) -> &[u32] {
         let (a, b) = (self.offsets[v as usize] as usize, self.offsets[v as usize + 1] as usize);
         &self.neighbors[a..b]
+    }
+
+    /// The compressed sparse rows: `(offsets, neighbors)`.
+    pub fn csr(&self) -> (&[u64], &[u32]) {
+        (&self.offsets, &self.neighbors)
     }
 
     /// Degree of `v`.

@@ -3,7 +3,7 @@
 //! frontier, without replacement; the nodes seen for the first time form the next frontier.
 //! The optional bias knob (COMM-RAND's second knob, interpretation) draws each sampled
 //! neighbour from the node's own community with probability `bias` when it has neighbours
-//! there (0 = uniform sampling).
+//! there (0 = uniform sampling). Cluster-GCN batches sample only inside their parts.
 //!
 //! The result lists the batch's unique nodes in order of discovery (roots first), which is
 //! the order their feature rows are gathered, and the sampled edges per layer for training.
@@ -12,6 +12,7 @@ use simcore::StreamRng;
 
 use crate::error::GnnError;
 use crate::graph::Graph;
+use crate::policies::Batch;
 
 /// A sampled computation graph.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -37,16 +38,43 @@ pub fn check_fanouts(fanouts: &[u32]) -> Result<(), GnnError> {
     Ok(())
 }
 
-/// Samples the `fanouts.len()`-hop neighbourhood of `roots`; `seen` is scratch space of the
-/// graph's size (all false on entry and on return).
+/// Which neighbours a batch may sample.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// Any neighbour, uniformly.
+    All,
+    /// Any neighbour; with probability `bias` from the node's own community when it has
+    /// neighbours there (COMM-RAND's second knob).
+    Community {
+        /// Community of every node.
+        community: &'a [u32],
+        /// Probability of drawing from the own community.
+        bias: f64,
+    },
+    /// Only neighbours inside the batch's parts (Cluster-GCN's induced subgraph).
+    Within {
+        /// Part of every node.
+        part: &'a [u32],
+        /// Whether each part belongs to the batch.
+        allowed: &'a [bool],
+    },
+}
+
+/// Samples the `fanouts.len()`-hop neighbourhood of `roots` within `scope`; `seen` is scratch
+/// space of the graph's size (all false on entry and on return).
 pub fn sample(
     graph: &Graph,
     roots: &[u32],
     fanouts: &[u32],
-    community: Option<(&[u32], f64)>,
+    scope: Scope<'_>,
     seen: &mut [bool],
     rng: &mut StreamRng,
 ) -> Sampled {
+    let community = match scope {
+        Scope::Community { community, bias } => Some((community, bias)),
+        _ => None,
+    };
+    let mut inside: Vec<u32> = Vec::new();
     let mut out = Sampled { nodes: Vec::with_capacity(roots.len() * 4), edges: Vec::new() };
     for &r in roots {
         if !seen[r as usize] {
@@ -60,7 +88,12 @@ pub fn sample(
         let mut layer = Vec::with_capacity(frontier.len() * fanout as usize);
         let mut next = Vec::new();
         for &v in &frontier {
-            let nbrs = graph.neighbors(v);
+            let mut nbrs = graph.neighbors(v);
+            if let Scope::Within { part, allowed } = scope {
+                inside.clear();
+                inside.extend(nbrs.iter().copied().filter(|&u| allowed[part[u as usize] as usize]));
+                nbrs = &inside;
+            }
             picked.clear();
             if nbrs.len() <= fanout as usize {
                 picked.extend_from_slice(nbrs);
@@ -122,6 +155,80 @@ pub fn sample(
     out
 }
 
+/// Where a run's batches sample, before a batch's parts are known.
+#[derive(Clone, Copy, Debug)]
+pub enum SampleIn<'a> {
+    /// Anywhere, uniformly.
+    Anywhere,
+    /// Anywhere, biased towards the node's community ([`Scope::Community`]).
+    Community {
+        /// Community of every node.
+        community: &'a [u32],
+        /// Probability of drawing from the own community.
+        bias: f64,
+    },
+    /// Inside each batch's parts ([`Scope::Within`]); `part[v]` is node `v`'s part.
+    BatchParts {
+        /// Part of every node.
+        part: &'a [u32],
+    },
+}
+
+/// Samples batch after batch, keeping its scratch space between them.
+pub struct BatchSampler<'a> {
+    graph: &'a Graph,
+    fanouts: &'a [u32],
+    within: SampleIn<'a>,
+    seen: Vec<bool>,
+    allowed: Vec<bool>,
+}
+
+impl<'a> BatchSampler<'a> {
+    /// A sampler over `graph` with `fanouts` (checked) sampling `within`.
+    pub fn new(
+        graph: &'a Graph,
+        fanouts: &'a [u32],
+        within: SampleIn<'a>,
+    ) -> Result<BatchSampler<'a>, GnnError> {
+        check_fanouts(fanouts)?;
+        let parts = match within {
+            SampleIn::BatchParts { part } => part.iter().max().map_or(0, |&p| p as usize + 1),
+            _ => 0,
+        };
+        Ok(BatchSampler {
+            graph,
+            fanouts,
+            within,
+            seen: vec![false; graph.nodes() as usize],
+            allowed: vec![false; parts],
+        })
+    }
+
+    /// Samples `batch`'s neighbourhood.
+    pub fn sample(&mut self, batch: &Batch, rng: &mut StreamRng) -> Sampled {
+        match self.within {
+            SampleIn::Anywhere => {
+                sample(self.graph, &batch.roots, self.fanouts, Scope::All, &mut self.seen, rng)
+            }
+            SampleIn::Community { community, bias } => {
+                let scope = Scope::Community { community, bias };
+                sample(self.graph, &batch.roots, self.fanouts, scope, &mut self.seen, rng)
+            }
+            SampleIn::BatchParts { part } => {
+                for &p in &batch.parts {
+                    self.allowed[p as usize] = true;
+                }
+                let scope = Scope::Within { part, allowed: &self.allowed };
+                let s = sample(self.graph, &batch.roots, self.fanouts, scope, &mut self.seen, rng);
+                for &p in &batch.parts {
+                    self.allowed[p as usize] = false;
+                }
+                s
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,7 +251,7 @@ mod tests {
         let g = star_of_stars();
         let mut seen = vec![false; 110];
         let mut rng = RandomStreams::new(1).stream("s");
-        let s = sample(&g, &[0], &[3, 2], None, &mut seen, &mut rng);
+        let s = sample(&g, &[0], &[3, 2], Scope::All, &mut seen, &mut rng);
         assert_eq!(s.edges[0].len(), 3);
         assert!(s.edges[1].len() <= 3 * 2);
         assert_eq!(s.nodes[0], 0);
@@ -168,8 +275,34 @@ mod tests {
         let comm: Vec<u32> = (0..110).map(|v| u32::from(v > 5)).collect();
         let mut seen = vec![false; 110];
         let mut rng = RandomStreams::new(2).stream("s");
-        let s = sample(&g, &[0], &[4], Some((&comm, 1.0)), &mut seen, &mut rng);
+        let s = sample(
+            &g,
+            &[0],
+            &[4],
+            Scope::Community { community: &comm, bias: 1.0 },
+            &mut seen,
+            &mut rng,
+        );
         assert!(s.edges[0].iter().all(|&(_, u)| u <= 5), "{:?}", s.edges[0]);
+    }
+
+    #[test]
+    fn within_scope_samples_only_inside_the_allowed_parts() {
+        let g = star_of_stars();
+        // Parts: node 0 and stars 1..=3 with their leaves in part 0, everything else in part 1.
+        let part: Vec<u32> = (0..110u32)
+            .map(|v| {
+                let hub = if v <= 10 { v } else { v / 10 };
+                u32::from(hub > 3)
+            })
+            .collect();
+        let mut seen = vec![false; 110];
+        let mut rng = RandomStreams::new(3).stream("s");
+        let scope = Scope::Within { part: &part, allowed: &[true, false] };
+        let s = sample(&g, &[0], &[10, 10], scope, &mut seen, &mut rng);
+        assert!(s.nodes.iter().all(|&v| part[v as usize] == 0), "{:?}", s.nodes);
+        // Everything in part 0 within two hops is reached: 0, hubs 1..=3 and their 27 leaves.
+        assert_eq!(s.nodes.len(), 1 + 3 + 27);
     }
 
     #[test]

@@ -2,5 +2,6 @@
 
 pub mod collective;
 pub mod embedding;
+pub mod gnn;
 pub mod moe;
 pub mod pipeline;

@@ -135,6 +135,7 @@ pub fn draw<DB: DrawingBackend>(
             log_y,
             lines,
             marks,
+            round_x_ticks,
         } => {
             let all: Vec<(f64, f64, f64)> =
                 lines.iter().flat_map(|l| l.points.iter().copied()).collect();
@@ -162,7 +163,7 @@ pub fn draw<DB: DrawingBackend>(
             let mut xs_seen: Vec<f64> = all.iter().map(|p| p.0).collect();
             xs_seen.sort_by(f64::total_cmp);
             xs_seen.dedup();
-            let own_ticks = xs_seen.len() <= 16;
+            let own_ticks = xs_seen.len() <= 16 && !round_x_ticks;
             let x_text = |x: f64| match x_categories {
                 Some(cats) => cats.get(x.round().max(0.0) as usize).cloned().unwrap_or_default(),
                 None => fmt_value(x, *x_format),

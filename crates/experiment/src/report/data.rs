@@ -57,6 +57,8 @@ pub enum PlotData {
         lines: Vec<Line>,
         /// x positions of event marks (vertical lines), with what they mark.
         marks: Option<(String, Vec<f64>)>,
+        /// Round-number x ticks even when few x values occur (x is a metric, not a sweep).
+        round_x_ticks: bool,
     },
     /// Metric per point and system.
     Bars {
@@ -184,6 +186,9 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                     ));
                 }
                 need("x", &p.x, &axes)?;
+                if p.x_metric.is_some() {
+                    need("x_metric", &p.x_metric, &metrics)?;
+                }
             }
             PlotType::Bars => need("metric", &p.metric, &metrics)?,
             PlotType::Cdf => {
@@ -308,8 +313,18 @@ pub fn build(
         PlotType::Line | PlotType::Bars => {
             let metric = p.metric.clone().unwrap_or_default();
             let owned: Vec<RunRecord> = selected.iter().map(|r| (*r).clone()).collect();
+            let all_rows = summarize(plan, &owned);
+            // Line plots over a metric: the x metric's mean per (point, system).
+            let x_means: BTreeMap<(usize, String), f64> = match &p.x_metric {
+                Some(xm) => all_rows
+                    .iter()
+                    .filter(|r| &r.metric == xm)
+                    .map(|r| ((r.point, r.system.clone()), r.mean))
+                    .collect(),
+                None => BTreeMap::new(),
+            };
             let rows: Vec<SummaryRow> =
-                summarize(plan, &owned).into_iter().filter(|r| r.metric == metric).collect();
+                all_rows.into_iter().filter(|r| r.metric == metric).collect();
             if p.kind == PlotType::Line {
                 let x_axis = p.x.clone().unwrap_or_default();
                 let mut skip = where_keys.clone();
@@ -331,9 +346,12 @@ pub fn build(
                     plan.points.iter().filter_map(|pt| pt.params.get(&x_axis)).collect();
                 let numeric_xs: Option<Vec<(f64, AxisFormat)>> =
                     xs.iter().map(|v| numeric(v)).collect();
-                let (x_format, categories) = match &numeric_xs {
-                    Some(n) => (n.first().map(|(_, f)| *f).unwrap_or(AxisFormat::Plain), None),
-                    None => {
+                let (x_format, categories) = match (&p.x_metric, &numeric_xs) {
+                    (Some(xm), _) => (format_of(plan, xm), None),
+                    (None, Some(n)) => {
+                        (n.first().map(|(_, f)| *f).unwrap_or(AxisFormat::Plain), None)
+                    }
+                    (None, None) => {
                         let mut cats: Vec<String> = Vec::new();
                         for v in &xs {
                             let s = plain(v);
@@ -347,9 +365,15 @@ pub fn build(
                 let mut lines: BTreeMap<(usize, String), Line> = BTreeMap::new();
                 for r in &rows {
                     let Some(xv) = r.params.get(&x_axis) else { continue };
-                    let x = match &categories {
-                        Some(c) => c.iter().position(|s| *s == plain(xv)).unwrap_or(0) as f64,
-                        None => numeric(xv).map(|(x, _)| x).unwrap_or(0.0),
+                    let x = match (&p.x_metric, &categories) {
+                        (Some(_), _) => match x_means.get(&(r.point, r.system.clone())) {
+                            Some(&x) => x,
+                            None => continue,
+                        },
+                        (None, Some(c)) => {
+                            c.iter().position(|s| *s == plain(xv)).unwrap_or(0) as f64
+                        }
+                        (None, None) => numeric(xv).map(|(x, _)| x).unwrap_or(0.0),
                     };
                     let rest = point_label(&r.params, &skip);
                     let label = if rest == "all" {
@@ -374,7 +398,9 @@ pub fn build(
                 for l in &mut lines {
                     l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
                 }
-                let x_label = if partners.is_empty() {
+                let x_label = if let Some(xm) = &p.x_metric {
+                    format!("{} (along {x_axis})", describe(plan, xm))
+                } else if partners.is_empty() {
                     x_axis
                 } else {
                     format!("{x_axis} (with {})", partners.join(", "))
@@ -389,6 +415,7 @@ pub fn build(
                     log_y: p.log_y,
                     lines,
                     marks: None,
+                    round_x_ticks: p.x_metric.is_some(),
                 }
             } else {
                 let systems: Vec<String> = plan
@@ -511,6 +538,7 @@ pub fn build(
                 log_y: p.log_y,
                 lines,
                 marks,
+                round_x_ticks: false,
             }
         }
         PlotType::Heatmap => {

@@ -39,6 +39,11 @@ pub struct PlotSpec {
     /// Sweep axis on the x axis (line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<String>,
+    /// A metric on the x axis instead of the sweep axis's values (line): each point is
+    /// (mean x metric, mean metric) of a point and system, so a line traces a trade-off as
+    /// `x` moves along it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_metric: Option<String>,
     /// Series whose samples to plot (cdf) or whose values to draw (series).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<String>,

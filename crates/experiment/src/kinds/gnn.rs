@@ -1,0 +1,132 @@
+//! `kind: gnn` — GNN mini-batching (crates/gnn): random, Cluster-GCN and COMM-RAND batches,
+//! simulated epoch time with an L2 model of the feature gathers, and real GraphSAGE accuracy.
+
+use std::sync::Arc;
+
+use gnn::{GnnError, GnnWorkload, Policy};
+
+use crate::error::ConfigError;
+use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
+
+/// The GNN kind.
+pub struct GnnKind;
+
+const SYSTEMS: &[Described] = &[
+    Described {
+        name: "random",
+        unit: "",
+        description: "random batches: shuffled training nodes cut into batches (PyG/DGL default)",
+    },
+    Described {
+        name: "cluster-gcn",
+        unit: "",
+        description: "Cluster-GCN: q random METIS parts per batch, sampled inside them; params: parts (1500), parts_per_batch (20)",
+    },
+    Described {
+        name: "comm-rand",
+        unit: "",
+        description: "COMM-RAND: community-ordered batches with a random share alpha, community-contiguous feature rows; params: alpha, bias (0)",
+    },
+];
+
+const METRICS: &[Described] = &[
+    Described {
+        name: "epoch_time_s",
+        unit: "s",
+        description: "simulated GPU time of one training epoch (sampling excluded)",
+    },
+    Described {
+        name: "speedup_vs_random",
+        unit: "x",
+        description: "random batching's epoch time over this policy's, same graph and seed",
+    },
+    Described {
+        name: "l2_hit_rate",
+        unit: "",
+        description: "share of feature-gather cache-line reads served by L2",
+    },
+    Described {
+        name: "gather_bytes",
+        unit: "B/epoch",
+        description: "feature bytes gathered per epoch (sampled nodes x row bytes)",
+    },
+    Described {
+        name: "unique_nodes_per_batch",
+        unit: "nodes",
+        description: "mean unique sampled nodes per batch",
+    },
+    Described { name: "batches_per_epoch", unit: "", description: "batches in one epoch" },
+    Described {
+        name: "test_accuracy",
+        unit: "",
+        description: "test accuracy at the epoch of best validation accuracy (trained runs)",
+    },
+    Described {
+        name: "best_val_accuracy",
+        unit: "",
+        description: "best validation accuracy over the epochs (trained runs)",
+    },
+    Described {
+        name: "epochs_to_target",
+        unit: "epochs",
+        description: "first epoch whose validation accuracy reaches workload.target_accuracy (absent if never)",
+    },
+    Described {
+        name: "time_to_target_s",
+        unit: "s",
+        description: "epochs_to_target x epoch_time_s (absent if never reached)",
+    },
+];
+
+const SERIES: &[Described] = &[
+    Described {
+        name: "unique_nodes",
+        unit: "nodes",
+        description: "unique sampled nodes of each batch of the first timed epoch",
+    },
+    Described {
+        name: "batch_l2_hit_rate",
+        unit: "",
+        description: "L2 hit rate of each batch of the first timed epoch",
+    },
+    Described { name: "epoch", unit: "", description: "1, 2, ... (x of the accuracy series)" },
+    Described {
+        name: "test_accuracy_by_epoch",
+        unit: "",
+        description: "test accuracy after each training epoch",
+    },
+    Described {
+        name: "val_accuracy_by_epoch",
+        unit: "",
+        description: "validation accuracy after each training epoch",
+    },
+];
+
+const INFO: KindInfo = KindInfo {
+    name: "gnn",
+    description: "GNN mini-batching: random, Cluster-GCN and COMM-RAND batches; simulated epoch time with an L2 model, real GraphSAGE accuracy",
+    systems: SYSTEMS,
+    metrics: METRICS,
+    series: SERIES,
+    matrices: &[],
+    headline_metrics: &["epoch_time_s", "speedup_vs_random", "l2_hit_rate", "test_accuracy"],
+};
+
+impl Kind for GnnKind {
+    fn info(&self) -> &'static KindInfo {
+        &INFO
+    }
+
+    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
+        prepare_domain::<GnnWorkload, Policy, _, _>(
+            ctx,
+            SYSTEMS,
+            gnn::run::prepare,
+            |e| match e {
+                GnnError::Invalid { field, message } => Some((field.as_str(), message.as_str())),
+                _ => None,
+            },
+            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
+        )
+    }
+}

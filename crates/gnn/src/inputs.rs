@@ -1,0 +1,184 @@
+//! A run's graph and groupings, built once per process and shared by every run that needs the
+//! same ones (a sweep over `alpha` reuses one graph and one community detection).
+//!
+//! - The graph: a Planetoid data set as loaded, or a generated graph whose node ids are then
+//!   shuffled with the graph seed (real data sets list nodes in no community order; the
+//!   generators emit communities contiguously). A generated graph's training roots are the
+//!   first `train_share` of the shuffled ids, a uniform sample.
+//! - A grouping (communities or METIS parts) and the layout it implies: nodes relabelled so
+//!   each group's feature rows are contiguous (COMM-RAND's relabelling; PyG's `ClusterData`
+//!   also permutes nodes so that each part is contiguous).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use simcore::RandomStreams;
+
+use crate::communities::{contiguous_order, louvain};
+use crate::config::{CommunityMethod, GnnWorkload};
+use crate::error::GnnError;
+use crate::graph::Graph;
+use crate::partition::metis_kway;
+use crate::planetoid::Dataset;
+
+/// A graph with its training roots and, for data sets, labels and features.
+pub struct Inputs {
+    /// The graph in its original ids.
+    pub graph: Graph,
+    /// Training roots.
+    pub train: Vec<u32>,
+    /// The data set, when the graph is one.
+    pub dataset: Option<Dataset>,
+    /// Planted communities of a generated graph.
+    pub planted: Option<Vec<u32>>,
+}
+
+/// A grouping of the nodes and the relabelled layout it implies.
+pub struct Grouped {
+    /// Group of each node, original ids.
+    pub groups: Vec<u32>,
+    /// The graph with each group's nodes contiguous.
+    pub graph: Graph,
+    /// Group of each node, new ids.
+    pub groups_relabelled: Vec<u32>,
+    /// Training roots, new ids.
+    pub train_relabelled: Vec<u32>,
+}
+
+/// How to group nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grouping {
+    /// Communities by a method (`parts` for METIS).
+    Communities(CommunityMethod, u32),
+    /// METIS parts for Cluster-GCN.
+    Parts(u32),
+}
+
+type Slot<T> = Arc<OnceLock<Result<Arc<T>, GnnError>>>;
+type Cache<T> = Mutex<Vec<(String, Slot<T>)>>;
+
+/// At most this many graphs (and as many groupings) stay cached.
+const KEEP: usize = 4;
+
+fn memo<T>(
+    cache: &Cache<T>,
+    key: String,
+    build: impl FnOnce() -> Result<T, GnnError>,
+) -> Result<Arc<T>, GnnError> {
+    let slot = {
+        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        match c.iter().find(|(k, _)| *k == key) {
+            Some((_, s)) => s.clone(),
+            None => {
+                let s: Slot<T> = Arc::new(OnceLock::new());
+                c.push((key, s.clone()));
+                if c.len() > KEEP {
+                    c.remove(0);
+                }
+                s
+            }
+        }
+    };
+    slot.get_or_init(|| build().map(Arc::new)).clone()
+}
+
+fn inputs_cache() -> &'static Cache<Inputs> {
+    static CACHE: OnceLock<Cache<Inputs>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+fn grouped_cache() -> &'static Cache<Grouped> {
+    static CACHE: OnceLock<Cache<Grouped>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// The Planetoid directory: `data_dir` if given, else `../shared/data/planetoid` from the
+/// working directory, else the copy beside this source tree.
+pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, GnnError> {
+    if let Some(d) = &w.data_dir {
+        return Ok(d.clone());
+    }
+    let candidates = [
+        PathBuf::from("../shared/data/planetoid"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/planetoid"),
+    ];
+    candidates.iter().find(|p| p.join("cora.labels.txt").is_file()).cloned().ok_or_else(|| {
+        GnnError::invalid(
+            "data_dir",
+            format!(
+                "the Planetoid files were not found in {}; give `data_dir`",
+                candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ")
+            ),
+        )
+    })
+}
+
+fn graph_key(w: &GnnWorkload) -> String {
+    match (&w.dataset, &w.graph) {
+        (Some(d), _) => format!("dataset {d} in {:?}", w.data_dir),
+        (None, g) => format!("graph {g:?} seed {} train {}", w.graph_seed, w.train_share),
+    }
+}
+
+/// The workload's graph (cached).
+pub fn inputs(w: &GnnWorkload) -> Result<Arc<Inputs>, GnnError> {
+    memo(inputs_cache(), graph_key(w), || build_inputs(w))
+}
+
+fn build_inputs(w: &GnnWorkload) -> Result<Inputs, GnnError> {
+    if let Some(name) = &w.dataset {
+        let data = Dataset::load(&data_dir(w)?, name)?;
+        return Ok(Inputs {
+            graph: data.graph.clone(),
+            train: data.split.train.clone(),
+            dataset: Some(data),
+            planted: None,
+        });
+    }
+    let spec = w.graph.as_ref().ok_or_else(|| GnnError::invalid("graph", "missing"))?;
+    let generated = spec.generate(w.graph_seed)?;
+    let n = generated.graph.nodes();
+    let mut perm: Vec<u32> = (0..n).collect();
+    RandomStreams::new(w.graph_seed).stream("node ids").shuffle(&mut perm);
+    let graph = generated.graph.relabel(&perm);
+    let mut planted = vec![0u32; n as usize];
+    for (v, &p) in perm.iter().enumerate() {
+        planted[p as usize] = generated.community[v];
+    }
+    let roots = ((f64::from(n) * w.train_share).round() as u32).clamp(1, n.max(1));
+    Ok(Inputs { graph, train: (0..roots.min(n)).collect(), dataset: None, planted: Some(planted) })
+}
+
+/// The grouping `g` of the workload's graph and its layout (cached).
+pub fn grouped(w: &GnnWorkload, g: Grouping) -> Result<Arc<Grouped>, GnnError> {
+    let key = format!("{} / {g:?}", graph_key(w));
+    memo(grouped_cache(), key, || {
+        let inputs = inputs(w)?;
+        let groups = match g {
+            Grouping::Parts(parts) => metis_kway(&inputs.graph, parts, "params.parts")?,
+            Grouping::Communities(CommunityMethod::Louvain, _) => {
+                louvain(&inputs.graph, w.graph_seed)
+            }
+            Grouping::Communities(CommunityMethod::Metis, parts) => {
+                metis_kway(&inputs.graph, parts, "community_parts")?
+            }
+            Grouping::Communities(CommunityMethod::Planted, _) => {
+                inputs.planted.clone().ok_or_else(|| {
+                    GnnError::invalid("communities", "only generated graphs have planted ones")
+                })?
+            }
+        };
+        let perm = contiguous_order(&groups);
+        let mut groups_relabelled = vec![0u32; groups.len()];
+        for (v, &p) in perm.iter().enumerate() {
+            groups_relabelled[p as usize] = groups[v];
+        }
+        let train_relabelled = inputs.train.iter().map(|&v| perm[v as usize]).collect();
+        Ok(Grouped {
+            graph: inputs.graph.relabel(&perm),
+            groups,
+            groups_relabelled,
+            train_relabelled,
+        })
+    })
+}

@@ -1,0 +1,289 @@
+//! A run: check the workload and policy, then (graphs and groupings cached per process)
+//! simulate the GPU time of `timed_epochs` epochs under the policy and of random batching for
+//! comparison, and train the GraphSAGE model with the policy's batches where the graph has
+//! features and labels.
+
+use std::time::Instant;
+
+use cluster::Cluster;
+use simcore::{RandomStreams, RunResult};
+
+use crate::config::{CommunityMethod, GnnWorkload};
+use crate::epoch::{EpochModel, simulate_epoch};
+use crate::error::GnnError;
+use crate::graph::Graph;
+use crate::inputs::{Grouping, grouped, inputs};
+use crate::policies::Policy;
+use crate::sampling::SampleIn;
+use crate::train::{TrainSpec, train};
+
+/// Output classes of an unlabelled graph when the workload gives none: ogbn-products' 47
+/// (Hu et al., Open Graph Benchmark, NeurIPS 2020).
+pub const DEFAULT_CLASSES: u32 = 47;
+
+/// A checked run.
+pub struct Prepared {
+    workload: GnnWorkload,
+    policy: Policy,
+    features: u32,
+    classes: u32,
+    community_parts: u32,
+    train: bool,
+}
+
+/// Checks `w` and `policy`; data sets are loaded (and cached) here so bad files fail early.
+pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<Prepared, GnnError> {
+    w.validate()?;
+    policy.validate()?;
+    let (nodes, dims, classes, labelled) = match &w.dataset {
+        Some(_) => {
+            let i = inputs(w)?;
+            let d = i.dataset.as_ref().ok_or_else(|| GnnError::invalid("dataset", "not loaded"))?;
+            (d.graph.nodes(), d.features.as_ref().map(|f| f.dim), Some(d.classes), true)
+        }
+        None => (w.graph.as_ref().map_or(0, |g| g.nodes()), None, None, false),
+    };
+    let name = w.dataset.clone().unwrap_or_else(|| "a generated graph".into());
+    let features = w.features.or(dims).ok_or_else(|| {
+        GnnError::invalid(
+            "features",
+            format!(
+                "{name} has no feature file: give the feature width to time it (PubMed's is 500)"
+            ),
+        )
+    })?;
+    let classes = w.classes.or(classes).unwrap_or(DEFAULT_CLASSES);
+    // Generated graphs train on synthetic labels and features (crate::synthetic).
+    let trainable = (dims.is_some() && labelled) || w.graph.is_some();
+    let train = match w.train {
+        Some(true) if !trainable => {
+            return Err(GnnError::invalid(
+                "train",
+                format!("{name} has no features and labels to train on; use train: false"),
+            ));
+        }
+        Some(t) => t,
+        None => dims.is_some() && labelled,
+    };
+    if train && w.fanouts.len() != 2 {
+        return Err(GnnError::invalid(
+            "fanouts",
+            "the trained GraphSAGE has 2 layers: give 2 fanouts, or train: false",
+        ));
+    }
+    if let Policy::ClusterGcn { parts, .. } = *policy
+        && parts > nodes
+    {
+        return Err(GnnError::Invalid {
+            field: "params.parts".into(),
+            message: format!("{parts} parts for {nodes} nodes: give at most {nodes}"),
+        });
+    }
+    let community_parts = w.community_parts.unwrap_or((nodes / 200).max(2));
+    if w.communities == CommunityMethod::Metis && community_parts > nodes {
+        return Err(GnnError::invalid(
+            "community_parts",
+            format!("{community_parts} parts for {nodes} nodes: give at most {nodes}"),
+        ));
+    }
+    Ok(Prepared {
+        workload: w.clone(),
+        policy: policy.clone(),
+        features,
+        classes,
+        community_parts,
+        train,
+    })
+}
+
+/// Mean epoch figures over the timed epochs.
+struct Timed {
+    epoch_time_s: f64,
+    hits: u64,
+    misses: u64,
+    gather_bytes: f64,
+    unique_nodes: f64,
+    batches: f64,
+    first_unique: Vec<f64>,
+    first_hit_rate: Vec<f64>,
+}
+
+impl Prepared {
+    fn model(&self) -> EpochModel {
+        let w = &self.workload;
+        EpochModel {
+            features: self.features,
+            hidden: w.hidden,
+            classes: self.classes,
+            fanouts: w.fanouts.clone(),
+            feature_bytes: w.feature_bytes,
+            line_bytes: w.line_bytes,
+            l2_speedup: w.l2_speedup,
+        }
+    }
+
+    fn grouping(&self) -> Option<Grouping> {
+        match self.policy {
+            Policy::Random => None,
+            Policy::ClusterGcn { parts, .. } => Some(Grouping::Parts(parts)),
+            Policy::CommRand { .. } => {
+                Some(Grouping::Communities(self.workload.communities, self.community_parts))
+            }
+        }
+    }
+
+    fn within<'a>(&self, groups: &'a [u32]) -> SampleIn<'a> {
+        match self.policy {
+            Policy::Random => SampleIn::Anywhere,
+            Policy::ClusterGcn { .. } => SampleIn::BatchParts { part: groups },
+            Policy::CommRand { bias, .. } if bias > 0.0 => {
+                SampleIn::Community { community: groups, bias }
+            }
+            Policy::CommRand { .. } => SampleIn::Anywhere,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn time(
+        &self,
+        policy: &Policy,
+        graph: &Graph,
+        train: &[u32],
+        groups: &[u32],
+        within: SampleIn<'_>,
+        cluster: &Cluster,
+        rng: &mut simcore::StreamRng,
+    ) -> Result<Timed, GnnError> {
+        let w = &self.workload;
+        let model = self.model();
+        let epochs = w.timed_epochs.max(1);
+        let mut t = Timed {
+            epoch_time_s: 0.0,
+            hits: 0,
+            misses: 0,
+            gather_bytes: 0.0,
+            unique_nodes: 0.0,
+            batches: 0.0,
+            first_unique: Vec::new(),
+            first_hit_rate: Vec::new(),
+        };
+        let mut batch_count = 0usize;
+        for e in 0..epochs {
+            let batches = policy.epoch(train, groups, w.batch as usize, rng)?;
+            let s = simulate_epoch(graph, &batches, &model, within, cluster, rng)?;
+            t.epoch_time_s += s.epoch_time_s;
+            t.hits += s.l2.hits;
+            t.misses += s.l2.misses;
+            t.gather_bytes += s.gather_bytes;
+            t.unique_nodes += s.unique_nodes.iter().map(|&u| f64::from(u)).sum::<f64>();
+            batch_count += batches.len();
+            if e == 0 {
+                t.first_unique = s.unique_nodes.iter().map(|&u| f64::from(u)).collect();
+                t.first_hit_rate = s.batch_hit_rate;
+            }
+        }
+        let n = f64::from(epochs);
+        t.epoch_time_s /= n;
+        t.gather_bytes /= n;
+        t.unique_nodes /= batch_count.max(1) as f64;
+        t.batches = batch_count as f64 / n;
+        Ok(t)
+    }
+
+    /// Simulates and trains with `seed`.
+    pub fn run(&self, cluster: &Cluster, seed: u64, _trace: bool) -> Result<RunResult, GnnError> {
+        let w = &self.workload;
+        let base = inputs(w)?;
+        let group = match self.grouping() {
+            Some(g) => Some(grouped(w, g)?),
+            None => None,
+        };
+        let streams = RandomStreams::new(seed);
+        let (graph, train_roots, groups) = match &group {
+            Some(g) => (&g.graph, g.train_relabelled.as_slice(), g.groups_relabelled.as_slice()),
+            None => (&base.graph, base.train.as_slice(), &[][..]),
+        };
+        let timed = self.time(
+            &self.policy,
+            graph,
+            train_roots,
+            groups,
+            self.within(groups),
+            cluster,
+            &mut streams.stream("timing"),
+        )?;
+        let random_time = if self.policy == Policy::Random {
+            timed.epoch_time_s
+        } else {
+            self.time(
+                &Policy::Random,
+                &base.graph,
+                &base.train,
+                &[],
+                SampleIn::Anywhere,
+                cluster,
+                &mut streams.stream("timing random"),
+            )?
+            .epoch_time_s
+        };
+        let mut r = RunResult::new();
+        r.metric("epoch_time_s", timed.epoch_time_s);
+        r.metric("speedup_vs_random", random_time / timed.epoch_time_s.max(1e-300));
+        r.metric("l2_hit_rate", simcore_hit_rate(timed.hits, timed.misses));
+        r.metric("gather_bytes", timed.gather_bytes);
+        r.metric("unique_nodes_per_batch", timed.unique_nodes);
+        r.metric("batches_per_epoch", timed.batches);
+        r.series.insert("unique_nodes".into(), timed.first_unique);
+        r.series.insert("batch_l2_hit_rate".into(), timed.first_hit_rate);
+        if self.train {
+            let synthetic;
+            let data = match (&base.dataset, &base.planted) {
+                (Some(d), _) => d,
+                (None, Some(planted)) => {
+                    synthetic = crate::synthetic::labelled(
+                        &base.graph,
+                        planted,
+                        &base.train,
+                        self.classes,
+                        self.features,
+                        w.feature_signal,
+                        w.graph_seed,
+                    );
+                    &synthetic
+                }
+                (None, None) => return Err(GnnError::invalid("train", "no labels to train on")),
+            };
+            let spec = TrainSpec {
+                hidden: w.hidden as usize,
+                fanouts: w.fanouts.clone(),
+                batch: w.batch as usize,
+                epochs: w.epochs as usize,
+                lr: w.lr,
+                weight_decay: w.weight_decay,
+            };
+            let orig_groups = group.as_ref().map_or(&[][..], |g| g.groups.as_slice());
+            let started = Instant::now();
+            let outcome = train(data, &spec, seed, self.within(orig_groups), |_, rng| {
+                self.policy.epoch(&data.split.train, orig_groups, w.batch as usize, rng)
+            })?;
+            r.timings.insert("train_time_s".into(), started.elapsed().as_secs_f64());
+            r.metric("test_accuracy", outcome.final_test_accuracy);
+            r.metric("best_val_accuracy", outcome.val_accuracy.iter().copied().fold(0.0, f64::max));
+            if let Some(e) = outcome.val_accuracy.iter().position(|&a| a >= w.target_accuracy) {
+                r.metric("epochs_to_target", (e + 1) as f64);
+                r.metric("time_to_target_s", (e + 1) as f64 * timed.epoch_time_s);
+            }
+            r.series.insert(
+                "epoch".into(),
+                (1..=outcome.test_accuracy.len()).map(|e| e as f64).collect(),
+            );
+            r.series.insert("test_accuracy_by_epoch".into(), outcome.test_accuracy);
+            r.series.insert("val_accuracy_by_epoch".into(), outcome.val_accuracy);
+        }
+        Ok(r)
+    }
+}
+
+fn simcore_hit_rate(hits: u64, misses: u64) -> f64 {
+    crate::l2::CacheStats { hits, misses }.hit_rate()
+}

@@ -67,7 +67,7 @@ pub enum Progress {
     Started {
         /// Runs in scope (this shard).
         in_scope: usize,
-        /// Already finished earlier.
+        /// Not run now: finished earlier, or sharing another run's key.
         skipped: usize,
     },
     /// One run ended.
@@ -84,7 +84,7 @@ pub enum Progress {
 pub struct Outcome {
     /// Runs in scope (this shard).
     pub in_scope: usize,
-    /// Finished earlier and skipped.
+    /// Not run now: finished earlier, or sharing the key of another run (which ran).
     pub skipped: usize,
     /// Run now successfully.
     pub ran: usize,
@@ -117,6 +117,9 @@ pub fn run(
         .filter(|p| p.kind == report::PlotType::Gantt)
         .filter_map(|p| plan.matching_runs(&p.run_filter()).first().copied())
         .collect();
+    // A trace belongs to a key: any run of a traced run's key records it.
+    let traced: std::collections::BTreeSet<&str> =
+        plan.runs.iter().filter(|r| traced.contains(&r.index)).map(|r| r.key.as_str()).collect();
     let finished = dir.finished()?;
     // Runs with one key give one result: each key runs once (the first of its runs).
     let mut first_of_key = std::collections::HashSet::new();
@@ -125,7 +128,7 @@ pub fn run(
         .copied()
         .filter(|r| {
             !finished.contains_key(&r.key)
-                || (traced.contains(&r.index) && !dir.trace_file(&r.key).exists())
+                || (traced.contains(r.key.as_str()) && !dir.trace_file(&r.key).exists())
         })
         .filter(|r| first_of_key.insert(r.key.clone()))
         .collect();
@@ -147,7 +150,7 @@ pub fn run(
                 return;
             }
             let label = plan.label(r);
-            let want_trace = traced.contains(&r.index);
+            let want_trace = traced.contains(r.key.as_str());
             let t0 = Instant::now();
             let prepared = plan.prepared(r.point, r.system);
             let result = catch_unwind(AssertUnwindSafe(|| prepared.run(r.seed, want_trace)))
@@ -194,6 +197,19 @@ pub fn run(
         return Err(e);
     }
     let mut failed = failed.into_inner().unwrap_or_default();
+    // Runs that shared a failed run's key failed with it.
+    let failed_keys: std::collections::HashMap<String, String> = failed
+        .iter()
+        .filter_map(|(i, _, m)| plan.runs.get(*i).map(|r| (r.key.clone(), m.clone())))
+        .collect();
+    let reported: std::collections::HashSet<usize> = failed.iter().map(|f| f.0).collect();
+    for r in &in_scope {
+        if let Some(m) = failed_keys.get(&r.key)
+            && !reported.contains(&r.index)
+        {
+            failed.push((r.index, plan.label(r), m.clone()));
+        }
+    }
     failed.sort();
     let records = dir.assemble(plan, &in_scope)?;
     if opts.report {

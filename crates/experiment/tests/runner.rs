@@ -227,3 +227,54 @@ fn every_report_file_exists_and_is_well_formed() {
     assert_eq!(std::fs::read_dir(out.join("traces")).unwrap().count(), 1);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn runs_sharing_a_key_run_once_and_keep_their_own_labels() {
+    // Sweeping comm-rand's alpha leaves the random system's runs identical at both points:
+    // one key, run once, reported at each point with that point's values.
+    let config = "\
+name: shared-keys
+kind: gnn
+cluster: { preset: dgx-a100 }
+workload:
+  graph: { model: sbm, nodes: 2000, communities: 10, stubs: 3, mu: 0.1 }
+  features: 64
+  batch: 64
+  fanouts: [5, 5]
+systems:
+  - name: comm-rand
+    params: { alpha: 0 }
+  - name: random
+seeds: 1
+sweep:
+  grid:
+    systems[0].params.alpha: [0, 1]
+";
+    let plan = Plan::build(LoadedConfig::from_text("shared-keys.yaml", config, &[], None).unwrap())
+        .unwrap();
+    assert_eq!(plan.runs[1].key, plan.runs[3].key, "random's runs share a key");
+    let out = scratch("shared-keys");
+    let stop = AtomicBool::new(false);
+    let opts = RunOptions { out: out.clone(), jobs: 2, shard: None, report: false };
+    let outcome = runner::run(&plan, &opts, &stop, &|_: &Progress| {}).unwrap();
+    assert_eq!((outcome.in_scope, outcome.ran), (4, 3));
+    let labels: Vec<(usize, usize, String, String)> = outcome
+        .records
+        .iter()
+        .map(|r| {
+            (r.run, r.point, r.system.clone(), r.params["systems[0].params.alpha"].to_string())
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            (0, 0, "comm-rand".into(), "0".into()),
+            (1, 0, "random".into(), "0".into()),
+            (2, 1, "comm-rand".into(), "1".into()),
+            (3, 1, "random".into(), "1".into()),
+        ]
+    );
+    assert_eq!(outcome.records[1].metrics, outcome.records[3].metrics);
+    assert_eq!(read(&out.join("runs.jsonl")).lines().count(), 4);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -89,23 +89,15 @@ pub fn simulate_epoch(
         stats.unique_nodes.push(s.nodes.len() as u32);
         stats.batch_hit_rate.push(CacheStats { hits, misses }.hit_rate());
         let mut chain = vec![b.compute("gather features", gpu, 0.0, gather_traffic, Dtype::Fp32)];
-        // Layers from the outermost hop inwards; the layer over hop `h`'s edges produces the
-        // outputs of that hop's frontier (its distinct destination nodes).
-        let dst_nodes: Vec<f64> = s
-            .edges
-            .iter()
-            // A node's sampled edges are listed together: count the runs of destinations.
-            .map(|layer| {
-                let runs = layer.windows(2).filter(|w| w[0].0 != w[1].0).count();
-                (runs + usize::from(!layer.is_empty())) as f64
-            })
-            .collect();
+        // Layer k (0 = the input layer) computes the outputs of every node within
+        // `layers - 1 - k` hops of the roots (roots included), aggregating the sampled edges
+        // of exactly those nodes: the edge lists of hops 0..layers - k.
         for k in 0..layers {
-            let hop = layers - 1 - k;
+            let reach = layers - k;
             let f_in = if k == 0 { model.features } else { model.hidden };
             let f_out = if k + 1 == layers { model.classes } else { model.hidden };
-            let n = dst_nodes[hop];
-            let e = s.edges[hop].len() as f64;
+            let n = s.hop_nodes[..reach].iter().sum::<usize>() as f64;
+            let e = s.edges[..reach].iter().map(Vec::len).sum::<usize>() as f64;
             let flops = 4.0 * n * f64::from(f_in) * f64::from(f_out);
             let bytes = (e + n) * f64::from(f_in) * 4.0 + n * f64::from(f_out) * 4.0;
             chain.push(b.compute("layer forward", gpu, flops, bytes, Dtype::Fp32));

@@ -57,8 +57,9 @@ pub enum Grouping {
 type Slot<T> = Arc<OnceLock<Result<Arc<T>, GnnError>>>;
 type Cache<T> = Mutex<Vec<(String, Slot<T>)>>;
 
-/// At most this many graphs (and as many groupings) stay cached.
-const KEEP: usize = 4;
+/// At most this many graphs (and as many groupings) stay cached, least recently used
+/// dropped first.
+const KEEP: usize = 8;
 
 fn memo<T>(
     cache: &Cache<T>,
@@ -67,8 +68,14 @@ fn memo<T>(
 ) -> Result<Arc<T>, GnnError> {
     let slot = {
         let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-        match c.iter().find(|(k, _)| *k == key) {
-            Some((_, s)) => s.clone(),
+        match c.iter().position(|(k, _)| *k == key) {
+            Some(i) => {
+                // Most recently used last.
+                let entry = c.remove(i);
+                let s = entry.1.clone();
+                c.push(entry);
+                s
+            }
             None => {
                 let s: Slot<T> = Arc::new(OnceLock::new());
                 c.push((key, s.clone()));
@@ -115,7 +122,7 @@ pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, GnnError> {
 
 fn graph_key(w: &GnnWorkload) -> String {
     match (&w.dataset, &w.graph) {
-        (Some(d), _) => format!("dataset {d} in {:?}", w.data_dir),
+        (Some(d), _) => format!("dataset {d} in {:?} seed {}", w.data_dir, w.graph_seed),
         (None, g) => format!("graph {g:?} seed {} train {}", w.graph_seed, w.train_share),
     }
 }

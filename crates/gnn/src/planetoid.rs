@@ -122,6 +122,11 @@ impl Dataset {
             let mut parts = l.split_whitespace();
             let which = parts.next().unwrap_or("");
             let ids = parts.map(|t| node(&split_path, n, t)).collect::<Result<Vec<u32>, _>>()?;
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(bad(&split_path, n, format!("node {} is listed twice", w[0])));
+            }
             match which {
                 "train" => split.train = ids,
                 "val" => split.val = ids,

@@ -44,6 +44,19 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
         None => (w.graph.as_ref().map_or(0, |g| g.nodes()), None, None, false),
     };
     let name = w.dataset.clone().unwrap_or_else(|| "a generated graph".into());
+    // A data set's own width and classes are what training uses: timing must use them too.
+    if let (Some(f), Some(d)) = (w.features, dims) {
+        return Err(GnnError::invalid(
+            "features",
+            format!("{name} has {d} features of its own; remove `features: {f}`"),
+        ));
+    }
+    if let (Some(c), Some(d)) = (w.classes, classes) {
+        return Err(GnnError::invalid(
+            "classes",
+            format!("{name} has {d} classes of its own; remove `classes: {c}`"),
+        ));
+    }
     let features = w.features.or(dims).ok_or_else(|| {
         GnnError::invalid(
             "features",
@@ -65,6 +78,21 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
         Some(t) => t,
         None => dims.is_some() && labelled,
     };
+    if train && w.dataset.is_none() {
+        // The synthetic split needs nodes left for validation and test (crate::synthetic).
+        let roots = ((f64::from(nodes) * w.train_share).round() as u32).clamp(1, nodes.max(1));
+        let left = nodes.saturating_sub(roots);
+        if left < crate::synthetic::HELD_OUT {
+            return Err(GnnError::invalid(
+                "train_share",
+                format!(
+                    "{} leaves {left} of {nodes} nodes for validation and test; training needs {}",
+                    w.train_share,
+                    crate::synthetic::HELD_OUT
+                ),
+            ));
+        }
+    }
     if train && w.fanouts.len() != 2 {
         return Err(GnnError::invalid(
             "fanouts",

@@ -22,6 +22,9 @@ pub struct Sampled {
     /// Per layer (from the roots outwards), `(dst, src)` edges: `src` is a sampled neighbour
     /// of `dst`.
     pub edges: Vec<Vec<(u32, u32)>>,
+    /// Nodes first reached at each hop: `hop_nodes[0]` roots, `hop_nodes[h]` hop `h`'s new
+    /// nodes (they sum to `nodes.len()`).
+    pub hop_nodes: Vec<usize>,
 }
 
 /// Checks fanouts: at least one layer, every fanout at least 1.
@@ -75,17 +78,24 @@ pub fn sample(
         _ => None,
     };
     let mut inside: Vec<u32> = Vec::new();
-    let mut out = Sampled { nodes: Vec::with_capacity(roots.len() * 4), edges: Vec::new() };
+    let mut out = Sampled {
+        nodes: Vec::with_capacity(roots.len() * 4),
+        edges: Vec::new(),
+        hop_nodes: Vec::new(),
+    };
     for &r in roots {
         if !seen[r as usize] {
             seen[r as usize] = true;
             out.nodes.push(r);
         }
     }
+    out.hop_nodes.push(out.nodes.len());
     let mut frontier: Vec<u32> = out.nodes.clone();
     let mut picked: Vec<u32> = Vec::new();
     for &fanout in fanouts {
-        let mut layer = Vec::with_capacity(frontier.len() * fanout as usize);
+        // Reserve for typical fanouts only: a huge fanout ("every neighbour") must not
+        // reserve memory the graph's degrees never need.
+        let mut layer = Vec::with_capacity(frontier.len() * (fanout as usize).min(32));
         let mut next = Vec::new();
         for &v in &frontier {
             let mut nbrs = graph.neighbors(v);
@@ -147,6 +157,7 @@ pub fn sample(
             }
         }
         out.edges.push(layer);
+        out.hop_nodes.push(next.len());
         frontier = next;
     }
     for &v in &out.nodes {
@@ -255,6 +266,9 @@ mod tests {
         assert_eq!(s.edges[0].len(), 3);
         assert!(s.edges[1].len() <= 3 * 2);
         assert_eq!(s.nodes[0], 0);
+        assert_eq!(s.hop_nodes.len(), 3);
+        assert_eq!(s.hop_nodes[..2], [1, 3]);
+        assert_eq!(s.hop_nodes.iter().sum::<usize>(), s.nodes.len());
         let mut u = s.nodes.clone();
         u.sort_unstable();
         u.dedup();

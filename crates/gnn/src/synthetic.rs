@@ -21,6 +21,8 @@ use crate::planetoid::{Dataset, Features, Split};
 /// Validation and test nodes, as in Planetoid's standard split.
 const VAL: u32 = 500;
 const TEST: u32 = 1000;
+/// Nodes a trainable generated graph must leave out of training.
+pub const HELD_OUT: u32 = VAL + TEST;
 
 /// A labelled data set on `graph` whose planted communities are `community`; nodes `train`
 /// are the training roots (the first ids), `dim` features per node.

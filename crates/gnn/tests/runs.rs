@@ -52,6 +52,13 @@ fn bad_input_names_the_field() {
     assert!(e.starts_with("params.alpha"), "{e}");
     let e = prepare_err(json!({"dataset": "cora", "communities": "planted"}), random.clone());
     assert!(e.starts_with("workload.communities"), "{e}");
+    let e = prepare_err(json!({"dataset": "cora", "features": 64}), random.clone());
+    assert!(e.starts_with("workload.features: cora has 1433 features of its own"), "{e}");
+    let e = prepare_err(
+        json!({"graph": sbm, "features": 8, "train": true, "train_share": 0.9}),
+        random.clone(),
+    );
+    assert!(e.starts_with("workload.train_share: 0.9 leaves 100 of 1000 nodes"), "{e}");
     let e = prepare_err(json!({"dataset": "cora", "data_dir": "/nonexistent"}), random);
     assert!(e.contains("/nonexistent/cora"), "{e}");
 }

@@ -30,7 +30,8 @@ pub enum AxisFormat {
 pub struct Line {
     /// Legend label.
     pub label: String,
-    /// Points in x order.
+    /// Points (x, y, 95% CI half-width) in drawing order: by x, or along the sweep axis for
+    /// a line over a metric (`x_metric`).
     pub points: Vec<(f64, f64, f64)>,
 }
 
@@ -362,18 +363,22 @@ pub fn build(
                         (AxisFormat::Plain, Some(cats))
                     }
                 };
-                let mut lines: BTreeMap<(usize, String), Line> = BTreeMap::new();
+                // Each point with its position along the sweep axis, which orders a line drawn
+                // over a metric (`x_metric`); other lines are ordered by x.
+                type Ordered = (String, Vec<(f64, (f64, f64, f64))>);
+                let mut lines: BTreeMap<(usize, String), Ordered> = BTreeMap::new();
                 for r in &rows {
                     let Some(xv) = r.params.get(&x_axis) else { continue };
-                    let x = match (&p.x_metric, &categories) {
-                        (Some(_), _) => match x_means.get(&(r.point, r.system.clone())) {
+                    let along = match &categories {
+                        Some(c) => c.iter().position(|s| *s == plain(xv)).unwrap_or(0) as f64,
+                        None => numeric(xv).map(|(x, _)| x).unwrap_or(0.0),
+                    };
+                    let x = match &p.x_metric {
+                        Some(_) => match x_means.get(&(r.point, r.system.clone())) {
                             Some(&x) => x,
                             None => continue,
                         },
-                        (None, Some(c)) => {
-                            c.iter().position(|s| *s == plain(xv)).unwrap_or(0) as f64
-                        }
-                        (None, None) => numeric(xv).map(|(x, _)| x).unwrap_or(0.0),
+                        None => along,
                     };
                     let rest = point_label(&r.params, &skip);
                     let label = if rest == "all" {
@@ -388,16 +393,20 @@ pub fn build(
                         .iter()
                         .position(|s| s.name == r.system)
                         .unwrap_or(0);
+                    let sort_key = if p.x_metric.is_some() { along } else { x };
                     lines
                         .entry((order, label.clone()))
-                        .or_insert_with(|| Line { label, points: Vec::new() })
-                        .points
-                        .push((x, r.mean, r.ci95));
+                        .or_insert_with(|| (label, Vec::new()))
+                        .1
+                        .push((sort_key, (x, r.mean, r.ci95)));
                 }
-                let mut lines: Vec<Line> = lines.into_values().collect();
-                for l in &mut lines {
-                    l.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                }
+                let lines: Vec<Line> = lines
+                    .into_values()
+                    .map(|(label, mut points)| {
+                        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        Line { label, points: points.into_iter().map(|p| p.1).collect() }
+                    })
+                    .collect();
                 let x_label = if let Some(xm) = &p.x_metric {
                     format!("{} (along {x_axis})", describe(plan, xm))
                 } else if partners.is_empty() {

@@ -195,7 +195,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let outcome = outcome?;
     print_summary(&plan, &outcome.records);
     println!(
-        "\n{} runs in scope: {} ran now, {} were already done, {} failed",
+        "\n{} runs in scope: {} ran now, {} were already done (or shared another run's key), {} failed",
         outcome.in_scope,
         outcome.ran,
         outcome.skipped,

@@ -148,6 +148,11 @@ fn l2_speedup() -> f64 {
 pub const DATASETS: &[&str] = &["cora", "citeseer", "pubmed"];
 
 impl GnnWorkload {
+    /// Training roots of a generated graph of `nodes` nodes: `train_share` of them, at least 1.
+    pub fn generated_roots(&self, nodes: u32) -> u32 {
+        ((f64::from(nodes) * self.train_share).round() as u32).clamp(1, nodes.max(1))
+    }
+
     /// Checks what can be checked without loading data; errors name `workload.*`.
     pub fn validate(&self) -> Result<(), GnnError> {
         match (&self.dataset, &self.graph) {

@@ -152,7 +152,7 @@ fn build_inputs(w: &GnnWorkload) -> Result<Inputs, GnnError> {
     for (v, &p) in perm.iter().enumerate() {
         planted[p as usize] = generated.community[v];
     }
-    let roots = ((f64::from(n) * w.train_share).round() as u32).clamp(1, n.max(1));
+    let roots = w.generated_roots(n);
     Ok(Inputs { graph, train: (0..roots.min(n)).collect(), dataset: None, planted: Some(planted) })
 }
 

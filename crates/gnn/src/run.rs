@@ -13,6 +13,7 @@ use crate::epoch::{EpochModel, simulate_epoch};
 use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::inputs::{Grouping, grouped, inputs};
+use crate::l2::CacheStats;
 use crate::policies::Policy;
 use crate::sampling::SampleIn;
 use crate::train::{TrainSpec, train};
@@ -80,7 +81,7 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
     };
     if train && w.dataset.is_none() {
         // The synthetic split needs nodes left for validation and test (crate::synthetic).
-        let roots = ((f64::from(nodes) * w.train_share).round() as u32).clamp(1, nodes.max(1));
+        let roots = w.generated_roots(nodes);
         let left = nodes.saturating_sub(roots);
         if left < crate::synthetic::HELD_OUT {
             return Err(GnnError::invalid(
@@ -257,7 +258,8 @@ impl Prepared {
         let mut r = RunResult::new();
         r.metric("epoch_time_s", timed.epoch_time_s);
         r.metric("speedup_vs_random", random_time / timed.epoch_time_s.max(1e-300));
-        r.metric("l2_hit_rate", simcore_hit_rate(timed.hits, timed.misses));
+        let l2 = CacheStats { hits: timed.hits, misses: timed.misses };
+        r.metric("l2_hit_rate", l2.hit_rate());
         r.metric("gather_bytes", timed.gather_bytes);
         r.metric("unique_nodes_per_batch", timed.unique_nodes);
         r.metric("batches_per_epoch", timed.batches);
@@ -310,8 +312,4 @@ impl Prepared {
         }
         Ok(r)
     }
-}
-
-fn simcore_hit_rate(hits: u64, misses: u64) -> f64 {
-    crate::l2::CacheStats { hits, misses }.hit_rate()
 }

@@ -1,6 +1,6 @@
 //! What a run simulates: the `workload` (model, experts, routing, convergence) and the `system`.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::convergence::ConvergenceSpec;
 use crate::error::MoeError;
@@ -10,49 +10,20 @@ use cluster::Dtype;
 use simcore::units::Bandwidth;
 use taskgraph::NetworkMode;
 
-/// A model: a preset name or a full spec.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ModelRef {
-    /// A preset (`gpt-small`, ...).
-    Named(String),
-    /// A full spec.
-    Spec(ModelSpec),
-}
+/// A model: a preset name (`gpt-small`, ...) or a full spec.
+pub type ModelRef = simcore::PresetOr<ModelSpec>;
 
-impl<'de> Deserialize<'de> for ModelRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let v = serde_json::Value::deserialize(d)?;
-        match v {
-            serde_json::Value::String(s) => Ok(ModelRef::Named(s)),
-            other => serde_json::from_value(other).map(ModelRef::Spec).map_err(D::Error::custom),
-        }
+/// The model of `model` with `moe_every` overriding its MoE layer spacing; an unknown preset
+/// is an error listing them.
+pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<ModelSpec, MoeError> {
+    let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+    let mut m = model
+        .resolve("model", &names, ModelSpec::preset, "or give layers, hidden, heads")
+        .map_err(|e| MoeError::invalid("model", e))?;
+    if let Some(k) = moe_every {
+        m.moe_every = k;
     }
-}
-
-impl ModelRef {
-    /// The model, or an error listing the presets.
-    pub fn resolve(&self, moe_every: Option<u32>) -> Result<ModelSpec, MoeError> {
-        let mut m = match self {
-            ModelRef::Spec(m) => m.clone(),
-            ModelRef::Named(n) => ModelSpec::preset(n).ok_or_else(|| {
-                let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
-                MoeError::invalid(
-                    "model",
-                    format!(
-                        "unknown model `{n}`{}; presets: {} (or give layers, hidden, heads)",
-                        simcore::names::did_you_mean(n, names.iter().copied()),
-                        names.join(", ")
-                    ),
-                )
-            })?,
-        };
-        if let Some(k) = moe_every {
-            m.moe_every = k;
-        }
-        Ok(m)
-    }
+    Ok(m)
 }
 
 /// The `workload:` of `kind: moe`.

@@ -41,7 +41,7 @@ pub fn prepare(
     w: &MoeWorkload,
     system: &SystemSpec,
 ) -> Result<Prepared, MoeError> {
-    let model = w.model.resolve(w.moe_every)?;
+    let model = crate::config::resolve_model(&w.model, w.moe_every)?;
     if model.layers == 0 || model.hidden == 0 || model.heads == 0 {
         return Err(invalid("model", "layers, hidden and heads must be at least 1".into()));
     }

@@ -1,7 +1,7 @@
 //! What a run simulates: the `workload` (model, pipelines, schedule, failures) and the
 //! `system` (the failure policy).
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use cluster::Dtype;
 use simcore::SimTime;
@@ -13,45 +13,15 @@ use crate::failures::FailureSpec;
 use crate::model::{ModelSpec, PRESETS};
 use crate::schedule::ScheduleKind;
 
-/// A model: a preset name or a full spec.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ModelRef {
-    /// A preset (`gpt3-1.3b`, ...).
-    Named(String),
-    /// A full spec.
-    Spec(ModelSpec),
-}
+/// A model: a preset name (`gpt3-1.3b`, ...) or a full spec.
+pub type ModelRef = simcore::PresetOr<ModelSpec>;
 
-impl<'de> Deserialize<'de> for ModelRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let v = serde_json::Value::deserialize(d)?;
-        match v {
-            serde_json::Value::String(s) => Ok(ModelRef::Named(s)),
-            other => serde_json::from_value(other).map(ModelRef::Spec).map_err(D::Error::custom),
-        }
-    }
-}
-
-impl ModelRef {
-    /// The model, or an error listing the presets.
-    pub fn resolve(&self) -> Result<ModelSpec, PipelineError> {
-        match self {
-            ModelRef::Spec(m) => Ok(m.clone()),
-            ModelRef::Named(n) => ModelSpec::preset(n).ok_or_else(|| {
-                let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
-                PipelineError::invalid(
-                    "model",
-                    format!(
-                        "unknown model `{n}`{}; presets: {} (or give layers, hidden, heads)",
-                        simcore::names::did_you_mean(n, names.iter().copied()),
-                        names.join(", ")
-                    ),
-                )
-            }),
-        }
-    }
+/// The model of `model`; an unknown preset is an error listing them.
+pub fn resolve_model(model: &ModelRef) -> Result<ModelSpec, PipelineError> {
+    let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+    model
+        .resolve("model", &names, ModelSpec::preset, "or give layers, hidden, heads")
+        .map_err(|e| PipelineError::invalid("model", e))
 }
 
 /// When stages update their weights relative to each other.

@@ -46,7 +46,7 @@ pub fn prepare(
     w: &PipelineWorkload,
     system: &SystemSpec,
 ) -> Result<Prepared, PipelineError> {
-    let model = w.model.resolve()?;
+    let model = crate::config::resolve_model(&w.model)?;
     if model.layers == 0 || model.hidden == 0 || model.heads == 0 || model.seq_len == 0 {
         return Err(invalid(
             "model",

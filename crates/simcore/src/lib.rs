@@ -62,6 +62,7 @@
 pub mod fast_hash;
 pub mod fs;
 pub mod names;
+pub mod preset;
 mod queue;
 mod random;
 mod run_result;
@@ -72,6 +73,7 @@ mod trace;
 pub mod units;
 pub mod zipf;
 
+pub use preset::PresetOr;
 pub use queue::{EventId, EventQueue, Scheduled};
 pub use random::{RandomStreams, StreamRng, fnv1a64};
 pub use run_result::RunResult;

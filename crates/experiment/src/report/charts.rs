@@ -91,6 +91,32 @@ fn fmt_value(v: f64, format: AxisFormat) -> String {
     }
 }
 
+/// An axis tick: like [`fmt_value`], with at least the decimals that tell ticks a tenth of
+/// `span` apart (a narrow range such as 0.999..1.03 keeps its third decimal).
+fn fmt_tick(v: f64, format: AxisFormat, span: f64) -> String {
+    let a = v.abs();
+    if format != AxisFormat::Plain || a == 0.0 || !(1e-3..1e5).contains(&a) || span <= 0.0 {
+        return fmt_value(v, format);
+    }
+    let significant = (2 - a.log10().floor() as i32).clamp(0, 9);
+    let resolving = (-(span / 10.0).log10().floor() as i32).clamp(0, 9);
+    let decimals = significant.max(resolving) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+/// A legend entry that fits the plot: long labels (a generated graph's spec as a sweep value)
+/// are cut at 100 characters with an ellipsis; the tables keep them whole.
+fn legend_text(label: &str) -> String {
+    const MAX: usize = 100;
+    if label.chars().count() <= MAX {
+        label.to_string()
+    } else {
+        let cut: String = label.chars().take(MAX - 1).collect();
+        format!("{cut}…")
+    }
+}
+
 fn trim(x: f64) -> String {
     let s = format!("{x:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -172,10 +198,19 @@ pub fn draw<DB: DrawingBackend>(
                 if own_ticks {
                     String::new()
                 } else {
-                    x_text(if *log_x { 10f64.powf(*x) } else { *x })
+                    match (x_categories, *log_x) {
+                        (None, false) => fmt_tick(*x, *x_format, x1 - x0),
+                        _ => x_text(if *log_x { 10f64.powf(*x) } else { *x }),
+                    }
                 }
             };
-            let y_fmt = |y: &f64| fmt_value(if *log_y { 10f64.powf(*y) } else { *y }, *y_format);
+            let y_fmt = |y: &f64| {
+                if *log_y {
+                    fmt_value(10f64.powf(*y), *y_format)
+                } else {
+                    fmt_tick(*y, *y_format, y1 - y0)
+                }
+            };
             c.configure_mesh()
                 .x_desc(x_label.as_str())
                 .y_desc(y_label.as_str())
@@ -219,7 +254,7 @@ pub fn draw<DB: DrawingBackend>(
                     line.points.iter().map(|p| (tx(p.0, *log_x), tx(p.1, *log_y))).collect();
                 c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
                     .map_err(e)?
-                    .label(line.label.as_str())
+                    .label(legend_text(&line.label))
                     .legend(move |(x, y)| {
                         PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
                     });
@@ -296,7 +331,7 @@ pub fn draw<DB: DrawingBackend>(
                     )
                 }))
                 .map_err(e)?
-                .label(s.as_str())
+                .label(legend_text(s))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], col.filled()));
                 c.draw_series(bars.iter().filter(|b| b.2 > 0.0).map(|&(x, m, ci)| {
                     let xc = x + width * 0.46;
@@ -537,6 +572,14 @@ mod tests {
         assert_eq!(fmt_value(0.0015, AxisFormat::Plain), "0.0015");
         assert_eq!(fmt_value(359.96, AxisFormat::Plain), "360");
         assert_eq!(fmt_value(1.5e9, AxisFormat::Plain), "1.50e9");
+        // Ticks over a narrow range keep the digits that tell them apart.
+        assert_eq!(fmt_tick(1.005, AxisFormat::Plain, 0.04), "1.005");
+        assert_eq!(fmt_tick(1.01, AxisFormat::Plain, 0.04), "1.01");
+        assert_eq!(fmt_tick(1.0, AxisFormat::Plain, 0.04), "1");
+        assert_eq!(fmt_tick(359.96, AxisFormat::Plain, 400.0), "360");
+        assert_eq!(fmt_tick(0.0015, AxisFormat::Seconds, 0.001), "1.5ms");
+        assert_eq!(legend_text("ring"), "ring");
+        assert_eq!(legend_text(&"x".repeat(150)).chars().count(), 100);
         assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
         assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
     }

@@ -120,7 +120,7 @@ pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, GnnError> {
     })
 }
 
-fn graph_key(w: &GnnWorkload) -> String {
+pub(crate) fn graph_key(w: &GnnWorkload) -> String {
     match (&w.dataset, &w.graph) {
         (Some(d), _) => format!("dataset {d} in {:?} seed {}", w.data_dir, w.graph_seed),
         (None, g) => format!("graph {g:?} seed {} train {}", w.graph_seed, w.train_share),

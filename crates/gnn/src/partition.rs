@@ -2,7 +2,8 @@
 //! partitioner Cluster-GCN uses (Chiang et al., KDD'19) and one of COMM-RAND's community
 //! sources: `parts` parts of near-equal size (METIS's default imbalance tolerance of 3%) with
 //! few edges cut. METIS runs from the `metis` crate, which builds METIS's C source; its
-//! random seed is fixed, so a graph and a part count give the same partition on every run.
+//! random seed is fixed and calls take turns (its generator is process-wide), so a graph and
+//! a part count give the same partition on every run, whatever the thread count.
 
 use metis::option::Seed;
 
@@ -11,6 +12,11 @@ use crate::graph::Graph;
 
 /// METIS's seed for every partition (any fixed value keeps runs reproducible).
 const METIS_SEED: i32 = 1;
+
+/// METIS keeps its random generator in one process-wide state (GKlib's), seeded at the start
+/// of each call: two calls at once would draw from each other's sequence and make partitions
+/// depend on thread timing. Calls take turns.
+static METIS_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The part of every node of `graph` in a METIS k-way partition into `parts` parts; errors
 /// name `field`.
@@ -41,6 +47,7 @@ pub fn metis_kway(graph: &Graph, parts: u32, field: &str) -> Result<Vec<u32>, Gn
         .collect::<Result<_, _>>()?;
     let nparts = metis::Idx::try_from(parts).map_err(|_| too_large())?;
     let mut part = vec![0 as metis::Idx; n as usize];
+    let _turn = METIS_TURN.lock().unwrap_or_else(|p| p.into_inner());
     metis::Graph::new(1, nparts, &xadj, &adjncy)
         .map_err(|e| GnnError::invalid(field, format!("METIS rejected the graph: {e}")))?
         .set_option(Seed(METIS_SEED))
@@ -76,6 +83,22 @@ mod tests {
         }
         assert!((cut as f64) < 0.1 * all as f64, "{cut} of {all}");
         assert_eq!(part, metis_kway(&g.graph, 8, "communities").unwrap(), "reproducible");
+        // Also when other partitions run at the same time (METIS's generator is global).
+        let other = GraphSpec::Sbm { nodes: 3_000, communities: 6, stubs: 5.0, mu: 0.1 }
+            .generate(4)
+            .unwrap();
+        let parallel: Vec<Vec<u32>> = std::thread::scope(|s| {
+            let a = s.spawn(|| metis_kway(&g.graph, 8, "c").unwrap());
+            let b = s.spawn(|| {
+                let mut last = Vec::new();
+                for _ in 0..4 {
+                    last = metis_kway(&other.graph, 6, "c").unwrap();
+                }
+                last
+            });
+            vec![a.join().unwrap(), b.join().unwrap()]
+        });
+        assert_eq!(parallel[0], part);
         let e = metis_kway(&g.graph, 0, "communities").unwrap_err().to_string();
         assert!(e.starts_with("workload.communities"), "{e}");
     }

@@ -244,16 +244,34 @@ impl Prepared {
         let random_time = if self.policy == Policy::Random {
             timed.epoch_time_s
         } else {
-            self.time(
-                &Policy::Random,
-                &base.graph,
-                &base.train,
-                &[],
-                SampleIn::Anywhere,
-                cluster,
-                &mut streams.stream("timing random"),
-            )?
-            .epoch_time_s
+            // Every policy of a sweep compares with the same random epoch: compute it once
+            // per graph, model, cluster and seed.
+            let key = format!(
+                "{} | seed {seed} | {:?} | batch {} x {} epochs | {:?}",
+                crate::inputs::graph_key(w),
+                self.model(),
+                w.batch,
+                w.timed_epochs,
+                cluster.spec()
+            );
+            match random_baseline(&key) {
+                Some(t) => t,
+                None => {
+                    let t = self
+                        .time(
+                            &Policy::Random,
+                            &base.graph,
+                            &base.train,
+                            &[],
+                            SampleIn::Anywhere,
+                            cluster,
+                            &mut streams.stream("timing random"),
+                        )?
+                        .epoch_time_s;
+                    remember_random_baseline(key, t);
+                    t
+                }
+            }
         };
         let mut r = RunResult::new();
         r.metric("epoch_time_s", timed.epoch_time_s);
@@ -311,5 +329,28 @@ impl Prepared {
             r.series.insert("val_accuracy_by_epoch".into(), outcome.val_accuracy);
         }
         Ok(r)
+    }
+}
+
+/// Random-batch epoch times already simulated in this process, most recent last.
+fn random_baselines() -> &'static std::sync::Mutex<Vec<(String, f64)>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<Vec<(String, f64)>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(|| std::sync::Mutex::new(Vec::new()))
+}
+
+fn random_baseline(key: &str) -> Option<f64> {
+    let cache = random_baselines().lock().unwrap_or_else(|p| p.into_inner());
+    cache.iter().find(|(k, _)| k == key).map(|e| e.1)
+}
+
+/// Keeps the 256 most recent baselines (each a key and one number).
+fn remember_random_baseline(key: String, t: f64) {
+    let mut cache = random_baselines().lock().unwrap_or_else(|p| p.into_inner());
+    if !cache.iter().any(|(k, _)| *k == key) {
+        cache.push((key, t));
+        if cache.len() > 256 {
+            cache.remove(0);
+        }
     }
 }

@@ -936,14 +936,9 @@ mod tests {
     use proptest::prelude::*;
     use simcore::RandomStreams;
 
-    const FILE_2021: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/recsys/dlrm_2021_locality_stats.txt"
-    );
-    const FILE_2022: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/recsys/dlrm_2022_locality_stats.txt"
-    );
+    fn stats_file(year: u32) -> std::path::PathBuf {
+        simcore::data::data_file(format!("recsys/dlrm_{year}_locality_stats.txt")).unwrap()
+    }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-300)
@@ -1274,7 +1269,7 @@ mod tests {
 
     #[test]
     fn parses_the_2022_file() {
-        let s = LocalityStats::read(Path::new(FILE_2022)).unwrap();
+        let s = LocalityStats::read(&stats_file(2022)).unwrap();
         assert_eq!(s.blocks.len(), 16);
         let b = &s.blocks[0];
         assert_eq!(b.name, "fbgemm_t788_bs131072_0.pt");
@@ -1292,7 +1287,7 @@ mod tests {
 
     #[test]
     fn parses_the_2021_file() {
-        let s = LocalityStats::read(Path::new(FILE_2021)).unwrap();
+        let s = LocalityStats::read(&stats_file(2021)).unwrap();
         assert_eq!(s.blocks.len(), 17);
         let b = &s.blocks[0];
         assert_eq!(b.name, "fbgemm_t856_bs65536.pt");
@@ -1308,7 +1303,7 @@ mod tests {
 
     #[test]
     fn mean_averages_the_blocks() {
-        let s = LocalityStats::read(Path::new(FILE_2021)).unwrap();
+        let s = LocalityStats::read(&stats_file(2021)).unwrap();
         let m = s.mean();
         assert_eq!(m.name, "mean of 17 blocks");
         assert_eq!(m.batch_size, 65_536);
@@ -1323,7 +1318,7 @@ mod tests {
 
     /// The first block of the 2022 file (45 lines).
     fn first_block() -> Vec<String> {
-        let text = std::fs::read_to_string(FILE_2022).unwrap();
+        let text = std::fs::read_to_string(stats_file(2022)).unwrap();
         text.lines().take(45).map(str::to_string).collect()
     }
 
@@ -1381,7 +1376,7 @@ mod tests {
 
     #[test]
     fn calibration_fits_the_2022_histograms() {
-        let stats = LocalityStats::read(Path::new(FILE_2022)).unwrap();
+        let stats = LocalityStats::read(&stats_file(2022)).unwrap();
         let c = calibrate(&stats);
         assert!((0.85..1.05).contains(&c.alpha), "{c:?}");
         assert!((3.0..15.0).contains(&c.lookups_per_used_row), "{c:?}");
@@ -1405,13 +1400,13 @@ mod tests {
     #[test]
     #[ignore]
     fn report_calibrations() {
-        for path in [FILE_2021, FILE_2022] {
-            let stats = LocalityStats::read(Path::new(path)).unwrap();
+        for path in [stats_file(2021), stats_file(2022)] {
+            let stats = LocalityStats::read(&path).unwrap();
             let c = calibrate(&stats);
             let pop = c.popularity_for(c.lookups);
             let model = pop.reuse_histogram(c.lookups);
             let mean = stats.mean();
-            eprintln!("{path}: {c:?}");
+            eprintln!("{}: {c:?}", path.display());
             eprintln!(
                 "  mean reuse: file {:.2}, model {:.2}",
                 mean.mean_reuse,

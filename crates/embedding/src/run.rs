@@ -96,8 +96,11 @@ pub fn prepare(
         None => DEFAULT_ALPHA,
         Some(AlphaSpec::Value(a)) => *a,
         Some(AlphaSpec::Fit { locality_stats }) => {
-            let stats = crate::access::LocalityStats::read(locality_stats)
-                .map_err(|e| EmbeddingError::invalid("alpha.locality_stats", e.to_string()))?;
+            let field = "alpha.locality_stats";
+            let path = simcore::data::resolve(locality_stats)
+                .map_err(|e| EmbeddingError::invalid(field, e.to_string()))?;
+            let stats = crate::access::LocalityStats::read(&path)
+                .map_err(|e| EmbeddingError::invalid(field, e.to_string()))?;
             crate::access::calibrate(&stats).alpha
         }
     };

@@ -13,7 +13,7 @@
 //!   data as DLRM preprocesses it (45,840,617 samples; the distinct-value counts per feature
 //!   of facebookresearch/dlrm's `ln_emb` for that data set), dimension 128 (assumption: the
 //!   MLPerf DLRM uses 128 on Criteo Terabyte), one lookup per sample where present, coverage
-//!   measured on the 200-row Criteo sample in `../shared/data/recsys/criteo_sample.txt`
+//!   measured on the 200-row Criteo sample in `data/recsys/criteo_sample.txt`
 //!   (hash size = distinct values: every row is used).
 //! - `production-mix`: 600 tables shaped like the production models of the RecShard and
 //!   FlexShard papers (hundreds of tables, terabytes in total): a seeded synthetic mix, see
@@ -244,7 +244,7 @@ pub const CRITEO_KAGGLE: [u64; 26] = [
 ];
 
 /// Coverage of the 26 categorical Criteo features (share of samples where the value is
-/// present), measured on the 200-row sample in `../shared/data/recsys/criteo_sample.txt`
+/// present), measured on the 200-row sample in `data/recsys/criteo_sample.txt`
 /// (a test recomputes it with [`criteo_coverage`]).
 pub const CRITEO_SAMPLE_COVERAGE: [f64; 26] = [
     1.0, 1.0, 0.955, 0.955, 1.0, 0.84, 1.0, 1.0, 1.0, 1.0, 1.0, 0.955, 1.0, 1.0, 1.0, 0.955, 1.0,
@@ -425,10 +425,8 @@ mod tests {
 
     #[test]
     fn criteo_coverage_is_measured_on_the_sample() {
-        let path = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/recsys/criteo_sample.txt"
-        ));
+        let path = simcore::data::data_file("recsys/criteo_sample.txt").unwrap();
+        let path = path.as_path();
         let got = criteo_coverage(path).unwrap();
         for (g, want) in got.iter().zip(CRITEO_SAMPLE_COVERAGE) {
             assert!((g - want).abs() < 1e-9, "{got:?}");

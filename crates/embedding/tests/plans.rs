@@ -225,11 +225,8 @@ fn flexshard_cuts_global_traffic_of_sequence_tables() {
 
 #[test]
 fn the_default_exponent_is_the_production_fit() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/recsys/dlrm_2022_locality_stats.txt"
-    );
-    let stats = embedding::access::LocalityStats::read(std::path::Path::new(path)).unwrap();
+    let path = simcore::data::data_file("recsys/dlrm_2022_locality_stats.txt").unwrap();
+    let stats = embedding::access::LocalityStats::read(&path).unwrap();
     let fit = embedding::access::calibrate(&stats);
     assert!((fit.alpha - embedding::run::DEFAULT_ALPHA).abs() < 0.0005, "{}", fit.alpha);
 }
@@ -237,10 +234,8 @@ fn the_default_exponent_is_the_production_fit() {
 #[test]
 fn alpha_can_be_fitted_to_a_stats_file_and_bad_files_are_located() {
     let cluster = Cluster::preset("dgx-h100", 1).unwrap();
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/recsys/dlrm_2021_locality_stats.txt"
-    );
+    // A relative path in a config is read from the workspace root.
+    let path = "data/recsys/dlrm_2021_locality_stats.txt";
     let w = workload(
         serde_json::json!({ "tables": "criteo-kaggle", "alpha": { "locality_stats": path } }),
     );

@@ -53,5 +53,5 @@ pub use config::{ExperimentConfig, LoadedConfig, Seeds, SystemEntry};
 pub use error::{ConfigError, ExperimentError, Origin};
 pub use kind::{Described, Kind, kinds};
 pub use plan::{Plan, RunSpec};
-pub use runner::{Outcome, Progress, RunOptions, Shard};
+pub use runner::{Merged, Outcome, Progress, ReportStatus, RunOptions, Shard};
 pub use store::{ResultsDir, RunRecord};

@@ -56,8 +56,19 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Only this slice of the runs.
     pub shard: Option<Shard>,
-    /// Draw the report at the end.
+    /// Draw the report at the end (a shard skips it: its runs are a slice of every plot).
     pub report: bool,
+}
+
+/// What became of the report at the end of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportStatus {
+    /// Not asked for.
+    NotAsked,
+    /// Asked for, but this is one shard of the runs: `mlsim merge` of all shards draws it.
+    SkippedForShard(Shard),
+    /// Written.
+    Written(report::Report),
 }
 
 /// What happened, for progress displays.
@@ -94,6 +105,8 @@ pub struct Outcome {
     pub interrupted: bool,
     /// Every finished run in scope, in plan order.
     pub records: Vec<RunRecord>,
+    /// The report.
+    pub report: ReportStatus,
 }
 
 /// Runs the plan into `opts.out`; `stop` ends it early (runs in flight finish and are saved).
@@ -212,9 +225,11 @@ pub fn run(
     }
     failed.sort();
     let records = dir.assemble(plan, &in_scope)?;
-    if opts.report {
-        report::write_report(plan, &dir, &records)?;
-    }
+    let report = match (opts.report, opts.shard) {
+        (false, _) => ReportStatus::NotAsked,
+        (true, Some(s)) => ReportStatus::SkippedForShard(s),
+        (true, None) => ReportStatus::Written(report::write_report(plan, &dir, &records)?),
+    };
     Ok(Outcome {
         in_scope: in_scope.len(),
         skipped,
@@ -222,7 +237,18 @@ pub fn run(
         failed,
         interrupted: stop.load(Ordering::SeqCst),
         records,
+        report,
     })
+}
+
+/// What [`merge`] made.
+pub struct Merged {
+    /// The experiment.
+    pub plan: Plan,
+    /// Every finished run, in plan order.
+    pub records: Vec<RunRecord>,
+    /// The report, if asked for.
+    pub report: Option<report::Report>,
 }
 
 /// Joins the results directories of shards (or partial runs) of one experiment into `out`:
@@ -231,7 +257,7 @@ pub fn merge(
     dirs: &[PathBuf],
     out: &std::path::Path,
     report: bool,
-) -> Result<(Plan, Vec<RunRecord>), ExperimentError> {
+) -> Result<Merged, ExperimentError> {
     let first = dirs.first().ok_or_else(|| {
         ExperimentError::Results("merge needs at least one results directory".into())
     })?;
@@ -281,10 +307,8 @@ pub fn merge(
     }
     let all: Vec<&RunSpec> = plan.runs.iter().collect();
     let records = target.assemble(&plan, &all)?;
-    if report {
-        report::write_report(&plan, &target, &records)?;
-    }
-    Ok((plan, records))
+    let report = if report { Some(report::write_report(&plan, &target, &records)?) } else { None };
+    Ok(Merged { plan, records, report })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `summary.csv`: per point, system and metric, the mean, sample standard deviation and 95%
-//! confidence interval of the mean over seeds (Student's t with n-1 degrees of freedom).
+//! confidence interval of the mean over seeds (Student's t with n-1 degrees of freedom); and
+//! the same numbers as a table to read ([`wide_table`]): one row per point and system, a
+//! column per metric, each cell `mean ± CI` with both numbers to the same decimal place.
 
 use std::collections::BTreeMap;
 
@@ -130,9 +132,132 @@ pub fn to_csv(plan: &Plan, rows: &[SummaryRow]) -> String {
     out
 }
 
+/// A number to four significant digits (trailing zeros dropped), in scientific notation
+/// outside 0.001..100000.
+pub fn number_text(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
+/// `mean ± ci` for `n` seeds, both to the same decimal place: the CI to two significant
+/// digits and the mean to that place (at most three digits finer than its own fourth
+/// significant one). Outside 0.001..100000 both share one power of ten: `(1.5000 ± 0.0020)e9`.
+/// One seed (or no spread) prints the mean alone.
+pub fn mean_ci_text(mean: f64, ci: f64, n: u64) -> String {
+    if n <= 1 || !mean.is_finite() || !ci.is_finite() || ci <= 0.0 {
+        return number_text(mean);
+    }
+    let big = mean.abs().max(ci);
+    let exp = big.log10().floor() as i32;
+    let scale = if (-3..5).contains(&exp) { 0 } else { exp };
+    let (m, c) = (mean / 10f64.powi(scale), ci / 10f64.powi(scale));
+    let d_ci = 1 - c.log10().floor() as i32;
+    let d_mean = if m == 0.0 { d_ci } else { 3 - m.abs().log10().floor() as i32 };
+    let d = d_ci.min(d_mean + 3);
+    let round = |x: f64| {
+        if d >= 0 {
+            x
+        } else {
+            let q = 10f64.powi(-d);
+            (x / q).round() * q
+        }
+    };
+    let places = d.max(0) as usize;
+    let body = format!("{:.places$} ± {:.places$}", round(m), round(c));
+    if scale == 0 { body } else { format!("({body})e{scale}") }
+}
+
+/// The summary as a table to read: `header` (the sweep axes, `system`, `seeds`, then one
+/// column per metric in the kind's order) and one row per point and system.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WideTable {
+    /// Column names.
+    pub header: Vec<String>,
+    /// How many leading columns label a row (axes, system, seeds); the rest are metrics.
+    pub label_columns: usize,
+    /// The metrics of the metric columns, in order.
+    pub metrics: Vec<String>,
+    /// Rows in (point, system) order.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One row per (point, system) of `rows`, one column per metric of `metrics` that occurs
+/// (metrics not listed come last, by name); a missing value is `-`.
+pub fn wide_table(plan: &Plan, rows: &[SummaryRow], metrics: &[&str]) -> WideTable {
+    let mut present: Vec<String> = Vec::new();
+    for m in metrics {
+        if rows.iter().any(|r| r.metric == *m) {
+            present.push(m.to_string());
+        }
+    }
+    let mut extra: Vec<String> =
+        rows.iter().map(|r| r.metric.clone()).filter(|m| !metrics.contains(&m.as_str())).collect();
+    extra.sort();
+    extra.dedup();
+    present.extend(extra);
+    let mut header: Vec<String> = plan.axes.clone();
+    header.extend(["system".to_string(), "seeds".to_string()]);
+    let label_columns = header.len();
+    header.extend(present.iter().cloned());
+    let mut groups: Vec<((usize, &str), Vec<&SummaryRow>)> = Vec::new();
+    for r in rows {
+        let key = (r.point, r.system.as_str());
+        match groups.last_mut() {
+            Some((k, g)) if *k == key => g.push(r),
+            _ => groups.push((key, vec![r])),
+        }
+    }
+    let table = groups
+        .into_iter()
+        .map(|((_, system), group)| {
+            let first = group[0];
+            let mut row: Vec<String> = plan
+                .axes
+                .iter()
+                .map(|a| first.params.get(a).map(plain).unwrap_or_default())
+                .collect();
+            row.push(system.to_string());
+            row.push(group.iter().map(|r| r.n).max().unwrap_or(0).to_string());
+            for m in &present {
+                row.push(match group.iter().find(|r| &r.metric == m) {
+                    Some(r) => mean_ci_text(r.mean, r.ci95, r.n),
+                    None => "-".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    WideTable { header, label_columns, metrics: present, rows: table }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_and_interval_share_their_decimal_place() {
+        assert_eq!(mean_ci_text(0.0014, 2.613e-6, 3), "0.0014000 ± 0.0000026");
+        assert_eq!(mean_ci_text(1.234, 0.5, 3), "1.23 ± 0.50");
+        assert_eq!(mean_ci_text(1234.5, 120.0, 3), "1230 ± 120");
+        assert_eq!(mean_ci_text(1.5e9, 2.0e6, 3), "(1.5000 ± 0.0020)e9");
+        assert_eq!(mean_ci_text(2.5e-5, 1.0e-6, 5), "(2.50 ± 0.10)e-5");
+        // No spread, or one seed: the mean alone.
+        assert_eq!(mean_ci_text(370.5, 0.0, 3), "370.5");
+        assert_eq!(mean_ci_text(0.0014, 0.0, 1), "0.0014");
+        // A spread far below the mean's precision is not printed to twenty places.
+        assert_eq!(mean_ci_text(1000.0, 1e-9, 3), "1000.000 ± 0.000");
+        assert_eq!(number_text(1.5e9), "1.500e9");
+        assert_eq!(number_text(12.0), "12");
+        assert_eq!(number_text(0.00123456), "0.001235");
+    }
 
     #[test]
     fn t_quantiles() {

@@ -278,3 +278,43 @@ sweep:
     assert_eq!(read(&out.join("runs.jsonl")).lines().count(), 4);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_system_keeps_its_colour_in_every_plot_and_the_table_is_wide() {
+    // tree is the second system: its colour is the palette's second (#f28e2b) in every plot,
+    // also in one that shows tree alone; ring's (#4e79a7) appears only where ring is drawn.
+    let config = CONFIG.replace(
+        "    - { type: cdf, series: link_utilization }\n",
+        "    - { type: cdf, series: link_utilization }\n    - { type: bars, metric: time_s, system: tree }\n",
+    );
+    let plan =
+        Plan::build(LoadedConfig::from_text("colours.yaml", &config, &[], None).unwrap()).unwrap();
+    let out = scratch("colours");
+    let opts = RunOptions { out: out.clone(), jobs: 2, shard: None, report: true };
+    runner::run(&plan, &opts, &AtomicBool::new(false), &|_| {}).unwrap();
+    let report = out.join("report");
+    let svg = |stem: &str| read(&report.join(format!("{stem}.svg"))).to_lowercase();
+    let (ring, tree) = ("#4e79a7", "#f28e2b");
+    for stem in
+        ["01-busbw-gbs-vs-workload-bytes", "02-time-s-by-system", "03-cdf-of-link-utilization"]
+    {
+        let text = svg(stem);
+        assert!(text.contains(ring) && text.contains(tree), "{stem}: both systems drawn");
+    }
+    let alone = svg("04-time-s-by-system");
+    assert!(alone.contains(tree) && !alone.contains(ring), "tree alone keeps its colour");
+    // Axis labels come from the metric's description and unit.
+    assert!(svg("01-busbw-gbs-vs-workload-bytes").contains("(GB/s)".to_lowercase().as_str()));
+    // The summary table: one row per point and system (4 points x 2 systems), a column per
+    // metric, mean ± CI.
+    let md = read(&report.join("report.md"));
+    let table: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| cluster.nodes"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(table.len(), 2 + 8, "{md}");
+    assert!(table[0].contains("busbw_gbs") && table[0].contains("time_s"), "{}", table[0]);
+    assert!(table[2].contains(" ± "), "{}", table[2]);
+    let _ = std::fs::remove_dir_all(&out);
+}

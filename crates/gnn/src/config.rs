@@ -28,8 +28,8 @@ pub struct GnnWorkload {
     /// A Planetoid data set: `cora`, `citeseer` or `pubmed` (give this or `graph`).
     #[serde(default)]
     pub dataset: Option<String>,
-    /// Directory of the Planetoid files (default: `../shared/data/planetoid` from the working
-    /// directory, then the one beside the source tree).
+    /// Directory of the Planetoid files (default: `data/planetoid` of the repository; a
+    /// relative path is read from the workspace root, then from the working directory).
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
     /// A generated graph (give this or `dataset`).
@@ -144,7 +144,7 @@ fn l2_speedup() -> f64 {
     3.0
 }
 
-/// The Planetoid data sets shipped in ../shared/data/planetoid.
+/// The Planetoid data sets shipped in the repository's `data/planetoid`.
 pub const DATASETS: &[&str] = &["cora", "citeseer", "pubmed"];
 
 impl GnnWorkload {

@@ -9,7 +9,7 @@
 //!   each group's feature rows are contiguous (COMM-RAND's relabelling; PyG's `ClusterData`
 //!   also permutes nodes so that each part is contiguous).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use simcore::RandomStreams;
@@ -99,25 +99,21 @@ fn grouped_cache() -> &'static Cache<Grouped> {
     CACHE.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-/// The Planetoid directory: `data_dir` if given, else `../shared/data/planetoid` from the
-/// working directory, else the copy beside this source tree.
+/// The Planetoid directory: `data_dir` if given (relative paths from the workspace root, then
+/// the working directory), else `data/planetoid` in the repository's data folder. A missing
+/// folder is reported at `workload.data_dir`, or at `workload.dataset` when it was not given.
 pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, GnnError> {
-    if let Some(d) = &w.data_dir {
-        return Ok(d.clone());
+    match &w.data_dir {
+        Some(d) => {
+            simcore::data::resolve(d).map_err(|e| GnnError::invalid("data_dir", e.to_string()))
+        }
+        None => simcore::data::data_file("planetoid").map_err(|e| {
+            GnnError::invalid(
+                "dataset",
+                format!("the Planetoid files are missing: {e}; or give `data_dir`"),
+            )
+        }),
     }
-    let candidates = [
-        PathBuf::from("../shared/data/planetoid"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/planetoid"),
-    ];
-    candidates.iter().find(|p| p.join("cora.labels.txt").is_file()).cloned().ok_or_else(|| {
-        GnnError::invalid(
-            "data_dir",
-            format!(
-                "the Planetoid files were not found in {}; give `data_dir`",
-                candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ")
-            ),
-        )
-    })
 }
 
 pub(crate) fn graph_key(w: &GnnWorkload) -> String {

@@ -1,4 +1,4 @@
-//! Loaders for the Planetoid citation graphs in the plain-text form of `../shared/data/planetoid`
+//! Loaders for the Planetoid citation graphs in the plain-text form of the repository's `data/planetoid`
 //! (Yang, Cohen, Salakhutdinov, ICML 2016; kimiyoung/planetoid, MIT): `NAME.edges.tsv` (one
 //! `src<TAB>dst` pair a line), `NAME.labels.txt` (the class of node `i` on line `i`, `-1` for
 //! none), `NAME.split.txt` (`train`, `val`, `test` lines of node ids) and, where present,
@@ -204,7 +204,7 @@ mod tests {
     use super::*;
 
     fn data_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/planetoid"))
+        simcore::data::data_file("planetoid").unwrap()
     }
 
     #[test]

@@ -308,11 +308,8 @@ mod tests {
 
     #[test]
     fn cora_with_random_batches_reaches_the_usual_accuracy_reproducibly() {
-        let dir = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/planetoid"
-        ));
-        let data = Dataset::load(dir, "cora").unwrap();
+        let dir = simcore::data::data_file("planetoid").unwrap();
+        let data = Dataset::load(&dir, "cora").unwrap();
         let spec = TrainSpec { epochs: 30, ..TrainSpec::default() };
         let run = |seed| {
             train(&data, &spec, seed, SampleIn::Anywhere, |_, rng| {

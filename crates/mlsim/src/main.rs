@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod output;
 mod sizes;
 
 use clap::Parser;
@@ -21,11 +22,16 @@ fn main() {
         cli::Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = cli::Cli::command();
-            clap_complete::generate(args.shell, &mut cmd, "mlsim", &mut std::io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "mlsim", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script).map_err(Into::into)
         }
     };
     if let Err(e) = result {
+        // A reader that closed our output (`| head`) has what it wanted.
+        if output::is_broken_pipe(&e) {
+            std::process::exit(0);
+        }
         eprintln!("error: {e:#}");
         std::process::exit(2);
     }

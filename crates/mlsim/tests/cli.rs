@@ -169,3 +169,80 @@ fn pipeline_errors_name_the_field() {
         &["p.yaml:7:", "at most 4"],
     );
 }
+
+#[test]
+fn a_shard_exits_0_and_the_merge_draws_the_report() {
+    let dir = scratch("shards");
+    let shard = |i: usize| {
+        let out = dir.join(format!("shard-{i}-of-4"));
+        let spec = format!("{i}/4");
+        let args = ["run", "configs/quickstart.yaml", "--shard", &spec, "--jobs", "1", "--out"];
+        let mut args: Vec<&str> = args.to_vec();
+        let out_text = out.to_str().unwrap().to_string();
+        args.push(&out_text);
+        let o = mlsim(&args);
+        let (stdout, err) = text_of(&o);
+        assert!(o.status.success(), "shard {i}: {err}");
+        assert!(stdout.contains(&format!("not drawn for shard {i}/4")), "{stdout}");
+        assert!(!out.join("report").exists(), "a shard draws no partial report");
+        out
+    };
+    let outs: Vec<PathBuf> = (0..4).map(shard).collect();
+    let merged = dir.join("merged");
+    let mut args = vec!["merge".to_string()];
+    args.extend(outs.iter().map(|p| p.to_str().unwrap().to_string()));
+    args.extend(["--out".to_string(), merged.to_str().unwrap().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = mlsim(&args);
+    let (stdout, err) = text_of(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(stdout.contains("72 of 72 runs"), "{stdout}");
+    assert!(merged.join("report/index.html").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs mlsim with its standard output read up to the first line and then closed, as
+/// `mlsim ... | head -1` does; returns the exit status and standard error.
+fn with_output_closed_after_one_line(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlsim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mlsim starts");
+    let mut first = String::new();
+    {
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut first).unwrap();
+        // The reader (and the pipe's read end) is dropped here, as `head -1` exits.
+    }
+    assert!(!first.is_empty(), "mlsim printed nothing");
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_program_quietly() {
+    let dir = scratch("pipe");
+    let out = dir.join("out");
+    let run = [
+        "run",
+        "configs/quickstart.yaml",
+        "--seeds",
+        "1",
+        "--no-report",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    for args in [&run[..], &["list", "metrics"], &["collective", "--sizes", "1KiB..1GiB"]] {
+        let (status, err) = with_output_closed_after_one_line(args);
+        assert!(status.success(), "{args:?}: {status:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+    // The run's results were saved before its summary met the closed pipe.
+    assert_eq!(std::fs::read_to_string(out.join("runs.jsonl")).unwrap().lines().count(), 24);
+    let _ = std::fs::remove_dir_all(&dir);
+}

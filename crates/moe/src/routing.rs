@@ -255,6 +255,8 @@ impl LoadSource {
     /// Reads a trace: a header line, then `iteration,layer,count_0,...,count_{E-1}` rows. Rows
     /// are grouped by iteration; every iteration must list layers `0..layers`.
     pub fn from_csv(path: &Path, layers: usize, classes: usize) -> Result<LoadSource, MoeError> {
+        let path = &simcore::data::resolve(path)
+            .map_err(|e| MoeError::invalid("routing.trace", e.to_string()))?;
         let text = std::fs::read_to_string(path).map_err(|e| {
             MoeError::invalid("routing.trace", format!("cannot read {}: {e}", path.display()))
         })?;

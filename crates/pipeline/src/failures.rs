@@ -276,8 +276,10 @@ fn process(
     out
 }
 
-fn read_trace(path: &PathBuf, job: &JobShape) -> Result<Vec<FailureEvent>, PipelineError> {
+fn read_trace(path: &std::path::Path, job: &JobShape) -> Result<Vec<FailureEvent>, PipelineError> {
     let field = "failures.trace";
+    let path =
+        &simcore::data::resolve(path).map_err(|e| PipelineError::invalid(field, e.to_string()))?;
     let text = std::fs::read_to_string(path).map_err(|e| {
         PipelineError::invalid(field, format!("cannot read {}: {e}", path.display()))
     })?;

@@ -17,6 +17,7 @@
 //!   runner.
 //! - [`units`]: human units in config values ("400Gbps", "80GiB", "1.5ms").
 //! - [`fs::write_atomic`]: output written to a temporary name and renamed.
+//! - [`data`]: where data files are: the repository's `data/` folder, paths from configs.
 //! - [`names::did_you_mean`]: suggestions for misspelt names in user input.
 //! - [`Zipf`]: a table-free O(1) Zipf sampler (rejection-inversion) for skewed popularity.
 //!
@@ -59,6 +60,7 @@
 //! assert!(sim.model().served > 900);
 //! ```
 
+pub mod data;
 pub mod fast_hash;
 pub mod fs;
 pub mod names;

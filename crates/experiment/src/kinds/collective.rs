@@ -72,13 +72,17 @@ const METRICS: &[Described] = &[
     Described {
         name: "time_s",
         unit: "s",
-        description: "from the first GPU ready to the collective's end, including skew",
+        description: "collective time: from the first GPU ready to the collective's end, including skew",
     },
-    Described { name: "algbw_gbs", unit: "GB/s", description: "bytes / time_s" },
+    Described {
+        name: "algbw_gbs",
+        unit: "GB/s",
+        description: "algorithm bandwidth: bytes / time_s",
+    },
     Described {
         name: "busbw_gbs",
         unit: "GB/s",
-        description: "algbw times nccl-tests' bus factor (2(n-1)/n for all-reduce)",
+        description: "bus bandwidth: algbw times nccl-tests' bus factor (2(n-1)/n for all-reduce)",
     },
     Described { name: "skew_s", unit: "s", description: "arrival time of the last GPU" },
 ];
@@ -86,13 +90,13 @@ const METRICS: &[Described] = &[
 const SERIES: &[Described] = &[Described {
     name: "link_utilization",
     unit: "",
-    description: "per link carrying traffic: busy fraction of the collective's duration (samples for a CDF)",
+    description: "link utilisation: per link carrying traffic, the busy fraction of the collective's duration (samples for a CDF)",
 }];
 
 const MATRICES: &[Described] = &[Described {
     name: "traffic_gb",
     unit: "GB",
-    description: "payload sent from GPU i (row) to GPU j (column)",
+    description: "traffic: payload sent from GPU i (row) to GPU j (column)",
 }];
 
 fn algorithm(name: &str) -> Option<Algorithm> {

@@ -103,33 +103,33 @@ const SERIES: &[Described] = &[
     Described {
         name: "gpu_index",
         unit: "",
-        description: "0, 1, ... G-1 (x axis of the per-GPU series)",
+        description: "GPU: 0, 1, ... G-1 (x axis of the per-GPU series)",
     },
     Described {
         name: "gpu_time_s",
         unit: "s",
-        description: "per GPU: mean lookup and update time per step",
+        description: "lookup and update time: per GPU, the mean per step",
     },
-    Described { name: "hbm_used_bytes", unit: "B", description: "per GPU: HBM used by embeddings" },
+    Described { name: "hbm_used_bytes", unit: "B", description: "HBM used by embeddings, per GPU" },
     Described {
         name: "uvm_used_bytes",
         unit: "B",
-        description: "per GPU: host memory used by embeddings",
+        description: "host memory used by embeddings, per GPU",
     },
     Described {
         name: "slow_tier_accesses",
         unit: "rows",
-        description: "per GPU: lookups from host memory per step",
+        description: "lookups from host memory per step, per GPU",
     },
     Described {
         name: "row_share",
         unit: "",
-        description: "row-access curve x: share of all used rows, hottest first (60 points)",
+        description: "share of used rows: row-access curve x, hottest first (60 points)",
     },
     Described {
         name: "lookup_share",
         unit: "",
-        description: "row-access curve y: share of all lookups those rows receive",
+        description: "share of lookups: row-access curve y, the lookups those rows receive",
     },
 ];
 

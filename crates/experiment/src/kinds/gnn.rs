@@ -38,7 +38,7 @@ const METRICS: &[Described] = &[
     Described {
         name: "speedup_vs_random",
         unit: "x",
-        description: "random batching's epoch time over this policy's, same graph and seed",
+        description: "speedup over random batches: random batching's epoch time over this policy's, same graph and seed",
     },
     Described {
         name: "l2_hit_rate",
@@ -74,7 +74,7 @@ const METRICS: &[Described] = &[
     Described {
         name: "time_to_target_s",
         unit: "s",
-        description: "epochs_to_target x epoch_time_s (absent if never reached)",
+        description: "time to target accuracy: epochs_to_target x epoch_time_s (absent if never reached)",
     },
 ];
 
@@ -89,7 +89,11 @@ const SERIES: &[Described] = &[
         unit: "",
         description: "L2 hit rate of each batch of the first timed epoch",
     },
-    Described { name: "epoch", unit: "", description: "1, 2, ... (x of the accuracy series)" },
+    Described {
+        name: "epoch",
+        unit: "",
+        description: "epoch: 1, 2, ... (x of the accuracy series)",
+    },
     Described {
         name: "test_accuracy_by_epoch",
         unit: "",

@@ -44,7 +44,7 @@ const METRICS: &[Described] = &[
     Described {
         name: "reached_target",
         unit: "",
-        description: "1 if the target was reached within max_iterations",
+        description: "target reached: 1 if within max_iterations, else 0",
     },
     Described { name: "iter_time_s", unit: "s", description: "mean iteration time" },
     Described {
@@ -57,11 +57,11 @@ const METRICS: &[Described] = &[
         unit: "",
         description: "time spent migrating replicas over total time",
     },
-    Described { name: "peak_hbm_bytes", unit: "B", description: "device memory per GPU" },
+    Described { name: "peak_hbm_bytes", unit: "B", description: "peak device memory per GPU" },
     Described {
         name: "peak_host_bytes",
         unit: "B",
-        description: "host memory per node (offloaded optimizer state)",
+        description: "peak host memory per node (offloaded optimizer state)",
     },
 ];
 

@@ -113,7 +113,7 @@ const SERIES: &[Described] = &[
     Described {
         name: "iter_time_by_failures_s",
         unit: "s",
-        description: "mean iteration time with 0, 1, 2, ... failed GPUs (entry k = k failures; 0 where never seen)",
+        description: "mean iteration time by failed GPUs: entry k with k failed GPUs (0 where never seen)",
     },
 ];
 

@@ -4,26 +4,9 @@ use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::{AxisFormat, Chart, PlotData};
+use super::data::{AxisFormat, Chart, PlotData, Samples};
 use super::font::FAMILY;
-
-/// Tableau 10, a palette readable in colour and reasonably in grey.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(0x4e, 0x79, 0xa7),
-    RGBColor(0xf2, 0x8e, 0x2b),
-    RGBColor(0xe1, 0x57, 0x59),
-    RGBColor(0x76, 0xb7, 0xb2),
-    RGBColor(0x59, 0xa1, 0x4f),
-    RGBColor(0xed, 0xc9, 0x48),
-    RGBColor(0xb0, 0x7a, 0xa1),
-    RGBColor(0xff, 0x9d, 0xa7),
-    RGBColor(0x9c, 0x75, 0x5f),
-    RGBColor(0xba, 0xb0, 0xac),
-];
-
-fn color(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
-}
+use super::marks::{LegendMark, Marker, PALETTE, color, dash, marked};
 
 /// Fixed colours for the trace categories simcore and taskgraph write, so `moved` work (a
 /// failure policy's re-routed passes) stands out in red in every Gantt chart.
@@ -249,19 +232,31 @@ pub fn draw<DB: DrawingBackend>(
                 });
             }
             for (i, line) in lines.iter().enumerate() {
-                let col = color(i);
+                let col = color(line.slot);
                 let pts: Vec<(f64, f64)> =
                     line.points.iter().map(|p| (tx(p.0, *log_x), tx(p.1, *log_y))).collect();
-                c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
-                    .map_err(e)?
-                    .label(legend_text(&line.label))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
-                    });
-                if pts.len() <= 40 {
-                    c.draw_series(pts.iter().map(|&p| Circle::new(p, 3, col.filled())))
-                        .map_err(e)?;
+                let (slot, variant) = (line.slot, line.variant);
+                let legend = move |at| LegendMark { at, slot, variant, color: col };
+                match dash(line.variant) {
+                    None => c.draw_series(LineSeries::new(pts.clone(), col.stroke_width(2))),
+                    Some((d, g)) => {
+                        c.draw_series(DashedLineSeries::new(pts.clone(), d, g, col.stroke_width(2)))
+                    }
                 }
+                .map_err(e)?
+                .label(legend_text(&line.label))
+                .legend(legend);
+                let keep = marked(pts.len(), i, lines.len());
+                let size = (8 - i as i32).max(3);
+                c.draw_series(
+                    pts.iter().enumerate().filter(|(k, _)| keep(*k)).map(|(_, &at)| Marker {
+                        at,
+                        slot: line.slot,
+                        size,
+                        color: col,
+                    }),
+                )
+                .map_err(e)?;
                 c.draw_series(line.points.iter().filter(|p| p.2 > 0.0).map(|p| {
                     ErrorBar::new_vertical(
                         tx(p.0, *log_x),
@@ -276,7 +271,7 @@ pub fn draw<DB: DrawingBackend>(
             }
             legend(&mut c, SeriesLabelPosition::UpperLeft)?;
         }
-        PlotData::Bars { y_label, y_format, log_y, groups, systems, values } => {
+        PlotData::Bars { y_label, y_format, log_y, groups, systems, slots, values } => {
             let tops = values.iter().flatten().flatten().map(|(m, ci)| tx(m + ci, *log_y));
             let bottoms = values
                 .iter()
@@ -313,7 +308,7 @@ pub fn draw<DB: DrawingBackend>(
             let k = systems.len().max(1) as f64;
             let width = 0.8 / k;
             for (si, s) in systems.iter().enumerate() {
-                let col = color(si);
+                let col = color(slots.get(si).copied().unwrap_or(si));
                 let bars: Vec<(f64, f64, f64)> = values
                     .iter()
                     .enumerate()
@@ -355,7 +350,7 @@ pub fn draw<DB: DrawingBackend>(
             }
         }
         PlotData::Cdf { x_label, log_x, lines } => {
-            let xs = lines.iter().flat_map(|(_, s)| s.iter().map(|&x| tx(x, *log_x)));
+            let xs = lines.iter().flat_map(|l| l.values.iter().map(|&x| tx(x, *log_x)));
             let (x0, x1) = padded(
                 xs.clone().fold(f64::INFINITY, f64::min),
                 xs.fold(f64::NEG_INFINITY, f64::max),
@@ -378,8 +373,8 @@ pub fn draw<DB: DrawingBackend>(
                 .label_style((FAMILY, 13))
                 .draw()
                 .map_err(e)?;
-            for (i, (label, samples)) in lines.iter().enumerate() {
-                let col = color(i);
+            for (i, Samples { label, slot, values: samples }) in lines.iter().enumerate() {
+                let (slot, col) = (*slot, color(*slot));
                 let n = samples.len() as f64;
                 let mut pts = vec![(x0, 0.0)];
                 for (k, &x) in samples.iter().enumerate() {
@@ -391,9 +386,20 @@ pub fn draw<DB: DrawingBackend>(
                 c.draw_series(LineSeries::new(pts, col.stroke_width(2)))
                     .map_err(e)?
                     .label(label.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2))
-                    });
+                    .legend(move |at| LegendMark { at, slot, variant: 0, color: col });
+                // Markers at ten quantiles, shifted per line so equal distributions stay
+                // visible.
+                let shift = (i as f64 + 1.0) / (lines.len() as f64 + 1.0);
+                let at: Vec<(f64, f64)> = (0..10)
+                    .map(|j| (j as f64 + shift) / 10.0)
+                    .map(|q| {
+                        let k = ((q * n).ceil() as usize).clamp(1, samples.len()) - 1;
+                        (tx(samples[k], *log_x), q)
+                    })
+                    .collect();
+                let size = (8 - i as i32).max(3);
+                c.draw_series(at.into_iter().map(|at| Marker { at, slot, size, color: col }))
+                    .map_err(e)?;
             }
             legend(&mut c, SeriesLabelPosition::LowerRight)?;
         }

@@ -30,6 +30,11 @@ pub enum AxisFormat {
 pub struct Line {
     /// Legend label.
     pub label: String,
+    /// The system's position in the config's `systems`: its colour and marker in every plot.
+    pub slot: usize,
+    /// Which of the system's lines this is (0, 1, ...: solid, dashed, ...) when other sweep
+    /// axes split a system into several lines.
+    pub variant: usize,
     /// Points (x, y, 95% CI half-width) in drawing order: by x, or along the sweep axis for
     /// a line over a metric (`x_metric`).
     pub points: Vec<(f64, f64, f64)>,
@@ -73,6 +78,8 @@ pub enum PlotData {
         groups: Vec<String>,
         /// System labels.
         systems: Vec<String>,
+        /// Each system's position in the config's `systems` (its colour).
+        slots: Vec<usize>,
         /// `[group][system]` = (mean, ci95).
         values: Vec<Vec<Option<(f64, f64)>>>,
     },
@@ -82,8 +89,8 @@ pub enum PlotData {
         x_label: String,
         /// log10 x.
         log_x: bool,
-        /// (label, sorted samples).
-        lines: Vec<(String, Vec<f64>)>,
+        /// One line per system.
+        lines: Vec<Samples>,
     },
     /// A matrix.
     Heatmap {
@@ -99,6 +106,17 @@ pub enum PlotData {
         /// (lane, start us, end us, category).
         spans: Vec<(usize, f64, f64, String)>,
     },
+}
+
+/// The pooled samples of one system, for a CDF.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Samples {
+    /// Legend label.
+    pub label: String,
+    /// The system's position in the config's `systems` (its colour and marker).
+    pub slot: usize,
+    /// The samples, sorted.
+    pub values: Vec<f64>,
 }
 
 /// A plot ready to draw.
@@ -126,12 +144,22 @@ pub fn numeric(v: &Value) -> Option<(f64, AxisFormat)> {
     }
 }
 
-fn describe(plan: &Plan, metric: &str) -> String {
+/// An axis label for a metric, series or matrix: the first clause of its description
+/// (up to a colon, semicolon, comma or parenthesis), capitalised, with its unit:
+/// `Bus bandwidth (GB/s)`. Names the kind does not describe are used as they are.
+pub fn describe(plan: &Plan, metric: &str) -> String {
     let all = plan.kind.metrics().iter().chain(plan.kind.series()).chain(plan.kind.matrices());
-    match all.into_iter().find(|d| d.name == metric) {
-        Some(d) if !d.unit.is_empty() => format!("{metric} ({})", d.unit),
-        _ => metric.to_string(),
-    }
+    let Some(d) = all.into_iter().find(|d| d.name == metric) else {
+        return metric.to_string();
+    };
+    let clause = d.description.split([':', ';', ',', '(']).next().unwrap_or("").trim();
+    let clause = if clause.is_empty() { metric } else { clause };
+    let mut chars = clause.chars();
+    let text = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect::<String>(),
+        None => String::new(),
+    };
+    if d.unit.is_empty() { text } else { format!("{text} ({})", d.unit) }
 }
 
 /// Seconds print as durations, everything else as numbers.
@@ -400,11 +428,16 @@ pub fn build(
                         .1
                         .push((sort_key, (x, r.mean, r.ci95)));
                 }
+                let mut variants: BTreeMap<usize, usize> = BTreeMap::new();
                 let lines: Vec<Line> = lines
-                    .into_values()
-                    .map(|(label, mut points)| {
+                    .into_iter()
+                    .map(|((slot, _), (label, mut points))| {
                         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        Line { label, points: points.into_iter().map(|p| p.1).collect() }
+                        let v = variants.entry(slot).or_insert(0);
+                        let variant = *v;
+                        *v += 1;
+                        let points = points.into_iter().map(|p| p.1).collect();
+                        Line { label, slot, variant, points }
                     })
                     .collect();
                 let x_label = if let Some(xm) = &p.x_metric {
@@ -427,14 +460,15 @@ pub fn build(
                     round_x_ticks: p.x_metric.is_some(),
                 }
             } else {
-                let systems: Vec<String> = plan
+                let (slots, systems): (Vec<usize>, Vec<String>) = plan
                     .loaded
                     .config
                     .systems
                     .iter()
                     .map(|s| s.name.clone())
-                    .filter(|s| p.system.as_ref().is_none_or(|x| x == s))
-                    .collect();
+                    .enumerate()
+                    .filter(|(_, s)| p.system.as_ref().is_none_or(|x| x == s))
+                    .unzip();
                 let mut groups: Vec<(usize, String)> = Vec::new();
                 for r in &rows {
                     if !groups.iter().any(|(i, _)| *i == r.point) {
@@ -460,14 +494,15 @@ pub fn build(
                     log_y: p.log_y,
                     groups: groups.into_iter().map(|(_, l)| l).collect(),
                     systems,
+                    slots,
                     values,
                 }
             }
         }
         PlotType::Cdf => {
             let name = p.series.clone().unwrap_or_default();
-            let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
-            for s in &plan.loaded.config.systems {
+            let mut lines: Vec<Samples> = Vec::new();
+            for (slot, s) in plan.loaded.config.systems.iter().enumerate() {
                 let mut samples: Vec<f64> = selected
                     .iter()
                     .filter(|r| r.system == s.name)
@@ -480,7 +515,7 @@ pub fn build(
                     continue;
                 }
                 samples.sort_by(f64::total_cmp);
-                lines.push((s.name.clone(), samples));
+                lines.push(Samples { label: s.name.clone(), slot, values: samples });
             }
             if lines.is_empty() {
                 return Err(plot_err(format!("the selected runs have no `{name}` samples")));
@@ -490,7 +525,7 @@ pub fn build(
         PlotType::Series => {
             let name = p.series.clone().unwrap_or_default();
             let mut lines = Vec::new();
-            for s in &plan.loaded.config.systems {
+            for (slot, s) in plan.loaded.config.systems.iter().enumerate() {
                 let Some(r) = selected.iter().find(|r| r.system == s.name) else { continue };
                 let Some(ys) = r.series.get(&name) else { continue };
                 let xs: Vec<f64> = match &p.x_series {
@@ -504,7 +539,8 @@ pub fn build(
                     .map(|(&x, &y)| (x, y, 0.0))
                     .collect();
                 if !points.is_empty() {
-                    lines.push(Line { label: format!("{} (seed {})", s.name, r.seed), points });
+                    let label = format!("{} (seed {})", s.name, r.seed);
+                    lines.push(Line { label, slot, variant: 0, points });
                 }
             }
             if lines.is_empty() {

@@ -3,11 +3,12 @@
 mod charts;
 mod data;
 mod font;
+mod marks;
 mod pages;
 mod spec;
 
 pub use data::check_plots;
-pub use pages::write_report;
+pub use pages::{Report, write_report};
 pub use spec::{PlotSpec, PlotType, ReportSpec, RunFilter};
 
 /// Width and height of every plot, in pixels.

@@ -12,9 +12,9 @@ use super::charts;
 use super::data::{self, Chart};
 use super::font;
 use crate::error::{ExperimentError, io_err};
-use crate::plan::{GIT_REVISION, MLSIM_VERSION, Plan, plain};
+use crate::plan::{GIT_REVISION, MLSIM_VERSION, Plan};
 use crate::store::{ResultsDir, RunRecord};
-use crate::summary::summarize;
+use crate::summary::{summarize, wide_table};
 
 const TEMPLATE: &str = include_str!("../../templates/index.html");
 
@@ -66,17 +66,48 @@ struct PlotEntry {
     png: String,
 }
 
-/// Writes `report/` for the finished runs `records` of `plan` in `dir`.
+/// What [`write_report`] wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// The `report/` directory.
+    pub dir: PathBuf,
+    /// Plots that could not be drawn from the finished runs, as `title: why` (an unfinished
+    /// run's plot, a missing trace); the pages list them too.
+    pub skipped: Vec<String>,
+}
+
+/// One-line descriptions of the table's metric columns: `name (unit): description`.
+fn column_notes(plan: &Plan, metrics: &[String]) -> Vec<String> {
+    metrics
+        .iter()
+        .map(|m| match plan.kind.metrics().iter().find(|d| d.name == m) {
+            Some(d) if !d.unit.is_empty() => format!("{m} ({}): {}", d.unit, d.description),
+            Some(d) => format!("{m}: {}", d.description),
+            None => m.clone(),
+        })
+        .collect()
+}
+
+/// Writes `report/` for the finished runs `records` of `plan` in `dir`. A plot whose runs
+/// have not finished is left out and listed in [`Report::skipped`] and on the pages.
 pub fn write_report(
     plan: &Plan,
     dir: &ResultsDir,
     records: &[RunRecord],
-) -> Result<PathBuf, ExperimentError> {
+) -> Result<Report, ExperimentError> {
     let out = dir.root.join("report");
     std::fs::create_dir_all(&out).map_err(io_err(&out))?;
     let mut plots = Vec::new();
+    let mut skipped = Vec::new();
     for (i, spec) in plan.loaded.config.report.plots.iter().enumerate() {
-        let chart = data::build(plan, dir, records, spec)?;
+        let chart = match data::build(plan, dir, records, spec) {
+            Ok(chart) => chart,
+            Err(ExperimentError::Plot { plot, message }) => {
+                skipped.push(format!("{plot}: {message}"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let stem = out.join(format!("{:02}-{}", i + 1, slug(&chart.title)));
         render(&chart, &stem)
             .map_err(|message| ExperimentError::Plot { plot: chart.title.clone(), message })?;
@@ -88,28 +119,9 @@ pub fn write_report(
             png: format!("{name}.png"),
         });
     }
-    let rows = summarize(plan, records);
-    let header: Vec<String> = ["point".to_string()]
-        .into_iter()
-        .chain(plan.axes.iter().cloned())
-        .chain(["system", "metric", "n", "mean", "std", "ci95 (±)"].map(String::from))
-        .collect();
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut row = vec![r.point.to_string()];
-            row.extend(plan.axes.iter().map(|a| r.params.get(a).map(plain).unwrap_or_default()));
-            row.extend([
-                r.system.clone(),
-                r.metric.clone(),
-                r.n.to_string(),
-                sig(r.mean),
-                sig(r.std),
-                sig(r.ci95),
-            ]);
-            row
-        })
-        .collect();
+    let metric_order: Vec<&str> = plan.kind.metrics().iter().map(|d| d.name).collect();
+    let wide = wide_table(plan, &summarize(plan, records), &metric_order);
+    let notes = column_notes(plan, &wide.metrics);
     let cfg = &plan.loaded.config;
     let config_yaml = plan.resolved_yaml();
     let mut env = Environment::new();
@@ -123,7 +135,10 @@ pub fn write_report(
                 runs => records.len(), planned => plan.runs.len(), points => plan.points.len(),
                 systems => cfg.systems.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
                 seeds => cfg.seeds.0.clone(), version => MLSIM_VERSION, git => GIT_REVISION,
-                plots => minijinja::Value::from(minijinja::value::Serde(&plots)), header => header.clone(), table => table.clone(), config => config_yaml.clone(),
+                plots => minijinja::Value::from(minijinja::value::Serde(&plots)),
+                skipped => skipped.clone(), header => wide.header.clone(),
+                label_columns => wide.label_columns, table => wide.rows.clone(),
+                notes => notes.clone(), config => config_yaml.clone(),
             })
         })
         .map_err(|e| ExperimentError::Results(format!("report template: {e}")))?;
@@ -145,28 +160,29 @@ pub fn write_report(
     for p in &plots {
         md.push_str(&format!("## {}\n\n![{}]({})\n\n{}\n\n", p.title, p.title, p.svg, p.caption));
     }
+    if !skipped.is_empty() {
+        md.push_str("Not drawn:\n\n");
+        for s in &skipped {
+            md.push_str(&format!("- {s}\n"));
+        }
+        md.push('\n');
+    }
     md.push_str(
-        "## Summary\n\nMean, standard deviation and 95% confidence half-width over seeds.\n\n",
+        "## Summary\n\nMean ± 95% confidence half-width over seeds, one row per point and system (the long form, with standard deviations, is in summary.csv).\n\n",
     );
+    let header = &wide.header;
     md.push_str(&format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len())));
-    for row in &table {
+    for row in &wide.rows {
         let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
+    if !notes.is_empty() {
+        md.push('\n');
+        for n in &notes {
+            md.push_str(&format!("- {n}\n"));
+        }
+    }
     md.push_str(&format!("\n## Config\n\n```yaml\n{config_yaml}```\n"));
     dir.write_text(&out.join("report.md"), &md)?;
-    Ok(out)
-}
-
-/// Four significant digits.
-fn sig(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let a = x.abs();
-    if !(1e-3..1e6).contains(&a) {
-        format!("{x:.3e}")
-    } else {
-        format!("{}", (x * 1e4).round() / 1e4).chars().take(12).collect()
-    }
+    Ok(Report { dir: out, skipped })
 }

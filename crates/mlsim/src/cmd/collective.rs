@@ -8,6 +8,8 @@ use taskgraph::{ExecConfig, TaskGraphBuilder, execute};
 use crate::cli::{AlgoArg, CollectiveArgs, CommArg, ModeArg, OpArg};
 use crate::sizes::parse_sizes;
 
+use crate::output::out;
+
 fn kind(op: OpArg) -> CollectiveKind {
     match op {
         OpArg::AllReduce => CollectiveKind::AllReduce,
@@ -71,7 +73,7 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
     let group: Vec<GpuId> = (0..args.gpus).map(GpuId).collect();
     let n = group.len();
     let spec = cluster.spec();
-    println!(
+    out!(
         "# mlsim collective: {kind} on {} ({} GPUs: {} node(s) x {} {}), algorithm {}, {} network, {} model",
         spec.name,
         n,
@@ -87,16 +89,30 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
             CommModelSpec::Nccl => "nccl",
             CommModelSpec::Textbook { .. } => "textbook",
         }
-    );
-    println!("#");
-    println!(
+    )?;
+    out!("#")?;
+    out!(
         "# {:>12} {:>12} {:>5} {:>12} {:>6} {:>12} {:>9} {:>9}",
-        "size", "count", "type", "algo", "proto", "time", "algbw", "busbw"
-    );
-    println!(
+        "size",
+        "count",
+        "type",
+        "algo",
+        "proto",
+        "time",
+        "algbw",
+        "busbw"
+    )?;
+    out!(
         "# {:>12} {:>12} {:>5} {:>12} {:>6} {:>12} {:>9} {:>9}",
-        "(B)", "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)"
-    );
+        "(B)",
+        "(elements)",
+        "",
+        "",
+        "",
+        "(us)",
+        "(GB/s)",
+        "(GB/s)"
+    )?;
     let mut net = cluster.network();
     let mut busbw_sum = 0.0;
     for &bytes in &sizes {
@@ -119,7 +135,7 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
             (0.0, 0.0)
         };
         busbw_sum += busbw;
-        println!(
+        out!(
             "  {:>12} {:>12} {:>5} {:>12} {:>6} {:>12.2} {:>9.2} {:>9.2}",
             bytes,
             bytes / dtype.size_bytes(),
@@ -129,8 +145,8 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
             secs * 1e6,
             algbw,
             busbw
-        );
+        )?;
     }
-    println!("# Avg bus bandwidth    : {:.3} GB/s", busbw_sum / sizes.len() as f64);
+    out!("# Avg bus bandwidth    : {:.3} GB/s", busbw_sum / sizes.len() as f64)?;
     Ok(())
 }

@@ -5,30 +5,36 @@ use cluster::{Catalog, Cluster, CollectiveKind, PRESETS};
 
 use crate::cli::{ListArgs, ListWhat};
 
+use crate::output::out;
+
 /// Prints the requested listing.
 pub fn run(args: &ListArgs) -> Result<()> {
     match args.what {
         ListWhat::Presets => {
-            println!("{:<18} {:>5} {:>6}  description", "preset", "GPUs", "NICs");
+            out!("{:<18} {:>5} {:>6}  description", "preset", "GPUs", "NICs")?;
             for (name, _) in PRESETS {
                 let c = Cluster::preset(name, 1)?;
                 let s = c.spec();
-                println!("{:<18} {:>5} {:>6}  {}", name, s.node.gpus, s.node.nics, s.description);
+                out!("{:<18} {:>5} {:>6}  {}", name, s.node.gpus, s.node.nics, s.description)?;
             }
-            println!(
+            out!(
                 "\nGPUs and NICs are per node; scale with --gpus (collective) or nodes: in a config."
-            );
+            )?;
         }
         ListWhat::Gpus => {
             let cat = Catalog::builtin();
-            println!(
+            out!(
                 "{:<16} {:>10} {:>9} {:>10} {:>6}  name",
-                "gpu", "bf16 TF/s", "HBM", "HBM GB/s", "L2"
-            );
+                "gpu",
+                "bf16 TF/s",
+                "HBM",
+                "HBM GB/s",
+                "L2"
+            )?;
             for (key, g) in &cat.gpus {
                 let bf16 = g.peak.get(&cluster::Dtype::Bf16).map(|r| format!("{:.1}", r.0 / 1e12));
                 let fp16 = g.peak.get(&cluster::Dtype::Fp16).map(|r| format!("{:.1}*", r.0 / 1e12));
-                println!(
+                out!(
                     "{:<16} {:>10} {:>9} {:>10.0} {:>6}  {}",
                     key,
                     bf16.or(fp16).unwrap_or_else(|| "-".into()),
@@ -36,28 +42,28 @@ pub fn run(args: &ListArgs) -> Result<()> {
                     g.memory_bandwidth.0 / 1e9,
                     g.l2_cache.to_string(),
                     g.name
-                );
+                )?;
             }
-            println!(
+            out!(
                 "\nDense peak rates; * = fp16 (no bf16 support). Sources: docs/models/cluster.md."
-            );
+            )?;
         }
         ListWhat::Kinds => {
             for k in experiment::kinds() {
-                println!("{:<12} {}", k.name(), k.description());
+                out!("{:<12} {}", k.name(), k.description())?;
             }
         }
         ListWhat::Systems => {
             for k in experiment::kinds() {
-                println!("kind {}:", k.name());
+                out!("kind {}:", k.name())?;
                 for s in k.systems() {
-                    println!("  {:<14} {}", s.name, s.description);
+                    out!("  {:<14} {}", s.name, s.description)?;
                 }
             }
         }
         ListWhat::Metrics => {
             for k in experiment::kinds() {
-                println!("kind {}:", k.name());
+                out!("kind {}:", k.name())?;
                 for (what, list) in
                     [("metric", k.metrics()), ("series", k.series()), ("matrix", k.matrices())]
                 {
@@ -67,7 +73,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
                         } else {
                             format!(" [{}]", m.unit)
                         };
-                        println!("  {what:<7} {:<18} {}{unit}", m.name, m.description);
+                        out!("  {what:<7} {:<18} {}{unit}", m.name, m.description)?;
                     }
                 }
             }
@@ -76,7 +82,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
             for k in CollectiveKind::ALL {
                 let algos: Vec<&str> =
                     cluster::Algorithm::candidates(k).iter().map(|a| a.name()).collect();
-                println!("{:<15} algorithms: {}, auto", k.name(), algos.join(", "));
+                out!("{:<15} algorithms: {}, auto", k.name(), algos.join(", "))?;
             }
         }
     }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
-use experiment::plan::plain;
-use experiment::runner::{self, Progress, RunOptions, Shard};
-use experiment::summary::summarize;
+use experiment::runner::{self, Progress, ReportStatus, RunOptions, Shard};
+use experiment::summary::{summarize, wide_table};
 use experiment::{LoadedConfig, Plan, ResultsDir, RunRecord};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{ConfigArgs, MergeArgs, ReportArgs, RunArgs, ValidateArgs};
+
+use crate::output::out;
 
 fn load(args: &ConfigArgs) -> Result<Plan> {
     let loaded = LoadedConfig::from_file(&args.file, &args.sets, args.seeds.as_deref())?;
@@ -22,7 +23,7 @@ fn load(args: &ConfigArgs) -> Result<Plan> {
 pub fn validate(args: &ValidateArgs) -> Result<()> {
     let plan = load(&args.config)?;
     let c = &plan.loaded.config;
-    println!(
+    out!(
         "{}: ok — kind {}, {} points x {} systems x {} seeds = {} runs",
         args.config.file.display(),
         c.kind,
@@ -30,87 +31,75 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
         c.systems.len(),
         c.seeds.0.len(),
         plan.runs.len()
-    );
-    println!("{:>5}  {:<32}  label", "run", "key");
+    )?;
+    out!("{:>5}  {:<32}  label", "run", "key")?;
     for r in &plan.runs {
-        println!("{:>5}  {:<32}  {}", r.index, r.key, plan.label(r));
+        out!("{:>5}  {:<32}  {}", r.index, r.key, plan.label(r))?;
     }
     Ok(())
 }
 
-/// Prints mean ± 95% CI (the value alone for one seed) of the kind's headline metrics per
-/// point and system. Points are labelled by the last segment of each swept path (`nodes=4`
-/// for `cluster.nodes`) unless two axes would share a label.
-fn print_summary(plan: &Plan, records: &[RunRecord]) {
+/// Prints mean ± 95% CI (the value alone for one seed) of the kind's headline metrics, one
+/// row per point and system. Points are labelled by the last segment of each swept path
+/// (`nodes=4` for `cluster.nodes`) unless two axes would share a label.
+fn print_summary(plan: &Plan, records: &[RunRecord]) -> std::io::Result<()> {
     let rows = summarize(plan, records);
-    let metrics = plan.kind.headline_metrics();
-    let keys: Vec<&String> =
-        plan.points.first().map(|p| p.params.keys().collect()).unwrap_or_default();
+    let table = wide_table(plan, &rows, plan.kind.headline_metrics());
+    let headline: Vec<usize> = (0..table.metrics.len())
+        .filter(|&i| plan.kind.headline_metrics().contains(&table.metrics[i].as_str()))
+        .collect();
+    if table.rows.is_empty() {
+        return Ok(());
+    }
+    let axes = &plan.axes;
     let short = |k: &str| k.rsplit('.').next().unwrap_or(k).to_string();
-    let mut shorts: Vec<String> = keys.iter().map(|k| short(k)).collect();
+    let mut shorts: Vec<String> = axes.iter().map(|k| short(k)).collect();
     shorts.sort();
     shorts.dedup();
-    let use_short = shorts.len() == keys.len();
-    let labels: Vec<String> = plan
-        .points
+    let use_short = shorts.len() == axes.len();
+    let mut header = vec!["point".to_string(), "system".to_string()];
+    header.extend(headline.iter().map(|&i| table.metrics[i].clone()));
+    let lines: Vec<Vec<String>> = table
+        .rows
         .iter()
-        .map(|p| {
-            let l: Vec<String> = p
-                .params
+        .map(|row| {
+            let point: Vec<String> = axes
                 .iter()
+                .zip(row)
                 .map(|(k, v)| {
                     let k = if use_short { short(k) } else { k.clone() };
-                    format!("{k}={}", plain(v))
+                    format!("{k}={v}")
                 })
                 .collect();
-            if l.is_empty() { "base".to_string() } else { l.join(", ") }
+            let point = if point.is_empty() { "base".to_string() } else { point.join(", ") };
+            let mut line = vec![truncate(&point, 60), truncate(&row[axes.len()], 24)];
+            line.extend(headline.iter().map(|&i| row[table.label_columns + i].clone()));
+            line
         })
         .collect();
-    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).clamp(5, 60);
-    let sys_width = plan
-        .loaded
-        .config
-        .systems
-        .iter()
-        .map(|s| s.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(6, 24);
-    let mut header = format!("{:<width$} {:<sys_width$}", "point", "system");
-    for m in metrics {
-        header.push_str(&format!(" {:>24}", m));
-    }
-    println!("\n{header}");
-    for (p, label) in plan.points.iter().zip(&labels) {
-        for s in &plan.loaded.config.systems {
-            let mut line = format!(
-                "{:<width$} {:<sys_width$}",
-                truncate(label, width),
-                truncate(&s.name, sys_width)
-            );
-            let mut any = false;
-            for m in metrics {
-                match rows
-                    .iter()
-                    .find(|r| r.point == p.index && r.system == s.name && r.metric == *m)
-                {
-                    Some(r) => {
-                        any = true;
-                        let cell = if r.n > 1 {
-                            format!("{} ± {}", g(r.mean), g(r.ci95))
-                        } else {
-                            g(r.mean)
-                        };
-                        line.push_str(&format!(" {cell:>24}"));
-                    }
-                    None => line.push_str(&format!(" {:>24}", "-")),
-                }
-            }
-            if any {
-                println!("{line}");
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| lines.iter().chain([&header]).map(|l| l[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let render = |cells: &[String]| {
+        let mut text = String::new();
+        for (c, cell) in cells.iter().enumerate() {
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            if c < 2 {
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad + 2));
+            } else {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+                text.push_str("  ");
             }
         }
+        text.trim_end().to_string()
+    };
+    out!("\n{}", render(&header))?;
+    for l in &lines {
+        out!("{}", render(l))?;
     }
+    Ok(())
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -121,9 +110,13 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn g(x: f64) -> String {
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) { format!("{x:.3e}") } else { format!("{x:.4}") }
+/// Prints where the report is, and which plots it could not draw.
+fn print_report(report: &experiment::report::Report) -> std::io::Result<()> {
+    out!("report:  {}/index.html", report.dir.display())?;
+    for s in &report.skipped {
+        out!("  not drawn: {s}")?;
+    }
+    Ok(())
 }
 
 /// `mlsim run`.
@@ -179,7 +172,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             bar.inc(1);
         }
     };
-    println!(
+    out!(
         "{}: {} runs ({} points x {} systems x {} seeds){} on {jobs} threads -> {}",
         name,
         plan.runs.len(),
@@ -188,22 +181,34 @@ pub fn run(args: &RunArgs) -> Result<()> {
         plan.loaded.config.seeds.0.len(),
         shard.map(|s| format!(", shard {}/{}", s.index, s.count)).unwrap_or_default(),
         out.display()
-    );
+    )?;
     let opts = RunOptions { out: out.clone(), jobs, shard, report: !args.no_report };
     let outcome = runner::run(&plan, &opts, &stop, &progress);
     bar.finish_and_clear();
     let outcome = outcome?;
-    print_summary(&plan, &outcome.records);
-    println!(
+    print_summary(&plan, &outcome.records)?;
+    out!(
         "\n{} runs in scope: {} ran now, {} were already done (or shared another run's key), {} failed",
         outcome.in_scope,
         outcome.ran,
         outcome.skipped,
         outcome.failed.len()
-    );
-    println!("results: {}/runs.jsonl, summary.csv, timings.csv", out.display());
-    if opts.report {
-        println!("report:  {}/report/index.html", out.display());
+    )?;
+    out!("results: {}/runs.jsonl, summary.csv, timings.csv", out.display())?;
+    match &outcome.report {
+        ReportStatus::NotAsked => {}
+        ReportStatus::Written(r) => print_report(r)?,
+        ReportStatus::SkippedForShard(s) => {
+            let all = out.parent().map(|p| p.join("shard-*")).unwrap_or_else(|| out.clone());
+            let merged = out.parent().map(|p| p.join("merged")).unwrap_or_else(|| out.clone());
+            out!(
+                "report:  not drawn for shard {}/{} (its runs are one slice of every plot); when every shard is done: mlsim merge {} --out {}",
+                s.index,
+                s.count,
+                all.display(),
+                merged.display()
+            )?;
+        }
     }
     if outcome.interrupted {
         bail!(
@@ -227,23 +232,27 @@ pub fn report(args: &ReportArgs) -> Result<()> {
     })?;
     let plan = Plan::build(loaded)?;
     let records = dir.read_records()?;
-    let out = experiment::report::write_report(&plan, &dir, &records)?;
-    println!("report: {}/index.html ({} runs)", out.display(), records.len());
+    let report = experiment::report::write_report(&plan, &dir, &records)?;
+    out!("{} runs", records.len())?;
+    print_report(&report)?;
     Ok(())
 }
 
 /// `mlsim merge`.
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    let (plan, records) = runner::merge(&args.dirs, &args.out, !args.no_report)?;
-    println!(
+    let merged = runner::merge(&args.dirs, &args.out, !args.no_report)?;
+    out!(
         "merged {} directories: {} of {} runs -> {}",
         args.dirs.len(),
-        records.len(),
-        plan.runs.len(),
+        merged.records.len(),
+        merged.plan.runs.len(),
         args.out.display()
-    );
-    if records.len() < plan.runs.len() {
-        println!("missing runs: run the missing shards, then merge again");
+    )?;
+    if let Some(r) = &merged.report {
+        print_report(r)?;
+    }
+    if merged.records.len() < merged.plan.runs.len() {
+        out!("missing runs: run the missing shards, then merge again")?;
     }
     Ok(())
 }

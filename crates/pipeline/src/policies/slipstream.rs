@@ -1,8 +1,8 @@
 //! SlipStream / ReCycle: no spares and no restart. When GPU (d, s) fails, its micro-batches are
 //! re-routed to stage `s` of the other pipelines, which hold the same weights: the upstream
 //! stage sends the activations to the chosen peer, the peer runs the extra F and B and sends
-//! on to the failed GPU's neighbours (interpretation of the paper, as in
-//! `../shared/references/pipeline.md`). Two changes make the extra work fit in bubbles: B and
+//! on to the failed GPU's neighbours (our interpretation of the paper, arXiv 2405.14009; see
+//! `docs/models/pipeline.md`). Two changes make the extra work fit in bubbles: B and
 //! W are decoupled (the input gradient leaves after B) and the peer's extra W's wait until its
 //! extra B's are done (into the cool-down); optimizer steps are staggered. The extra passes
 //! are a second lane of the peer's program: they share its compute stream and run where they

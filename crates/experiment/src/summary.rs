@@ -187,6 +187,8 @@ pub struct WideTable {
     pub metrics: Vec<String>,
     /// Rows in (point, system) order.
     pub rows: Vec<Vec<String>>,
+    /// The point of each row.
+    pub points: Vec<usize>,
 }
 
 /// One row per (point, system) of `rows`, one column per metric of `metrics` that occurs
@@ -215,6 +217,7 @@ pub fn wide_table(plan: &Plan, rows: &[SummaryRow], metrics: &[&str]) -> WideTab
             _ => groups.push((key, vec![r])),
         }
     }
+    let points = groups.iter().map(|((p, _), _)| *p).collect();
     let table = groups
         .into_iter()
         .map(|((_, system), group)| {
@@ -235,7 +238,7 @@ pub fn wide_table(plan: &Plan, rows: &[SummaryRow], metrics: &[&str]) -> WideTab
             row
         })
         .collect();
-    WideTable { header, label_columns, metrics: present, rows: table }
+    WideTable { header, label_columns, metrics: present, rows: table, points }
 }
 
 #[cfg(test)]

@@ -246,3 +246,21 @@ fn a_closed_output_pipe_ends_the_program_quietly() {
     assert_eq!(std::fs::read_to_string(out.join("runs.jsonl")).unwrap().lines().count(), 24);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn missing_data_is_named_with_its_expected_path_at_the_dataset_entry() {
+    let dir = scratch("no-data");
+    let o = Command::new(env!("CARGO_BIN_EXE_mlsim"))
+        .args(["validate", "configs/gnn/policies.yaml"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("MLSIM_DATA_DIR", &dir)
+        .output()
+        .expect("mlsim runs");
+    let (_, err) = text_of(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    // The sweep entry that names the data set, and the folder that was looked for.
+    assert!(err.contains("policies.yaml:35:"), "{err}");
+    assert!(err.contains("workload.dataset: the Planetoid files are missing"), "{err}");
+    assert!(err.contains(&dir.join("planetoid").display().to_string()), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
+use experiment::plan::plain;
 use experiment::runner::{self, Progress, ReportStatus, RunOptions, Shard};
 use experiment::summary::{summarize, wide_table};
 use experiment::{LoadedConfig, Plan, ResultsDir, RunRecord};
@@ -62,13 +63,16 @@ fn print_summary(plan: &Plan, records: &[RunRecord]) -> std::io::Result<()> {
     let lines: Vec<Vec<String>> = table
         .rows
         .iter()
-        .map(|row| {
-            let point: Vec<String> = axes
-                .iter()
-                .zip(row)
+        .zip(&table.points)
+        .map(|(row, &p)| {
+            // The point's own axes (a point of one `cases` entry lacks the others').
+            let params = plan.points.get(p).map(|pt| &pt.params);
+            let point: Vec<String> = params
+                .into_iter()
+                .flatten()
                 .map(|(k, v)| {
                     let k = if use_short { short(k) } else { k.clone() };
-                    format!("{k}={v}")
+                    format!("{k}={}", plain(v))
                 })
                 .collect();
             let point = if point.is_empty() { "base".to_string() } else { point.join(", ") };

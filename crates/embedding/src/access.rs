@@ -79,7 +79,7 @@
 //! a batch are burstier than independent draws. Treat the fitted `a` as the best single-table
 //! summary of these traces, not as a measured property of any one table.
 
-use crate::error::EmbeddingError;
+use simcore::InputError;
 use simcore::Zipf;
 use std::path::Path;
 
@@ -575,7 +575,7 @@ impl LocalityBlock {
     }
 }
 
-/// A parsed locality stats file; errors name the file and line ([`EmbeddingError::Data`]).
+/// A parsed locality stats file; errors name the file and line ([`InputError::Data`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocalityStats {
     /// The file, as given.
@@ -586,9 +586,9 @@ pub struct LocalityStats {
 
 impl LocalityStats {
     /// Reads and parses a file (line 0 in the error when it cannot be read).
-    pub fn read(path: &Path) -> Result<LocalityStats, EmbeddingError> {
+    pub fn read(path: &Path) -> Result<LocalityStats, InputError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| EmbeddingError::Data {
+        let text = std::fs::read_to_string(path).map_err(|e| InputError::Data {
             path: shown.clone(),
             line: 0,
             message: format!("cannot read the locality stats file: {e}"),
@@ -598,7 +598,7 @@ impl LocalityStats {
 
     /// Parses the text of a locality stats file; `path_for_errors` names it in errors. Blank
     /// lines and lines starting with `#` are skipped.
-    pub fn parse(path_for_errors: &str, text: &str) -> Result<LocalityStats, EmbeddingError> {
+    pub fn parse(path_for_errors: &str, text: &str) -> Result<LocalityStats, InputError> {
         let mut lines = Lines { path: path_for_errors, lines: text.lines().collect(), next: 0 };
         let mut blocks = Vec::new();
         while lines.skip_blank() {
@@ -671,7 +671,7 @@ impl<'a> Lines<'a> {
 
     /// The next non-blank line (1-based number, trimmed text), or an error saying what was
     /// expected at the end of the file.
-    fn take(&mut self, what: &str) -> Result<(usize, &'a str), EmbeddingError> {
+    fn take(&mut self, what: &str) -> Result<(usize, &'a str), InputError> {
         if !self.skip_blank() {
             return Err(self
                 .error(self.lines.len() + 1, format!("unexpected end of file: expected {what}")));
@@ -681,13 +681,13 @@ impl<'a> Lines<'a> {
         Ok((i + 1, self.lines[i].trim()))
     }
 
-    fn error(&self, line: usize, message: String) -> EmbeddingError {
-        EmbeddingError::Data { path: self.path.to_string(), line, message }
+    fn error(&self, line: usize, message: String) -> InputError {
+        InputError::Data { path: self.path.to_string(), line, message }
     }
 }
 
 /// One block: name, batch line, three figures, two histograms.
-fn parse_block(lines: &mut Lines) -> Result<LocalityBlock, EmbeddingError> {
+fn parse_block(lines: &mut Lines) -> Result<LocalityBlock, InputError> {
     let (ln, name) = lines.take("a block name line")?;
     if name.contains(':') || name.starts_with(['(', '[']) {
         return Err(lines.error(
@@ -730,12 +730,12 @@ fn parse_block(lines: &mut Lines) -> Result<LocalityBlock, EmbeddingError> {
 }
 
 /// A `<label> <number>` line with a finite, non-negative number.
-fn parse_figure(lines: &mut Lines, label: &str) -> Result<f64, EmbeddingError> {
+fn parse_figure(lines: &mut Lines, label: &str) -> Result<f64, InputError> {
     parse_figure_at(lines, label).map(|(_, v)| v)
 }
 
 /// [`parse_figure`], also giving the line number.
-fn parse_figure_at(lines: &mut Lines, label: &str) -> Result<(usize, f64), EmbeddingError> {
+fn parse_figure_at(lines: &mut Lines, label: &str) -> Result<(usize, f64), InputError> {
     let (ln, l) = lines.take(&format!("`{label} <number>`"))?;
     let value = l
         .strip_prefix(label)
@@ -751,7 +751,7 @@ fn parse_figure_at(lines: &mut Lines, label: &str) -> Result<(usize, f64), Embed
 
 /// A histogram: its title, 17 `<bucket>: <share>` lines, the bucket-edge list and the
 /// cumulative-share list (checked against the shares within 0.01, the files' rounding).
-fn parse_histogram(lines: &mut Lines, title: &str) -> Result<[f64; BUCKETS], EmbeddingError> {
+fn parse_histogram(lines: &mut Lines, title: &str) -> Result<[f64; BUCKETS], InputError> {
     let (title_line, l) = lines.take(&format!("`{title}`"))?;
     if l != title {
         return Err(lines.error(title_line, format!("expected `{title}`, found `{l}`")));
@@ -1325,7 +1325,7 @@ mod tests {
     /// The line of a Data error.
     fn error_line(text: &str) -> usize {
         match LocalityStats::parse("t.txt", text) {
-            Err(EmbeddingError::Data { path, line, .. }) => {
+            Err(InputError::Data { path, line, .. }) => {
                 assert_eq!(path, "t.txt");
                 line
             }
@@ -1369,7 +1369,7 @@ mod tests {
         assert_eq!(error_line(&two), 46 + 7);
         // A file that cannot be read: line 0.
         match LocalityStats::read(Path::new("/nonexistent/stats.txt")) {
-            Err(EmbeddingError::Data { line: 0, .. }) => {}
+            Err(InputError::Data { line: 0, .. }) => {}
             other => panic!("{other:?}"),
         }
     }

@@ -14,15 +14,15 @@
 pub mod access;
 pub mod cache;
 pub mod config;
-pub mod error;
 pub mod estimator;
 pub mod plan;
 pub mod recd;
 pub mod run;
+pub mod simulator;
 pub mod step;
 pub mod systems;
 pub mod tables;
 pub mod tiers;
 
 pub use config::{EmbeddingWorkload, SystemSpec};
-pub use error::EmbeddingError;
+pub use simulator::EmbeddingSimulator;

@@ -20,10 +20,10 @@
 //! - replicated rows are kept equal by all-reducing their gradients over the replicas
 //!   ([`Sync`]).
 
-use crate::error::EmbeddingError;
 use crate::recd::{Scale, dedup_hit};
 use crate::tables::Table;
 use crate::tiers::Tiers;
+use simcore::InputError;
 
 /// Whose lookups a placement serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,13 +111,13 @@ pub const ID_BYTES: f64 = 8.0;
 impl Plan {
     /// Checks that every trainer's lookups of every table are served exactly once (shares
     /// sum to one per column slice) and that no tier is over capacity.
-    pub fn check(&self, tables: &[Table], tiers: &Tiers) -> Result<(), EmbeddingError> {
+    pub fn check(&self, tables: &[Table], tiers: &Tiers) -> Result<(), InputError> {
         let g = tiers.gpus as usize;
         // served[table][trainer] = sum of access_share x col_share.
         let mut served = vec![vec![0.0f64; g]; tables.len()];
         for p in &self.placements {
             if p.table >= tables.len() || p.gpu as usize >= g {
-                return Err(EmbeddingError::Simulation(format!("placement out of range: {p:?}")));
+                return Err(InputError::Simulation(format!("placement out of range: {p:?}")));
             }
             for t in scope_members(p.scope, p.gpu, tiers) {
                 served[p.table][t as usize] += p.access_share * p.col_share;
@@ -126,7 +126,7 @@ impl Plan {
         for (j, row) in served.iter().enumerate() {
             for (t, &s) in row.iter().enumerate() {
                 if (s - 1.0).abs() > 1e-6 {
-                    return Err(EmbeddingError::Simulation(format!(
+                    return Err(InputError::Simulation(format!(
                         "table {} ({}): trainer {t} has {s:.6} of its lookups served, not 1",
                         j, tables[j].spec.name
                     )));
@@ -152,7 +152,7 @@ impl Plan {
                         .any(|s| s.table == j && gpus.iter().all(|x| s.group.contains(x)))
             };
             if !covered(&local) {
-                return Err(EmbeddingError::Simulation(format!(
+                return Err(InputError::Simulation(format!(
                     "table {j} ({}): replicas on GPUs {local:?} are not kept equal by an all-reduce",
                     t.spec.name
                 )));
@@ -170,7 +170,7 @@ impl Plan {
                         .map(|p| p.gpu)
                         .collect();
                     if !covered(&group) {
-                        return Err(EmbeddingError::Simulation(format!(
+                        return Err(InputError::Simulation(format!(
                             "table {j} ({}): per-node replicas on GPUs {group:?} are not kept equal",
                             t.spec.name
                         )));
@@ -181,13 +181,13 @@ impl Plan {
         let (hbm, uvm) = self.memory(g);
         for gpu in 0..g {
             if hbm[gpu] > tiers.hbm_capacity * (1.0 + 1e-9) + 1.0 {
-                return Err(EmbeddingError::Simulation(format!(
+                return Err(InputError::Simulation(format!(
                     "GPU {gpu} holds {:.3e} B in HBM over its {:.3e} B",
                     hbm[gpu], tiers.hbm_capacity
                 )));
             }
             if uvm[gpu] > tiers.uvm_capacity * (1.0 + 1e-9) + 1.0 {
-                return Err(EmbeddingError::Simulation(format!(
+                return Err(InputError::Simulation(format!(
                     "GPU {gpu} holds {:.3e} B in host memory over its {:.3e} B",
                     uvm[gpu], tiers.uvm_capacity
                 )));

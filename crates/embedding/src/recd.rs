@@ -20,8 +20,8 @@
 
 use crate::access::Popularity;
 use crate::config::SessionSpec;
-use crate::error::EmbeddingError;
 use crate::tables::Table;
+use simcore::InputError;
 
 /// Whether table `j` of `n` is session-level when its spec does not say: an even spread of
 /// `share` of the tables (table `j` is if `floor((j + 1) share) > floor(j share)`).
@@ -67,22 +67,22 @@ pub fn scales(
     batch: f64,
     sessions: Option<&SessionSpec>,
     dedup: bool,
-) -> Result<Vec<Scale>, EmbeddingError> {
+) -> Result<Vec<Scale>, InputError> {
     if !dedup {
         return Ok(vec![Scale::default(); tables.len()]);
     }
     let Some(s) = sessions else {
-        return Err(EmbeddingError::Invalid {
+        return Err(InputError::Invalid {
             field: "params.dedup".into(),
             message: "deduplication needs a session model: set workload.sessions.mean_length"
                 .into(),
         });
     };
     if !(s.mean_length >= 1.0 && s.mean_length.is_finite()) {
-        return Err(EmbeddingError::invalid("sessions.mean_length", "must be at least 1"));
+        return Err(InputError::invalid("sessions.mean_length", "must be at least 1"));
     }
     if !(0.0..=1.0).contains(&s.session_share) {
-        return Err(EmbeddingError::invalid("sessions.session_share", "must be between 0 and 1"));
+        return Err(InputError::invalid("sessions.session_share", "must be between 0 and 1"));
     }
     Ok(tables
         .iter()

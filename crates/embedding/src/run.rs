@@ -8,13 +8,13 @@ use simcore::{RandomStreams, RunResult, SimTime};
 use taskgraph::{CostCache, ExecConfig, execute_cached};
 
 use crate::config::{AlphaSpec, EmbeddingWorkload, SystemSpec};
-use crate::error::EmbeddingError;
 use crate::estimator::EstimatorHw;
 use crate::plan::{Plan, StepLoad};
 use crate::recd;
 use crate::systems::{self, PlanCtx};
 use crate::tables::{Table, derive};
 use crate::tiers::Tiers;
+use simcore::InputError;
 
 /// Zipf exponent of row popularity when neither the workload nor a table gives one:
 /// [`crate::access::calibrate`] on Meta's 2022 production locality statistics
@@ -78,19 +78,19 @@ pub fn prepare(
     cluster: &Cluster,
     w: &EmbeddingWorkload,
     system: &SystemSpec,
-) -> Result<Prepared, EmbeddingError> {
+) -> Result<Prepared, InputError> {
     let specs = w.tables.specs()?;
     if w.batch == 0 {
-        return Err(EmbeddingError::invalid("batch", "must be at least 1"));
+        return Err(InputError::invalid("batch", "must be at least 1"));
     }
     if !matches!(w.element_bytes, 1 | 2 | 4 | 8) {
-        return Err(EmbeddingError::invalid(
+        return Err(InputError::invalid(
             "element_bytes",
             format!("{} is not 1, 2, 4 or 8 (int8, fp16/bf16, fp32, fp64)", w.element_bytes),
         ));
     }
     if w.steps == 0 {
-        return Err(EmbeddingError::invalid("steps", "must be at least 1"));
+        return Err(InputError::invalid("steps", "must be at least 1"));
     }
     let alpha = match &w.alpha {
         None => DEFAULT_ALPHA,
@@ -98,18 +98,18 @@ pub fn prepare(
         Some(AlphaSpec::Fit { locality_stats }) => {
             let field = "alpha.locality_stats";
             let path = simcore::data::resolve(locality_stats)
-                .map_err(|e| EmbeddingError::invalid(field, e.to_string()))?;
+                .map_err(|e| InputError::invalid(field, e.to_string()))?;
             let stats = crate::access::LocalityStats::read(&path)
-                .map_err(|e| EmbeddingError::invalid(field, e.to_string()))?;
+                .map_err(|e| InputError::invalid(field, e.to_string()))?;
             crate::access::calibrate(&stats).alpha
         }
     };
     if !(alpha >= 0.0 && alpha.is_finite()) {
-        return Err(EmbeddingError::invalid("alpha", format!("{alpha} must be >= 0")));
+        return Err(InputError::invalid("alpha", format!("{alpha} must be >= 0")));
     }
     let tiers = Tiers::new(cluster, &w.memory)?;
     if w.batch < u64::from(tiers.gpus) {
-        return Err(EmbeddingError::invalid(
+        return Err(InputError::invalid(
             "batch",
             format!("{} samples cannot be split over {} GPUs", w.batch, tiers.gpus),
         ));
@@ -171,12 +171,7 @@ impl Prepared {
     }
 
     /// Simulates the steps with `seed`; keeps the first step's trace when `trace` is set.
-    pub fn run(
-        &self,
-        cluster: &Cluster,
-        seed: u64,
-        trace: bool,
-    ) -> Result<RunResult, EmbeddingError> {
+    pub fn run(&self, cluster: &Cluster, seed: u64, trace: bool) -> Result<RunResult, InputError> {
         let w = &self.workload;
         let g = self.tiers.gpus as usize;
         let mut rng = RandomStreams::new(seed).stream("batches");
@@ -192,7 +187,7 @@ impl Prepared {
         for step in 0..w.steps {
             let sg = crate::step::build(&self.load, &self.tiers, self.uvm_efficiency, &mut rng)?;
             let run = execute_cached(&sg.graph, cluster, &exec, &mut costs)
-                .map_err(|e| EmbeddingError::Simulation(e.to_string()))?;
+                .map_err(|e| InputError::Simulation(e.to_string()))?;
             let t = run.makespan();
             total += t;
             step_times.push(t.as_secs_f64());

@@ -20,9 +20,9 @@ use cluster::{Algorithm, CollectiveKind, Dtype, GpuId, MemoryTier};
 use simcore::StreamRng;
 use taskgraph::{OpId, TaskGraph, TaskGraphBuilder};
 
-use crate::error::EmbeddingError;
 use crate::plan::StepLoad;
 use crate::tiers::Tiers;
+use simcore::InputError;
 
 /// A step's graph and the ops that make up each GPU's own time.
 pub struct StepGraph {
@@ -42,7 +42,7 @@ pub fn build(
     tiers: &Tiers,
     uvm_efficiency: f64,
     rng: &mut StreamRng,
-) -> Result<StepGraph, EmbeddingError> {
+) -> Result<StepGraph, InputError> {
     let g = tiers.gpus as usize;
     let per_node = tiers.gpus_per_node;
     // Per owner: its draw of this step's lookups.
@@ -158,6 +158,6 @@ pub fn build(
         }
         syncs.push(ar);
     }
-    let graph = b.build().map_err(|e| EmbeddingError::Simulation(e.to_string()))?;
+    let graph = b.build().map_err(|e| InputError::Simulation(e.to_string()))?;
     Ok(StepGraph { graph, gpu_ops, exchanges, syncs })
 }

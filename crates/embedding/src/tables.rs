@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use simcore::RandomStreams;
 
 use crate::access::{Popularity, used_rows};
-use crate::error::EmbeddingError;
+use simcore::InputError;
 
 /// One embedding table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -175,9 +175,9 @@ impl SyntheticSpec {
     }
 
     /// The tables.
-    pub fn generate(&self) -> Result<Vec<TableSpec>, EmbeddingError> {
+    pub fn generate(&self) -> Result<Vec<TableSpec>, InputError> {
         let f = "tables.synthetic";
-        let bad = |field: &str, m: &str| EmbeddingError::invalid(&format!("{f}.{field}"), m);
+        let bad = |field: &str, m: &str| InputError::invalid(&format!("{f}.{field}"), m);
         if self.count == 0 {
             return Err(bad("count", "must be at least 1"));
         }
@@ -254,10 +254,10 @@ pub const CRITEO_SAMPLE_COVERAGE: [f64; 26] = [
 /// Coverage of the categorical columns `C1..C26` of a Criteo-format CSV (a header line
 /// `label,I1..I13,C1..C26`, then one sample per line): the share of rows with a value.
 /// Errors name the file and line.
-pub fn criteo_coverage(path: &std::path::Path) -> Result<[f64; 26], EmbeddingError> {
+pub fn criteo_coverage(path: &std::path::Path) -> Result<[f64; 26], InputError> {
     let shown = path.display().to_string();
     let err =
-        |line: usize, message: String| EmbeddingError::Data { path: shown.clone(), line, message };
+        |line: usize, message: String| InputError::Data { path: shown.clone(), line, message };
     let text = std::fs::read_to_string(path).map_err(|e| err(0, e.to_string()))?;
     let mut present = [0u64; 26];
     let mut rows = 0u64;
@@ -341,10 +341,10 @@ pub enum TableSet {
 
 impl TableSet {
     /// The table specs, checked.
-    pub fn specs(&self) -> Result<Vec<TableSpec>, EmbeddingError> {
+    pub fn specs(&self) -> Result<Vec<TableSpec>, InputError> {
         let specs = match self {
             TableSet::Preset(name) => preset(name).ok_or_else(|| {
-                EmbeddingError::invalid(
+                InputError::invalid(
                     "tables",
                     format!(
                         "unknown table set `{name}`{}; presets: {} (or give `synthetic:` or a list of tables)",
@@ -357,12 +357,11 @@ impl TableSet {
             TableSet::List(list) => list.clone(),
         };
         if specs.is_empty() {
-            return Err(EmbeddingError::invalid("tables", "no tables"));
+            return Err(InputError::invalid("tables", "no tables"));
         }
         for (i, t) in specs.iter().enumerate() {
-            let bad = |field: &str, m: String| {
-                EmbeddingError::invalid(&format!("tables[{i}].{field}"), m)
-            };
+            let bad =
+                |field: &str, m: String| InputError::invalid(&format!("tables[{i}].{field}"), m);
             if t.rows == 0 {
                 return Err(bad("rows", "must be at least 1".into()));
             }

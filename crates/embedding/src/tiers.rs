@@ -13,7 +13,7 @@ use cluster::{Algorithm, Cluster, CollectiveKind, GpuId, MemoryTier};
 use serde::{Deserialize, Serialize};
 use simcore::units::Bytes;
 
-use crate::error::EmbeddingError;
+use simcore::InputError;
 
 /// The `memory:` of a workload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -63,21 +63,21 @@ pub struct Tiers {
 
 impl Tiers {
     /// The tiers of `cluster` under `spec`.
-    pub fn new(cluster: &Cluster, spec: &MemorySpec) -> Result<Tiers, EmbeddingError> {
+    pub fn new(cluster: &Cluster, spec: &MemorySpec) -> Result<Tiers, InputError> {
         let gpu = cluster.gpu();
         let node = &cluster.spec().node;
         let per_node = node.gpus.max(1);
         let host = cluster
             .catalog()
             .host(&node.host)
-            .map_err(|e| EmbeddingError::Simulation(e.to_string()))?;
+            .map_err(|e| InputError::Simulation(e.to_string()))?;
         let field = |f: &str| format!("memory.{f}");
         let hbm_capacity = match spec.hbm {
             Some(b) if b.0 == 0 => {
-                return Err(EmbeddingError::invalid(&field("hbm"), "must be positive"));
+                return Err(InputError::invalid(&field("hbm"), "must be positive"));
             }
             Some(b) if b.0 > gpu.memory.0 => {
-                return Err(EmbeddingError::invalid(
+                return Err(InputError::invalid(
                     &field("hbm"),
                     format!("{b} is more than the {}'s {}", gpu.name, gpu.memory),
                 ));
@@ -92,16 +92,16 @@ impl Tiers {
         let eff = |v: Option<f64>, d: f64, name: &str| match v {
             None => Ok(d),
             Some(x) if x > 0.0 && x <= 1.0 => Ok(x),
-            Some(x) => Err(EmbeddingError::invalid(&field(name), format!("{x} is not in (0, 1]"))),
+            Some(x) => Err(InputError::invalid(&field(name), format!("{x} is not in (0, 1]"))),
         };
         let uvm_eff = eff(spec.uvm_efficiency, 0.1, "uvm_efficiency")?;
         let hbm_eff = eff(spec.hbm_efficiency, 1.0, "hbm_efficiency")?;
-        let sim = |e: cluster::ClusterError| EmbeddingError::Simulation(e.to_string());
+        let sim = |e: cluster::ClusterError| InputError::Simulation(e.to_string());
         let mut net = cluster.network();
         let pcie = net.copy_route(MemoryTier::Host(0), MemoryTier::Hbm(GpuId(0))).map_err(sim)?;
         let pcie_bw = pcie.bandwidth;
         let gpus = cluster.gpu_count();
-        let bw = |net: &mut cluster::Network<'_>, a: u32, b: u32| -> Result<f64, EmbeddingError> {
+        let bw = |net: &mut cluster::Network<'_>, a: u32, b: u32| -> Result<f64, InputError> {
             let (va, vb) = {
                 let t = net.cluster().topology();
                 (t.gpu_vertex(GpuId(a)).map_err(sim)?, t.gpu_vertex(GpuId(b)).map_err(sim)?)
@@ -113,19 +113,18 @@ impl Tiers {
         let inter_bw = if gpus > per_node { bw(&mut net, 0, per_node)? } else { intra_bw };
         let fit = |net: &mut cluster::Network<'_>,
                    group: &[GpuId]|
-         -> Result<(f64, f64), EmbeddingError> {
+         -> Result<(f64, f64), InputError> {
             if group.len() < 2 {
                 return Ok((0.0, f64::INFINITY));
             }
-            let time =
-                |net: &mut cluster::Network<'_>, bytes: f64| -> Result<f64, EmbeddingError> {
-                    Ok(net
-                        .collective(CollectiveKind::AllReduce, Algorithm::Auto, group, bytes)
-                        .map_err(sim)?
-                        .1
-                        .time
-                        .as_secs_f64())
-                };
+            let time = |net: &mut cluster::Network<'_>, bytes: f64| -> Result<f64, InputError> {
+                Ok(net
+                    .collective(CollectiveKind::AllReduce, Algorithm::Auto, group, bytes)
+                    .map_err(sim)?
+                    .1
+                    .time
+                    .as_secs_f64())
+            };
             let (small, large) = (1024.0, 256.0 * 1024.0 * 1024.0);
             let (ts, tl) = (time(net, small)?, time(net, large)?);
             let bw = (large - small) / (tl - ts).max(1e-12);

@@ -7,8 +7,9 @@ use embedding::run::prepare;
 use embedding::systems::{PlanCtx, recshard};
 use embedding::tables::{SyntheticSpec, derive};
 use embedding::tiers::{MemorySpec, Tiers};
-use embedding::{EmbeddingError, EmbeddingWorkload, SystemSpec};
+use embedding::{EmbeddingWorkload, SystemSpec};
 use proptest::prelude::*;
+use simcore::InputError;
 
 const SYSTEMS: [&str; 7] = [
     "table-wise",
@@ -58,7 +59,7 @@ proptest! {
                 prop_assert!(r.metrics["emb_throughput_samples_s"] > 0.0);
                 prop_assert!(r.metrics["load_imbalance"] >= 1.0 - 1e-9);
             }
-            Err(EmbeddingError::Invalid { field, message }) => {
+            Err(InputError::Invalid { field, message }) => {
                 prop_assert!(
                     (field == "workload.tables" && message.contains("fits nowhere"))
                         || (field == "workload.memory.hbm" && message.contains("flexshard")),

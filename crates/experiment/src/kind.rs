@@ -1,28 +1,25 @@
-//! Experiment kinds: the simulators the runner can drive. A kind reads its workload and
-//! systems from a sweep point and prepares runnable closures; each run returns a
-//! [`simcore::RunResult`].
+//! Experiment kinds: the simulators the runner can drive. Every kind is a
+//! [`simcore::Simulator`] (its crate declares what it offers and how it prepares and runs),
+//! wrapped once by [`SimulatorKind`]: the workload and system entry are read with located
+//! errors, the simulator's [`InputError`]s are pointed at their config field, and every run's
+//! result is checked against what the simulator declares.
+//!
+//! Registering a simulator is one line in [`kinds`]; the steps before it are listed in
+//! [`simcore::Simulator`]'s documentation ("Adding a simulator").
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use cluster::Cluster;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use simcore::RunResult;
+use simcore::{Description, InputError, RunResult, Simulator};
+
+pub use simcore::Described;
 
 use crate::config::{LoadedConfig, SystemEntry};
 use crate::error::ConfigError;
 use crate::value_path::{Path, Seg};
-
-/// A named thing with a unit and a one-line description (systems, metrics, series).
-#[derive(Clone, Copy, Debug)]
-pub struct Described {
-    /// Name as used in configs.
-    pub name: &'static str,
-    /// Unit ("s", "GB/s", "" for none).
-    pub unit: &'static str,
-    /// What it is.
-    pub description: &'static str,
-}
 
 /// Everything a kind sees when preparing one (point, system).
 pub struct PrepareCtx<'a> {
@@ -94,10 +91,14 @@ impl PrepareCtx<'_> {
         self.loaded.typed(&Value::Object(params), &self.system_path("params"), self.assigned)
     }
 
-    /// An error a domain crate reported for a config `field`: `params.x` points into this
-    /// system's params, anything else (e.g. `workload.stages`) is a path from the top of the
-    /// config; unknown paths fall back to `workload`.
+    /// An error a simulator reported for a config `field`: `params.x` points into this
+    /// system's params, `system` at its name, anything else (e.g. `workload.stages`) is a path
+    /// from the top of the config; unknown paths fall back to `workload`.
     pub fn field_error(&self, field: &str, message: String) -> ConfigError {
+        if field == "system" {
+            let key = if self.system.system.is_some() { "system" } else { "name" };
+            return self.error(&self.system_path(key), message);
+        }
         let path = match field.strip_prefix("params.") {
             Some(rest) => Path::parse(&format!("systems[{}].params.{rest}", self.system_index)),
             None => Path::parse(field),
@@ -128,118 +129,75 @@ pub trait PreparedRun: Send + Sync {
     fn run(&self, seed: u64, trace: bool) -> Result<RunResult, String>;
 }
 
-/// What a kind offers, as static data: its name, systems, metrics, series and matrices.
-#[derive(Clone, Copy, Debug)]
-pub struct KindInfo {
-    /// `kind:` value in configs.
-    pub name: &'static str,
-    /// One line on what it simulates.
-    pub description: &'static str,
-    /// Systems it compares.
-    pub systems: &'static [Described],
-    /// Scalar metrics every run reports.
-    pub metrics: &'static [Described],
-    /// Series (per-iteration values or samples) runs report.
-    pub series: &'static [Described],
-    /// Matrices runs report.
-    pub matrices: &'static [Described],
-    /// Metrics shown in the end-of-run table.
-    pub headline_metrics: &'static [&'static str],
-}
-
 /// A simulator the runner can drive.
 pub trait Kind: Send + Sync {
-    /// What it offers.
-    fn info(&self) -> &'static KindInfo;
+    /// What it offers: name, systems, metrics, series, matrices, headline metrics.
+    fn info(&self) -> &'static Description;
     /// Reads the workload and the system of one point and prepares its runs.
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError>;
-    /// `kind:` value in configs.
-    fn name(&self) -> &'static str {
-        self.info().name
-    }
-    /// One line on what it simulates.
-    fn description(&self) -> &'static str {
-        self.info().description
-    }
-    /// Systems it compares.
-    fn systems(&self) -> &'static [Described] {
-        self.info().systems
-    }
-    /// Scalar metrics every run reports.
-    fn metrics(&self) -> &'static [Described] {
-        self.info().metrics
-    }
-    /// Series runs report.
-    fn series(&self) -> &'static [Described] {
-        self.info().series
-    }
-    /// Matrices runs report.
-    fn matrices(&self) -> &'static [Described] {
-        self.info().matrices
-    }
-    /// Metrics shown in the end-of-run table.
-    fn headline_metrics(&self) -> &'static [&'static str] {
-        self.info().headline_metrics
-    }
 }
 
-/// A prepared run of a domain crate: its cluster and the crate's prepared value, run through
-/// `f` (which maps the crate's error to text).
-pub struct DomainRun<P> {
-    /// The point's cluster.
-    pub cluster: Arc<Cluster>,
-    /// The domain crate's prepared run.
-    pub prepared: P,
-    /// Runs it.
-    pub run: fn(&P, &Cluster, u64, bool) -> Result<RunResult, String>,
+/// The kind of simulator `S`.
+pub struct SimulatorKind<S>(PhantomData<fn() -> S>);
+
+impl<S> SimulatorKind<S> {
+    /// The kind (a constant, for the registry).
+    pub const NEW: SimulatorKind<S> = SimulatorKind(PhantomData);
 }
 
-impl<P: Send + Sync> PreparedRun for DomainRun<P> {
+/// A prepared (point, system) of simulator `S` on its cluster.
+struct SimulatorRun<S: Simulator> {
+    cluster: Arc<Cluster>,
+    prepared: S::Prepared,
+}
+
+impl<S: Simulator<Env = Cluster>> PreparedRun for SimulatorRun<S> {
     fn run(&self, seed: u64, trace: bool) -> Result<RunResult, String> {
-        (self.run)(&self.prepared, &self.cluster, seed, trace)
+        let result =
+            S::run(&self.prepared, &self.cluster, seed, trace).map_err(|e| e.to_string())?;
+        let undeclared = result.undeclared(&S::DESCRIPTION);
+        if !undeclared.is_empty() {
+            return Err(format!(
+                "simulator `{}` emitted {} that it does not declare (a bug: add them to its Description)",
+                S::DESCRIPTION.name,
+                undeclared.join(", ")
+            ));
+        }
+        Ok(result)
     }
 }
 
-/// Prepares a run of a domain crate: reads the workload as `W` and the system as the tagged
-/// enum `S` (one of `systems`), calls the crate's `prepare`, and maps its errors to located
-/// ones: `field_of` gives (config field, message) for errors that name a field.
-pub fn prepare_domain<W, S, P, E>(
-    ctx: &PrepareCtx<'_>,
-    systems: &[Described],
-    prepare: impl FnOnce(&Cluster, &W, &S) -> Result<P, E>,
-    field_of: impl Fn(&E) -> Option<(&str, &str)>,
-    run: fn(&P, &Cluster, u64, bool) -> Result<RunResult, String>,
-) -> Result<Arc<dyn PreparedRun>, ConfigError>
-where
-    W: DeserializeOwned,
-    S: DeserializeOwned,
-    P: Send + Sync + 'static,
-    E: std::fmt::Display,
-{
-    let workload: W = ctx.workload()?;
-    let spec: S = ctx.tagged_system(systems)?;
-    let prepared = prepare(&ctx.cluster, &workload, &spec).map_err(|e| match field_of(&e) {
-        Some((field, message)) => ctx.field_error(field, message.to_string()),
-        None => ctx.field_error("workload", e.to_string()),
-    })?;
-    Ok(Arc::new(DomainRun { cluster: ctx.cluster.clone(), prepared, run }))
+impl<S: Simulator<Env = Cluster>> Kind for SimulatorKind<S> {
+    fn info(&self) -> &'static Description {
+        const { &S::DESCRIPTION }
+    }
+
+    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
+        let workload: S::Workload = ctx.workload()?;
+        let system: S::System = ctx.tagged_system(S::DESCRIPTION.systems)?;
+        let prepared = S::prepare(&ctx.cluster, &workload, &system).map_err(|e| match &e {
+            InputError::Invalid { field, message } => ctx.field_error(field, message.clone()),
+            _ => ctx.field_error("workload", e.to_string()),
+        })?;
+        Ok(Arc::new(SimulatorRun::<S> { cluster: ctx.cluster.clone(), prepared }))
+    }
 }
 
 /// Every kind, in listing order.
 pub fn kinds() -> &'static [&'static dyn Kind] {
     &[
-        &crate::kinds::collective::CollectiveBench,
-        &crate::kinds::moe::MoeKind,
-        &crate::kinds::pipeline::PipelineKind,
-        &crate::kinds::embedding::EmbeddingKind,
-        &crate::kinds::gnn::GnnKind,
+        &SimulatorKind::<crate::kinds::collective::CollectiveBench>::NEW,
+        &SimulatorKind::<moe::MoeSimulator>::NEW,
+        &SimulatorKind::<pipeline::PipelineSimulator>::NEW,
+        &SimulatorKind::<embedding::EmbeddingSimulator>::NEW,
+        &SimulatorKind::<gnn::GnnSimulator>::NEW,
     ]
 }
 
 /// A kind by name, or a located error listing the valid ones.
 pub fn find(name: &str, loaded: &LoadedConfig) -> Result<&'static dyn Kind, ConfigError> {
-    kinds().iter().copied().find(|k| k.name() == name).ok_or_else(|| {
-        let names: Vec<&str> = kinds().iter().map(|k| k.name()).collect();
+    kinds().iter().copied().find(|k| k.info().name == name).ok_or_else(|| {
+        let names: Vec<&str> = kinds().iter().map(|k| k.info().name).collect();
         loaded.error_at(
             &Path(vec![Seg::Key("kind".into())]),
             &[],
@@ -250,4 +208,62 @@ pub fn find(name: &str, loaded: &LoadedConfig) -> Result<&'static dyn Kind, Conf
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A simulator that emits one metric it declares and, when asked, one it does not.
+    struct Sloppy;
+
+    #[derive(serde::Deserialize)]
+    struct Workload {
+        sloppy: bool,
+    }
+
+    #[derive(serde::Deserialize)]
+    #[serde(tag = "system", rename_all = "kebab-case")]
+    enum System {
+        Only {},
+    }
+
+    impl Simulator for Sloppy {
+        type Env = Cluster;
+        type Workload = Workload;
+        type System = System;
+        type Prepared = bool;
+        const DESCRIPTION: Description = Description {
+            name: "sloppy",
+            description: "a test simulator",
+            systems: &[Described { name: "only", unit: "", description: "the only one" }],
+            metrics: &[Described { name: "declared", unit: "", description: "declared" }],
+            series: &[],
+            matrices: &[],
+            headline_metrics: &["declared"],
+        };
+        fn prepare(_: &Cluster, w: &Workload, _: &System) -> Result<bool, InputError> {
+            Ok(w.sloppy)
+        }
+        fn run(sloppy: &bool, _: &Cluster, _: u64, _: bool) -> Result<RunResult, InputError> {
+            let mut r = RunResult::new();
+            r.metric("declared", 1.0);
+            if *sloppy {
+                r.metric("forgotten", 2.0);
+            }
+            Ok(r)
+        }
+    }
+
+    #[test]
+    fn a_run_that_emits_an_undeclared_name_fails() {
+        let cluster = Arc::new(Cluster::preset("dgx-h100", 1).unwrap());
+        for sloppy in [false, true] {
+            let run = SimulatorRun::<Sloppy> { cluster: cluster.clone(), prepared: sloppy };
+            match run.run(1, false) {
+                Ok(r) => assert!(!sloppy && r.metrics["declared"] == 1.0),
+                Err(e) => assert!(sloppy && e.contains("metric `forgotten`"), "{e}"),
+            }
+        }
+    }
 }

@@ -200,7 +200,7 @@ impl Plan {
                         system: s,
                         seed,
                         key: key_of(
-                            kind.name(),
+                            kind.info().name,
                             &p.cluster_json,
                             &p.tree["workload"],
                             system_value,

@@ -8,7 +8,7 @@ use gnn::communities::{contiguous_order, louvain};
 use gnn::epoch::{EpochModel, simulate_epoch};
 use gnn::generate::GraphSpec;
 use gnn::partition::metis_kway;
-use gnn::policies::Policy;
+use gnn::policies::SystemSpec;
 use gnn::sampling::SampleIn;
 use simcore::RandomStreams;
 
@@ -46,9 +46,10 @@ fn bench(c: &mut Criterion) {
     let cluster = Cluster::preset("dgx-a100", 1).unwrap();
     let mut group = c.benchmark_group("gnn");
     group.sample_size(10);
-    for (name, policy) in
-        [("random", Policy::Random), ("comm_rand_0", Policy::CommRand { alpha: 0.0, bias: 0.0 })]
-    {
+    for (name, policy) in [
+        ("random", SystemSpec::Random),
+        ("comm_rand_0", SystemSpec::CommRand { alpha: 0.0, bias: 0.0 }),
+    ] {
         group.bench_function(format!("epoch_{name}_1m_nodes"), |b| {
             b.iter(|| {
                 let mut rng = RandomStreams::new(1).stream("epoch");

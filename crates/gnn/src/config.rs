@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::GnnError;
 use crate::generate::GraphSpec;
+use simcore::InputError;
 
 /// Where communities come from (COMM-RAND's grouping and feature layout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -154,16 +154,16 @@ impl GnnWorkload {
     }
 
     /// Checks what can be checked without loading data; errors name `workload.*`.
-    pub fn validate(&self) -> Result<(), GnnError> {
+    pub fn validate(&self) -> Result<(), InputError> {
         match (&self.dataset, &self.graph) {
             (Some(_), Some(_)) => {
-                return Err(GnnError::invalid(
+                return Err(InputError::invalid(
                     "graph",
                     "give either `dataset` (a Planetoid data set) or `graph` (a generator), not both",
                 ));
             }
             (None, None) => {
-                return Err(GnnError::invalid(
+                return Err(InputError::invalid(
                     "dataset",
                     format!(
                         "missing: give `dataset` ({}) or `graph` (model: sbm or lfr)",
@@ -172,7 +172,7 @@ impl GnnWorkload {
                 ));
             }
             (Some(d), None) if !DATASETS.contains(&d.as_str()) => {
-                return Err(GnnError::invalid(
+                return Err(InputError::invalid(
                     "dataset",
                     format!("unknown data set `{d}`; valid: {}", DATASETS.join(", ")),
                 ));
@@ -182,7 +182,7 @@ impl GnnWorkload {
         }
         crate::sampling::check_fanouts(&self.fanouts)?;
         let positive = |field: &str, v: u64| {
-            if v == 0 { Err(GnnError::invalid(field, "must be at least 1")) } else { Ok(()) }
+            if v == 0 { Err(InputError::invalid(field, "must be at least 1")) } else { Ok(()) }
         };
         positive("batch", u64::from(self.batch))?;
         positive("hidden", u64::from(self.hidden))?;
@@ -200,40 +200,40 @@ impl GnnWorkload {
             positive("community_parts", u64::from(p))?;
         }
         if !(self.train_share > 0.0 && self.train_share <= 1.0) {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "train_share",
                 format!("{} is not in (0, 1]", self.train_share),
             ));
         }
         if !(0.0..=1.0).contains(&self.target_accuracy) {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "target_accuracy",
                 format!("{} is not in [0, 1]", self.target_accuracy),
             ));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return Err(GnnError::invalid("lr", format!("{} must be positive", self.lr)));
+            return Err(InputError::invalid("lr", format!("{} must be positive", self.lr)));
         }
         if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(GnnError::invalid("weight_decay", "must be 0 or more"));
+            return Err(InputError::invalid("weight_decay", "must be 0 or more"));
         }
         if !(self.feature_signal >= 0.0 && self.feature_signal.is_finite()) {
-            return Err(GnnError::invalid("feature_signal", "must be 0 or more"));
+            return Err(InputError::invalid("feature_signal", "must be 0 or more"));
         }
         if !(self.l2_speedup >= 1.0 && self.l2_speedup.is_finite()) {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "l2_speedup",
                 format!("{} must be at least 1 (L2 is not slower than HBM)", self.l2_speedup),
             ));
         }
         if self.communities == CommunityMethod::Planted && self.graph.is_none() {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "communities",
                 "planted communities exist only for generated graphs; use louvain or metis",
             ));
         }
         if self.train == Some(true) && self.fanouts.len() != 2 {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "fanouts",
                 "the trained GraphSAGE has 2 layers: give 2 fanouts, or train: false",
             ));

@@ -16,11 +16,11 @@ use cluster::{Cluster, Dtype, GpuId};
 use simcore::StreamRng;
 use taskgraph::{ExecConfig, TaskGraphBuilder, execute};
 
-use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::l2::{CacheStats, L2Cache};
 use crate::policies::Batch;
 use crate::sampling::{BatchSampler, SampleIn};
+use simcore::InputError;
 
 /// The model and how features are stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,9 +64,9 @@ pub fn simulate_epoch(
     within: SampleIn<'_>,
     cluster: &Cluster,
     rng: &mut StreamRng,
-) -> Result<EpochStats, GnnError> {
+) -> Result<EpochStats, InputError> {
     let mut sampler = BatchSampler::new(graph, &model.fanouts, within)?;
-    let sim = |e: String| GnnError::Invalid { field: "cluster".into(), message: e };
+    let sim = |e: String| InputError::Invalid { field: "cluster".into(), message: e };
     let l2_bytes = cluster.gpu().l2_cache.0;
     let row_bytes = u64::from(model.features) * u64::from(model.feature_bytes);
     let mut cache = L2Cache::new(l2_bytes, model.line_bytes, row_bytes);
@@ -123,7 +123,7 @@ mod tests {
     use super::*;
     use crate::communities::contiguous_order;
     use crate::generate::GraphSpec;
-    use crate::policies::Policy;
+    use crate::policies::SystemSpec;
     use simcore::RandomStreams;
 
     #[test]
@@ -154,8 +154,8 @@ mod tests {
         let run = |alpha: Option<f64>| {
             let mut rng = RandomStreams::new(2).stream("epoch");
             let policy = match alpha {
-                None => Policy::Random,
-                Some(alpha) => Policy::CommRand { alpha, bias: 0.0 },
+                None => SystemSpec::Random,
+                Some(alpha) => SystemSpec::CommRand { alpha, bias: 0.0 },
             };
             let batches = policy.epoch(&train, &community, 256, &mut rng).unwrap();
             simulate_epoch(&graph, &batches, &model, SampleIn::Anywhere, &cluster, &mut rng)

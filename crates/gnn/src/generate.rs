@@ -16,8 +16,8 @@
 use serde::{Deserialize, Serialize};
 use simcore::{RandomStreams, StreamRng};
 
-use crate::error::GnnError;
 use crate::graph::Graph;
+use simcore::InputError;
 
 /// A generated graph with its planted communities.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,8 +115,8 @@ impl GraphSpec {
     }
 
     /// Checks the spec; errors name the field under `field`.
-    pub fn validate(&self, field: &str) -> Result<(), GnnError> {
-        let bad = |f: &str, m: &str| Err(GnnError::invalid(&format!("{field}.{f}"), m));
+    pub fn validate(&self, field: &str) -> Result<(), InputError> {
+        let bad = |f: &str, m: &str| Err(InputError::invalid(&format!("{field}.{f}"), m));
         match *self {
             GraphSpec::Sbm { nodes, communities, stubs, mu } => {
                 if nodes == 0 {
@@ -154,7 +154,7 @@ impl GraphSpec {
     }
 
     /// Generates the graph with `seed`.
-    pub fn generate(&self, seed: u64) -> Result<Generated, GnnError> {
+    pub fn generate(&self, seed: u64) -> Result<Generated, InputError> {
         self.validate("graph")?;
         let streams = RandomStreams::new(seed);
         let mut rng = streams.stream("graph");

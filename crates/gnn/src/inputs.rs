@@ -16,10 +16,10 @@ use simcore::RandomStreams;
 
 use crate::communities::{contiguous_order, louvain};
 use crate::config::{CommunityMethod, GnnWorkload};
-use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::partition::metis_kway;
 use crate::planetoid::Dataset;
+use simcore::InputError;
 
 /// A graph with its training roots and, for data sets, labels and features.
 pub struct Inputs {
@@ -54,7 +54,7 @@ pub enum Grouping {
     Parts(u32),
 }
 
-type Slot<T> = Arc<OnceLock<Result<Arc<T>, GnnError>>>;
+type Slot<T> = Arc<OnceLock<Result<Arc<T>, InputError>>>;
 type Cache<T> = Mutex<Vec<(String, Slot<T>)>>;
 
 /// At most this many graphs (and as many groupings) stay cached, least recently used
@@ -64,8 +64,8 @@ const KEEP: usize = 8;
 fn memo<T>(
     cache: &Cache<T>,
     key: String,
-    build: impl FnOnce() -> Result<T, GnnError>,
-) -> Result<Arc<T>, GnnError> {
+    build: impl FnOnce() -> Result<T, InputError>,
+) -> Result<Arc<T>, InputError> {
     let slot = {
         let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
         match c.iter().position(|(k, _)| *k == key) {
@@ -102,13 +102,13 @@ fn grouped_cache() -> &'static Cache<Grouped> {
 /// The Planetoid directory: `data_dir` if given (relative paths from the workspace root, then
 /// the working directory), else `data/planetoid` in the repository's data folder. A missing
 /// folder is reported at `workload.data_dir`, or at `workload.dataset` when it was not given.
-pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, GnnError> {
+pub fn data_dir(w: &GnnWorkload) -> Result<PathBuf, InputError> {
     match &w.data_dir {
         Some(d) => {
-            simcore::data::resolve(d).map_err(|e| GnnError::invalid("data_dir", e.to_string()))
+            simcore::data::resolve(d).map_err(|e| InputError::invalid("data_dir", e.to_string()))
         }
         None => simcore::data::data_file("planetoid").map_err(|e| {
-            GnnError::invalid(
+            InputError::invalid(
                 "dataset",
                 format!("the Planetoid files are missing: {e}; or give `data_dir`"),
             )
@@ -124,11 +124,11 @@ pub(crate) fn graph_key(w: &GnnWorkload) -> String {
 }
 
 /// The workload's graph (cached).
-pub fn inputs(w: &GnnWorkload) -> Result<Arc<Inputs>, GnnError> {
+pub fn inputs(w: &GnnWorkload) -> Result<Arc<Inputs>, InputError> {
     memo(inputs_cache(), graph_key(w), || build_inputs(w))
 }
 
-fn build_inputs(w: &GnnWorkload) -> Result<Inputs, GnnError> {
+fn build_inputs(w: &GnnWorkload) -> Result<Inputs, InputError> {
     if let Some(name) = &w.dataset {
         let data = Dataset::load(&data_dir(w)?, name)?;
         return Ok(Inputs {
@@ -138,7 +138,7 @@ fn build_inputs(w: &GnnWorkload) -> Result<Inputs, GnnError> {
             planted: None,
         });
     }
-    let spec = w.graph.as_ref().ok_or_else(|| GnnError::invalid("graph", "missing"))?;
+    let spec = w.graph.as_ref().ok_or_else(|| InputError::invalid("graph", "missing"))?;
     let generated = spec.generate(w.graph_seed)?;
     let n = generated.graph.nodes();
     let mut perm: Vec<u32> = (0..n).collect();
@@ -153,7 +153,7 @@ fn build_inputs(w: &GnnWorkload) -> Result<Inputs, GnnError> {
 }
 
 /// The grouping `g` of the workload's graph and its layout (cached).
-pub fn grouped(w: &GnnWorkload, g: Grouping) -> Result<Arc<Grouped>, GnnError> {
+pub fn grouped(w: &GnnWorkload, g: Grouping) -> Result<Arc<Grouped>, InputError> {
     let key = format!("{} / {g:?}", graph_key(w));
     memo(grouped_cache(), key, || {
         let inputs = inputs(w)?;
@@ -167,7 +167,7 @@ pub fn grouped(w: &GnnWorkload, g: Grouping) -> Result<Arc<Grouped>, GnnError> {
             }
             Grouping::Communities(CommunityMethod::Planted, _) => {
                 inputs.planted.clone().ok_or_else(|| {
-                    GnnError::invalid("communities", "only generated graphs have planted ones")
+                    InputError::invalid("communities", "only generated graphs have planted ones")
                 })?
             }
         };

@@ -13,7 +13,6 @@
 pub mod communities;
 pub mod config;
 pub mod epoch;
-pub mod error;
 pub mod generate;
 pub mod graph;
 pub mod inputs;
@@ -23,10 +22,11 @@ pub mod planetoid;
 pub mod policies;
 pub mod run;
 pub mod sampling;
+pub mod simulator;
 pub mod synthetic;
 pub mod train;
 
 pub use config::GnnWorkload;
-pub use error::GnnError;
 pub use graph::Graph;
-pub use policies::Policy;
+pub use policies::SystemSpec;
+pub use simulator::GnnSimulator;

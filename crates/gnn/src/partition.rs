@@ -7,8 +7,8 @@
 
 use metis::option::Seed;
 
-use crate::error::GnnError;
 use crate::graph::Graph;
+use simcore::InputError;
 
 /// METIS's seed for every partition (any fixed value keeps runs reproducible).
 const METIS_SEED: i32 = 1;
@@ -20,10 +20,10 @@ static METIS_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The part of every node of `graph` in a METIS k-way partition into `parts` parts; errors
 /// name `field`.
-pub fn metis_kway(graph: &Graph, parts: u32, field: &str) -> Result<Vec<u32>, GnnError> {
+pub fn metis_kway(graph: &Graph, parts: u32, field: &str) -> Result<Vec<u32>, InputError> {
     let n = graph.nodes();
     if parts == 0 || parts > n.max(1) {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             field,
             format!("{parts} parts: give between 1 and the graph's {n} nodes"),
         ));
@@ -36,7 +36,7 @@ pub fn metis_kway(graph: &Graph, parts: u32, field: &str) -> Result<Vec<u32>, Gn
     }
     let (offsets, neighbors) = graph.csr();
     let too_large =
-        || GnnError::invalid(field, "the graph has too many edges for METIS's 32-bit ids");
+        || InputError::invalid(field, "the graph has too many edges for METIS's 32-bit ids");
     let xadj: Vec<metis::Idx> = offsets
         .iter()
         .map(|&o| metis::Idx::try_from(o).map_err(|_| too_large()))
@@ -49,10 +49,10 @@ pub fn metis_kway(graph: &Graph, parts: u32, field: &str) -> Result<Vec<u32>, Gn
     let mut part = vec![0 as metis::Idx; n as usize];
     let _turn = METIS_TURN.lock().unwrap_or_else(|p| p.into_inner());
     metis::Graph::new(1, nparts, &xadj, &adjncy)
-        .map_err(|e| GnnError::invalid(field, format!("METIS rejected the graph: {e}")))?
+        .map_err(|e| InputError::invalid(field, format!("METIS rejected the graph: {e}")))?
         .set_option(Seed(METIS_SEED))
         .part_kway(&mut part)
-        .map_err(|e| GnnError::invalid(field, format!("METIS failed: {e}")))?;
+        .map_err(|e| InputError::invalid(field, format!("METIS failed: {e}")))?;
     Ok(part.into_iter().map(|p| p.max(0) as u32).collect())
 }
 

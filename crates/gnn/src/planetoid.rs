@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::GnnError;
 use crate::graph::Graph;
+use simcore::InputError;
 
 /// Sparse node features: row `i` holds node `i`'s `(column, value)` pairs.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,8 +49,8 @@ pub struct Dataset {
 }
 
 /// The data lines of a file: (1-based line number, text), comments and blank lines skipped.
-fn lines(path: &Path) -> Result<Vec<(usize, String)>, GnnError> {
-    let text = std::fs::read_to_string(path).map_err(|e| GnnError::Data {
+fn lines(path: &Path) -> Result<Vec<(usize, String)>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::Data {
         path: path.display().to_string(),
         line: 0,
         message: e.to_string(),
@@ -63,13 +63,13 @@ fn lines(path: &Path) -> Result<Vec<(usize, String)>, GnnError> {
         .collect())
 }
 
-fn bad(path: &Path, line: usize, message: String) -> GnnError {
-    GnnError::Data { path: path.display().to_string(), line, message }
+fn bad(path: &Path, line: usize, message: String) -> InputError {
+    InputError::Data { path: path.display().to_string(), line, message }
 }
 
 impl Dataset {
     /// Loads `NAME.*` from `dir`.
-    pub fn load(dir: &Path, name: &str) -> Result<Dataset, GnnError> {
+    pub fn load(dir: &Path, name: &str) -> Result<Dataset, InputError> {
         let file = |ext: &str| -> PathBuf { dir.join(format!("{name}.{ext}")) };
         // Labels first: they fix the node count.
         let label_path = file("labels.txt");
@@ -88,7 +88,7 @@ impl Dataset {
         }
         let nodes = labels.len() as u32;
         let classes = (labels.iter().copied().max().unwrap_or(-1) + 1).max(0) as u32;
-        let node = |path: &Path, n: usize, text: &str| -> Result<u32, GnnError> {
+        let node = |path: &Path, n: usize, text: &str| -> Result<u32, InputError> {
             let v: u32 = text
                 .trim()
                 .parse()

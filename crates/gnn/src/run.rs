@@ -10,13 +10,13 @@ use simcore::{RandomStreams, RunResult};
 
 use crate::config::{CommunityMethod, GnnWorkload};
 use crate::epoch::{EpochModel, simulate_epoch};
-use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::inputs::{Grouping, grouped, inputs};
 use crate::l2::CacheStats;
-use crate::policies::Policy;
+use crate::policies::SystemSpec;
 use crate::sampling::SampleIn;
 use crate::train::{TrainSpec, train};
+use simcore::InputError;
 
 /// Output classes of an unlabelled graph when the workload gives none: ogbn-products' 47
 /// (Hu et al., Open Graph Benchmark, NeurIPS 2020).
@@ -25,7 +25,7 @@ pub const DEFAULT_CLASSES: u32 = 47;
 /// A checked run.
 pub struct Prepared {
     workload: GnnWorkload,
-    policy: Policy,
+    policy: SystemSpec,
     features: u32,
     classes: u32,
     community_parts: u32,
@@ -33,13 +33,18 @@ pub struct Prepared {
 }
 
 /// Checks `w` and `policy`; data sets are loaded (and cached) here so bad files fail early.
-pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<Prepared, GnnError> {
+pub fn prepare(
+    _cluster: &Cluster,
+    w: &GnnWorkload,
+    policy: &SystemSpec,
+) -> Result<Prepared, InputError> {
     w.validate()?;
     policy.validate()?;
     let (nodes, dims, classes, labelled) = match &w.dataset {
         Some(_) => {
             let i = inputs(w)?;
-            let d = i.dataset.as_ref().ok_or_else(|| GnnError::invalid("dataset", "not loaded"))?;
+            let d =
+                i.dataset.as_ref().ok_or_else(|| InputError::invalid("dataset", "not loaded"))?;
             (d.graph.nodes(), d.features.as_ref().map(|f| f.dim), Some(d.classes), true)
         }
         None => (w.graph.as_ref().map_or(0, |g| g.nodes()), None, None, false),
@@ -47,19 +52,19 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
     let name = w.dataset.clone().unwrap_or_else(|| "a generated graph".into());
     // A data set's own width and classes are what training uses: timing must use them too.
     if let (Some(f), Some(d)) = (w.features, dims) {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             "features",
             format!("{name} has {d} features of its own; remove `features: {f}`"),
         ));
     }
     if let (Some(c), Some(d)) = (w.classes, classes) {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             "classes",
             format!("{name} has {d} classes of its own; remove `classes: {c}`"),
         ));
     }
     let features = w.features.or(dims).ok_or_else(|| {
-        GnnError::invalid(
+        InputError::invalid(
             "features",
             format!(
                 "{name} has no feature file: give the feature width to time it (PubMed's is 500)"
@@ -71,7 +76,7 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
     let trainable = (dims.is_some() && labelled) || w.graph.is_some();
     let train = match w.train {
         Some(true) if !trainable => {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "train",
                 format!("{name} has no features and labels to train on; use train: false"),
             ));
@@ -84,7 +89,7 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
         let roots = w.generated_roots(nodes);
         let left = nodes.saturating_sub(roots);
         if left < crate::synthetic::HELD_OUT {
-            return Err(GnnError::invalid(
+            return Err(InputError::invalid(
                 "train_share",
                 format!(
                     "{} leaves {left} of {nodes} nodes for validation and test; training needs {}",
@@ -95,22 +100,22 @@ pub fn prepare(_cluster: &Cluster, w: &GnnWorkload, policy: &Policy) -> Result<P
         }
     }
     if train && w.fanouts.len() != 2 {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             "fanouts",
             "the trained GraphSAGE has 2 layers: give 2 fanouts, or train: false",
         ));
     }
-    if let Policy::ClusterGcn { parts, .. } = *policy
+    if let SystemSpec::ClusterGcn { parts, .. } = *policy
         && parts > nodes
     {
-        return Err(GnnError::Invalid {
+        return Err(InputError::Invalid {
             field: "params.parts".into(),
             message: format!("{parts} parts for {nodes} nodes: give at most {nodes}"),
         });
     }
     let community_parts = w.community_parts.unwrap_or((nodes / 200).max(2));
     if w.communities == CommunityMethod::Metis && community_parts > nodes {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             "community_parts",
             format!("{community_parts} parts for {nodes} nodes: give at most {nodes}"),
         ));
@@ -153,9 +158,9 @@ impl Prepared {
 
     fn grouping(&self) -> Option<Grouping> {
         match self.policy {
-            Policy::Random => None,
-            Policy::ClusterGcn { parts, .. } => Some(Grouping::Parts(parts)),
-            Policy::CommRand { .. } => {
+            SystemSpec::Random => None,
+            SystemSpec::ClusterGcn { parts, .. } => Some(Grouping::Parts(parts)),
+            SystemSpec::CommRand { .. } => {
                 Some(Grouping::Communities(self.workload.communities, self.community_parts))
             }
         }
@@ -163,26 +168,26 @@ impl Prepared {
 
     fn within<'a>(&self, groups: &'a [u32]) -> SampleIn<'a> {
         match self.policy {
-            Policy::Random => SampleIn::Anywhere,
-            Policy::ClusterGcn { .. } => SampleIn::BatchParts { part: groups },
-            Policy::CommRand { bias, .. } if bias > 0.0 => {
+            SystemSpec::Random => SampleIn::Anywhere,
+            SystemSpec::ClusterGcn { .. } => SampleIn::BatchParts { part: groups },
+            SystemSpec::CommRand { bias, .. } if bias > 0.0 => {
                 SampleIn::Community { community: groups, bias }
             }
-            Policy::CommRand { .. } => SampleIn::Anywhere,
+            SystemSpec::CommRand { .. } => SampleIn::Anywhere,
         }
     }
 
     #[allow(clippy::too_many_arguments)]
     fn time(
         &self,
-        policy: &Policy,
+        policy: &SystemSpec,
         graph: &Graph,
         train: &[u32],
         groups: &[u32],
         within: SampleIn<'_>,
         cluster: &Cluster,
         rng: &mut simcore::StreamRng,
-    ) -> Result<Timed, GnnError> {
+    ) -> Result<Timed, InputError> {
         let w = &self.workload;
         let model = self.model();
         let epochs = w.timed_epochs.max(1);
@@ -220,7 +225,7 @@ impl Prepared {
     }
 
     /// Simulates and trains with `seed`.
-    pub fn run(&self, cluster: &Cluster, seed: u64, _trace: bool) -> Result<RunResult, GnnError> {
+    pub fn run(&self, cluster: &Cluster, seed: u64, _trace: bool) -> Result<RunResult, InputError> {
         let w = &self.workload;
         let base = inputs(w)?;
         let group = match self.grouping() {
@@ -241,7 +246,7 @@ impl Prepared {
             cluster,
             &mut streams.stream("timing"),
         )?;
-        let random_time = if self.policy == Policy::Random {
+        let random_time = if self.policy == SystemSpec::Random {
             timed.epoch_time_s
         } else {
             // Every policy of a sweep compares with the same random epoch: compute it once
@@ -259,7 +264,7 @@ impl Prepared {
                 None => {
                     let t = self
                         .time(
-                            &Policy::Random,
+                            &SystemSpec::Random,
                             &base.graph,
                             &base.train,
                             &[],
@@ -299,7 +304,7 @@ impl Prepared {
                     );
                     &synthetic
                 }
-                (None, None) => return Err(GnnError::invalid("train", "no labels to train on")),
+                (None, None) => return Err(InputError::invalid("train", "no labels to train on")),
             };
             let spec = TrainSpec {
                 hidden: w.hidden as usize,

@@ -10,9 +10,9 @@
 
 use simcore::StreamRng;
 
-use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::policies::Batch;
+use simcore::InputError;
 
 /// A sampled computation graph.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,12 +28,12 @@ pub struct Sampled {
 }
 
 /// Checks fanouts: at least one layer, every fanout at least 1.
-pub fn check_fanouts(fanouts: &[u32]) -> Result<(), GnnError> {
+pub fn check_fanouts(fanouts: &[u32]) -> Result<(), InputError> {
     if fanouts.is_empty() {
-        return Err(GnnError::invalid("fanouts", "give one fanout per layer, e.g. [25, 10]"));
+        return Err(InputError::invalid("fanouts", "give one fanout per layer, e.g. [25, 10]"));
     }
     if let Some(i) = fanouts.iter().position(|&f| f == 0) {
-        return Err(GnnError::invalid(
+        return Err(InputError::invalid(
             &format!("fanouts[{i}]"),
             "a fanout of 0 samples no neighbours; use at least 1",
         ));
@@ -200,7 +200,7 @@ impl<'a> BatchSampler<'a> {
         graph: &'a Graph,
         fanouts: &'a [u32],
         within: SampleIn<'a>,
-    ) -> Result<BatchSampler<'a>, GnnError> {
+    ) -> Result<BatchSampler<'a>, InputError> {
         check_fanouts(fanouts)?;
         let parts = match within {
             SampleIn::BatchParts { part } => part.iter().max().map_or(0, |&p| p as usize + 1),

@@ -18,14 +18,14 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use simcore::{RandomStreams, StreamRng};
 
-use crate::error::GnnError;
 use crate::graph::Graph;
 use crate::planetoid::Dataset;
 use crate::policies::Batch;
 use crate::sampling::{BatchSampler, SampleIn};
+use simcore::InputError;
 
-fn err(e: candle_core::Error) -> GnnError {
-    GnnError::Invalid { field: "training".into(), message: e.to_string() }
+fn err(e: candle_core::Error) -> InputError {
+    InputError::Invalid { field: "training".into(), message: e.to_string() }
 }
 
 /// Training settings.
@@ -80,19 +80,19 @@ struct Model {
     b2: Var,
 }
 
-fn glorot(rows: usize, cols: usize, rng: &mut StreamRng) -> Result<Var, GnnError> {
+fn glorot(rows: usize, cols: usize, rng: &mut StreamRng) -> Result<Var, InputError> {
     let a = (6.0 / (rows + cols) as f64).sqrt();
     let data: Vec<f32> =
         (0..rows * cols).map(|_| ((rng.next_f64() * 2.0 - 1.0) * a) as f32).collect();
     Var::from_tensor(&Tensor::from_vec(data, (rows, cols), &Device::Cpu).map_err(err)?).map_err(err)
 }
 
-fn zeros(n: usize) -> Result<Var, GnnError> {
+fn zeros(n: usize) -> Result<Var, InputError> {
     Var::zeros(n, DType::F32, &Device::Cpu).map_err(err)
 }
 
 /// Mean over each destination's sources of `h` rows: `edges` are (dst index, src row) pairs.
-fn mean_aggregate(h: &Tensor, edges: &[(u32, u32)], dsts: usize) -> Result<Tensor, GnnError> {
+fn mean_aggregate(h: &Tensor, edges: &[(u32, u32)], dsts: usize) -> Result<Tensor, InputError> {
     let cols = h.dim(1).map_err(err)?;
     if edges.is_empty() {
         return Tensor::zeros((dsts, cols), DType::F32, &Device::Cpu).map_err(err);
@@ -127,7 +127,7 @@ impl Model {
         roots_in_l1: &Tensor,
         l2_edges: &[(u32, u32)],
         roots: usize,
-    ) -> Result<Tensor, GnnError> {
+    ) -> Result<Tensor, InputError> {
         let l1 = l1_rows.dim(0).map_err(err)?;
         let xs = x.index_select(l1_rows, 0).map_err(err)?;
         let agg = mean_aggregate(&x.matmul(self.w1n.as_tensor()).map_err(err)?, l1_edges, l1)?;
@@ -147,9 +147,9 @@ impl Model {
 }
 
 /// Row-normalised dense features of `data`.
-pub fn feature_matrix(data: &Dataset) -> Result<Tensor, GnnError> {
+pub fn feature_matrix(data: &Dataset) -> Result<Tensor, InputError> {
     let f = data.features.as_ref().ok_or_else(|| {
-        GnnError::invalid(
+        InputError::invalid(
             "dataset",
             format!("{} has no features: it can be timed but not trained", data.name),
         )
@@ -175,7 +175,7 @@ fn evaluate(
     graph: &Graph,
     labels: &[i32],
     nodes: &[u32],
-) -> Result<f64, GnnError> {
+) -> Result<f64, InputError> {
     let n = graph.nodes();
     let all: Vec<(u32, u32)> =
         (0..n).flat_map(|v| graph.neighbors(v).iter().map(move |&u| (v, u))).collect();
@@ -195,11 +195,14 @@ pub fn train(
     spec: &TrainSpec,
     seed: u64,
     within: SampleIn<'_>,
-    mut batches: impl FnMut(usize, &mut StreamRng) -> Result<Vec<Batch>, GnnError>,
-) -> Result<TrainOutcome, GnnError> {
+    mut batches: impl FnMut(usize, &mut StreamRng) -> Result<Vec<Batch>, InputError>,
+) -> Result<TrainOutcome, InputError> {
     let mut sampler = BatchSampler::new(&data.graph, &spec.fanouts, within)?;
     if spec.fanouts.len() != 2 {
-        return Err(GnnError::invalid("fanouts", "the trained model has 2 layers: give 2 fanouts"));
+        return Err(InputError::invalid(
+            "fanouts",
+            "the trained model has 2 layers: give 2 fanouts",
+        ));
     }
     let x = feature_matrix(data)?;
     let streams = RandomStreams::new(seed);
@@ -304,7 +307,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policies::Policy;
+    use crate::policies::SystemSpec;
 
     #[test]
     fn cora_with_random_batches_reaches_the_usual_accuracy_reproducibly() {
@@ -313,7 +316,7 @@ mod tests {
         let spec = TrainSpec { epochs: 30, ..TrainSpec::default() };
         let run = |seed| {
             train(&data, &spec, seed, SampleIn::Anywhere, |_, rng| {
-                Policy::Random.epoch(&data.split.train, &[], spec.batch, rng)
+                SystemSpec::Random.epoch(&data.split.train, &[], spec.batch, rng)
             })
             .unwrap()
         };

@@ -2,14 +2,14 @@
 //! small version of COMM-RAND's headline keeps its direction.
 
 use cluster::Cluster;
-use gnn::{GnnWorkload, Policy};
+use gnn::{GnnWorkload, SystemSpec};
 use serde_json::{Value, json};
 
 fn workload(v: Value) -> GnnWorkload {
     serde_json::from_value(v).unwrap()
 }
 
-fn policy(v: Value) -> Policy {
+fn policy(v: Value) -> SystemSpec {
     serde_json::from_value(v).unwrap()
 }
 

@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::convergence::ConvergenceSpec;
-use crate::error::MoeError;
 use crate::model::{ModelSpec, PRESETS};
 use crate::routing::RoutingSpec;
 use cluster::Dtype;
+use simcore::InputError;
 use simcore::units::Bandwidth;
 use taskgraph::NetworkMode;
 
@@ -15,11 +15,11 @@ pub type ModelRef = simcore::PresetOr<ModelSpec>;
 
 /// The model of `model` with `moe_every` overriding its MoE layer spacing; an unknown preset
 /// is an error listing them.
-pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<ModelSpec, MoeError> {
+pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<ModelSpec, InputError> {
     let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
     let mut m = model
         .resolve("model", &names, ModelSpec::preset, "or give layers, hidden, heads")
-        .map_err(|e| MoeError::invalid("model", e))?;
+        .map_err(|e| InputError::invalid("model", e))?;
     if let Some(k) = moe_every {
         m.moe_every = k;
     }
@@ -129,10 +129,10 @@ impl SystemSpec {
     }
 
     /// Checks parameters; errors name the field (under the system's `params`).
-    pub fn validate(&self) -> Result<(), MoeError> {
+    pub fn validate(&self) -> Result<(), InputError> {
         if let SystemSpec::Flexmoe { interval, skew_threshold, max_moves } = self {
             let bad = |f: &str, m: String| {
-                Err(MoeError::Invalid { field: format!("params.{f}"), message: m })
+                Err(InputError::Invalid { field: format!("params.{f}"), message: m })
             };
             if *interval == 0 {
                 return bad("interval", "must be at least 1 iteration".into());

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::MoeError;
+use simcore::InputError;
 
 /// Convergence settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,15 +44,15 @@ impl Default for ConvergenceSpec {
 
 impl ConvergenceSpec {
     /// Checks ranges; errors name the field.
-    pub fn validate(&self) -> Result<(), MoeError> {
+    pub fn validate(&self) -> Result<(), InputError> {
         if !(self.target_iterations >= 1.0 && self.target_iterations.is_finite()) {
-            return Err(MoeError::invalid(
+            return Err(InputError::invalid(
                 "convergence.target_iterations",
                 format!("{} must be a number >= 1", self.target_iterations),
             ));
         }
         if !(0.0..=1.0).contains(&self.drop_sensitivity) {
-            return Err(MoeError::invalid(
+            return Err(InputError::invalid(
                 "convergence.drop_sensitivity",
                 format!(
                     "{} must be in [0, 1] (0: drops do not matter, 1: only kept tokens count)",

@@ -36,15 +36,15 @@
 pub mod config;
 pub mod convergence;
 pub mod dispatch;
-mod error;
 pub mod iteration;
 pub mod memory;
 pub mod model;
 pub mod placement;
 pub mod routing;
 pub mod run;
+pub mod simulator;
 pub mod systems;
 
 pub use config::{ModelRef, MoeWorkload, SystemSpec};
-pub use error::MoeError;
 pub use model::ModelSpec;
+pub use simulator::MoeSimulator;

@@ -24,7 +24,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use simcore::{RandomStreams, StreamRng};
 
-use crate::error::MoeError;
+use simcore::InputError;
 
 /// How a class's popularity moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,8 +114,8 @@ impl Default for RoutingSpec {
 
 impl RoutingSpec {
     /// Checks ranges; errors name the field.
-    pub fn validate(&self) -> Result<(), MoeError> {
-        let bad = |field: &str, m: String| Err(MoeError::invalid(&format!("routing.{field}"), m));
+    pub fn validate(&self) -> Result<(), InputError> {
+        let bad = |field: &str, m: String| Err(InputError::invalid(&format!("routing.{field}"), m));
         for (f, v) in [("skew", self.skew), ("drift", self.drift), ("volatility", self.volatility)]
         {
             if !(v.is_finite() && v >= 0.0) {
@@ -254,11 +254,11 @@ impl LoadSource {
 
     /// Reads a trace: a header line, then `iteration,layer,count_0,...,count_{E-1}` rows. Rows
     /// are grouped by iteration; every iteration must list layers `0..layers`.
-    pub fn from_csv(path: &Path, layers: usize, classes: usize) -> Result<LoadSource, MoeError> {
+    pub fn from_csv(path: &Path, layers: usize, classes: usize) -> Result<LoadSource, InputError> {
         let path = &simcore::data::resolve(path)
-            .map_err(|e| MoeError::invalid("routing.trace", e.to_string()))?;
+            .map_err(|e| InputError::invalid("routing.trace", e.to_string()))?;
         let text = std::fs::read_to_string(path).map_err(|e| {
-            MoeError::invalid("routing.trace", format!("cannot read {}: {e}", path.display()))
+            InputError::invalid("routing.trace", format!("cannot read {}: {e}", path.display()))
         })?;
         let mut rows: Vec<Vec<Vec<f64>>> = Vec::new();
         for (n, line) in text.lines().enumerate().skip(1) {
@@ -267,7 +267,7 @@ impl LoadSource {
                 continue;
             }
             let bad = |m: String| {
-                MoeError::invalid("routing.trace", format!("{}:{line_no}: {m}", path.display()))
+                InputError::invalid("routing.trace", format!("{}:{line_no}: {m}", path.display()))
             };
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             if fields.len() != 2 + classes {
@@ -304,14 +304,14 @@ impl LoadSource {
             rows[it][layer] = counts;
         }
         if rows.is_empty() {
-            return Err(MoeError::invalid(
+            return Err(InputError::invalid(
                 "routing.trace",
                 format!("{} has no rows", path.display()),
             ));
         }
         for (i, r) in rows.iter().enumerate() {
             if let Some(l) = r.iter().position(Vec::is_empty) {
-                return Err(MoeError::invalid(
+                return Err(InputError::invalid(
                     "routing.trace",
                     format!("{}: iteration {i} has no row for layer {l}", path.display()),
                 ));

@@ -10,12 +10,12 @@ use taskgraph::{CostCache, ExecConfig, execute_cached};
 
 use crate::config::{MoeWorkload, SystemSpec};
 use crate::dispatch::{LayerDispatch, dispatch};
-use crate::error::MoeError;
 use crate::iteration::{IterationInput, build};
 use crate::memory;
 use crate::model::ModelSpec;
 use crate::routing::LoadSource;
 use crate::systems;
+use simcore::InputError;
 
 /// Rows kept of per-iteration matrices (the per-GPU load heatmap), evenly subsampled.
 const MAX_MATRIX_ROWS: usize = 200;
@@ -31,8 +31,8 @@ pub struct Prepared {
     memory: memory::MemoryUse,
 }
 
-fn invalid(field: &str, m: String) -> MoeError {
-    MoeError::invalid(field, m)
+fn invalid(field: &str, m: String) -> InputError {
+    InputError::invalid(field, m)
 }
 
 /// Checks a workload and system against a cluster; every error names its field.
@@ -40,7 +40,7 @@ pub fn prepare(
     cluster: &Cluster,
     w: &MoeWorkload,
     system: &SystemSpec,
-) -> Result<Prepared, MoeError> {
+) -> Result<Prepared, InputError> {
     let model = crate::config::resolve_model(&w.model, w.moe_every)?;
     if model.layers == 0 || model.hidden == 0 || model.heads == 0 {
         return Err(invalid("model", "layers, hidden and heads must be at least 1".into()));
@@ -168,7 +168,7 @@ impl Prepared {
 
     /// Runs with `seed` until the target (or `max_iterations`); keeps the trace of iteration 1
     /// when `trace` is set.
-    pub fn run(&self, cluster: &Cluster, seed: u64, trace: bool) -> Result<RunResult, MoeError> {
+    pub fn run(&self, cluster: &Cluster, seed: u64, trace: bool) -> Result<RunResult, InputError> {
         let w = &self.workload;
         let layers = self.model.moe_layers() as usize;
         let classes = w.experts as usize;
@@ -236,9 +236,9 @@ impl Prepared {
                 moves: &moves,
                 host_rate: self.host_rate,
             };
-            let it = build(&input).map_err(|e| MoeError::Simulation(e.to_string()))?;
+            let it = build(&input).map_err(|e| InputError::Simulation(e.to_string()))?;
             let exec = execute_cached(&it.graph, cluster, &cfg, &mut costs)
-                .map_err(|e| MoeError::Simulation(e.to_string()))?;
+                .map_err(|e| InputError::Simulation(e.to_string()))?;
             let time = exec.makespan();
             if trace && t == 1.min(w.max_iterations - 1) {
                 result.trace = Some(exec.chrome_trace(&it.graph));

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use simcore::{RandomStreams, SimTime};
 
-use crate::error::PipelineError;
+use simcore::InputError;
 
 /// Which failures happen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,18 +124,18 @@ impl JobShape {
 
 impl FailureSpec {
     /// Checks the settings against the job.
-    pub fn validate(&self, job: &JobShape) -> Result<(), PipelineError> {
+    pub fn validate(&self, job: &JobShape) -> Result<(), InputError> {
         match self {
             FailureSpec::Concurrent { concurrent, .. } => {
                 let max = job.stages * job.pipelines.saturating_sub(1);
                 if *concurrent > job.gpus() {
-                    return Err(PipelineError::invalid(
+                    return Err(InputError::invalid(
                         "failures.concurrent",
                         format!("{concurrent} failed GPUs but the job has {}", job.gpus()),
                     ));
                 }
                 if *concurrent > max {
-                    return Err(PipelineError::invalid(
+                    return Err(InputError::invalid(
                         "failures.concurrent",
                         format!(
                             "{concurrent} failures cannot leave every stage a live copy: at most \
@@ -149,10 +149,10 @@ impl FailureSpec {
             }
             FailureSpec::Process { mtbf, repair, .. } => {
                 if *mtbf == SimTime::ZERO {
-                    return Err(PipelineError::invalid("failures.mtbf", "must be positive"));
+                    return Err(InputError::invalid("failures.mtbf", "must be positive"));
                 }
                 if *repair == SimTime::ZERO {
-                    return Err(PipelineError::invalid("failures.repair", "must be positive"));
+                    return Err(InputError::invalid("failures.repair", "must be positive"));
                 }
                 Ok(())
             }
@@ -166,7 +166,7 @@ impl FailureSpec {
         job: &JobShape,
         horizon: SimTime,
         seed: u64,
-    ) -> Result<Vec<FailureEvent>, PipelineError> {
+    ) -> Result<Vec<FailureEvent>, InputError> {
         let streams = RandomStreams::new(seed);
         let mut out = match self {
             FailureSpec::Concurrent { concurrent, placement } => {
@@ -276,18 +276,17 @@ fn process(
     out
 }
 
-fn read_trace(path: &std::path::Path, job: &JobShape) -> Result<Vec<FailureEvent>, PipelineError> {
+fn read_trace(path: &std::path::Path, job: &JobShape) -> Result<Vec<FailureEvent>, InputError> {
     let field = "failures.trace";
     let path =
-        &simcore::data::resolve(path).map_err(|e| PipelineError::invalid(field, e.to_string()))?;
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        PipelineError::invalid(field, format!("cannot read {}: {e}", path.display()))
-    })?;
+        &simcore::data::resolve(path).map_err(|e| InputError::invalid(field, e.to_string()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::invalid(field, format!("cannot read {}: {e}", path.display())))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         let bad =
-            |m: String| PipelineError::invalid(field, format!("{}:{line_no}: {m}", path.display()));
+            |m: String| InputError::invalid(field, format!("{}:{line_no}: {m}", path.display()));
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;

@@ -12,9 +12,9 @@
 
 use simcore::SimTime;
 
-use crate::error::PipelineError;
 use crate::failures::FailureEvent;
 use crate::policy::{Config, JobModel, Policy};
+use simcore::InputError;
 
 /// Checkpoint timing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,7 +55,7 @@ pub trait Evaluate {
         job: &JobModel,
         key: &[u32],
         failed: &[bool],
-    ) -> Result<SimTime, PipelineError>;
+    ) -> Result<SimTime, InputError>;
 }
 
 /// Runs the horizon.
@@ -67,7 +67,7 @@ pub fn simulate(
     ckpt: Checkpointing,
     eval: &mut dyn Evaluate,
     windows: usize,
-) -> Result<HorizonOutcome, PipelineError> {
+) -> Result<HorizonOutcome, InputError> {
     let gpus = job.shape.gpus() as usize;
     let mut failed = vec![false; gpus];
     let mut out = HorizonOutcome {
@@ -206,13 +206,13 @@ fn period_of(
     job: &JobModel,
     config: &Config,
     failed: &[bool],
-) -> Result<Option<SimTime>, PipelineError> {
+) -> Result<Option<SimTime>, InputError> {
     match config {
         Config::Down => Ok(None),
         Config::Run { key, .. } => {
             let t = eval.period(policy, job, key, failed)?;
             if t == SimTime::ZERO {
-                return Err(PipelineError::Simulation("an iteration took no time".into()));
+                return Err(InputError::Simulation("an iteration took no time".into()));
             }
             Ok(Some(t))
         }

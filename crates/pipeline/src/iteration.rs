@@ -30,8 +30,8 @@ use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
 use simcore::SimTime;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
-use crate::error::PipelineError;
 use crate::schedule::{Pass, Schedule, Step};
+use simcore::InputError;
 
 /// The work of one stage per micro-batch, and what it holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -192,8 +192,8 @@ pub struct IterationGraph {
 }
 
 /// Builds `opts.iterations` iterations of `program`.
-pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, PipelineError> {
-    let sim_err = |m: String| PipelineError::Simulation(m);
+pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, InputError> {
+    let sim_err = |m: String| InputError::Simulation(m);
     let mut g = TaskGraphBuilder::new();
     let n = program.gpus.len();
     let mut out = IterationGraph {
@@ -244,7 +244,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, P
             iter_tasks.push(ops);
         }
         // Data dependencies by micro-batch.
-        let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId), PipelineError> {
+        let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId), InputError> {
             at.get(&(d, s, pass, j)).copied().ok_or_else(|| {
                 sim_err(format!("no GPU runs {pass:?} of micro-batch {j}, stage {s}, pipeline {d}"))
             })

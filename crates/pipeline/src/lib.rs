@@ -8,7 +8,6 @@
 //! other simulator. The model and its sources: `docs/models/pipeline.md`.
 
 pub mod config;
-pub mod error;
 pub mod failures;
 pub mod horizon;
 pub mod iteration;
@@ -17,8 +16,9 @@ pub mod policies;
 pub mod policy;
 pub mod run;
 pub mod schedule;
+pub mod simulator;
 
 pub use config::{PipelineWorkload, SystemSpec};
-pub use error::PipelineError;
 pub use model::ModelSpec;
 pub use schedule::{Pass, Schedule, ScheduleKind, Step};
+pub use simulator::PipelineSimulator;

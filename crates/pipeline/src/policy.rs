@@ -3,11 +3,11 @@
 //! patterns share one evaluation), and what each change costs (a pause, a rollback to the
 //! last checkpoint).
 
-use crate::error::PipelineError;
 use crate::failures::JobShape;
 use crate::iteration::{Program, StageWork};
 use crate::model::ModelSpec;
 use crate::schedule::Schedule;
+use simcore::InputError;
 
 /// The healthy job, as policies see it.
 #[derive(Clone, Debug)]
@@ -95,7 +95,7 @@ pub trait Policy {
     fn config(&self, job: &JobModel, failed: &[bool]) -> Config;
     /// The program of the current config (called once per distinct key), and whether its
     /// optimizer steps are staggered.
-    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), PipelineError>;
+    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), InputError>;
     /// Idle spare GPUs right now (spare-servers only).
     fn idle_spare_gpus(&self) -> u32 {
         0

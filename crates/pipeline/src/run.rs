@@ -8,13 +8,13 @@ use simcore::{RunResult, SimTime};
 use taskgraph::{CostCache, ExecConfig, execute_cached};
 
 use crate::config::{PipelineWorkload, StepMode, SystemSpec};
-use crate::error::PipelineError;
 use crate::failures::{FailureSpec, JobShape, Scope};
 use crate::horizon::{Checkpointing, Evaluate, simulate};
 use crate::iteration::{BuildOptions, IterationTiming, build};
 use crate::policies::{self, RestartCost};
 use crate::policy::{JobModel, Policy};
 use crate::schedule::Schedule;
+use simcore::InputError;
 
 /// Windows of the throughput-over-time series.
 pub const WINDOWS: usize = 200;
@@ -36,8 +36,8 @@ pub struct Prepared {
     boundary_bytes: f64,
 }
 
-fn invalid(field: &str, m: String) -> PipelineError {
-    PipelineError::invalid(field, m)
+fn invalid(field: &str, m: String) -> InputError {
+    InputError::invalid(field, m)
 }
 
 /// Checks a workload and system against a cluster; every error names its field.
@@ -45,7 +45,7 @@ pub fn prepare(
     cluster: &Cluster,
     w: &PipelineWorkload,
     system: &SystemSpec,
-) -> Result<Prepared, PipelineError> {
+) -> Result<Prepared, InputError> {
     let model = crate::config::resolve_model(&w.model)?;
     if model.layers == 0 || model.hidden == 0 || model.heads == 0 || model.seq_len == 0 {
         return Err(invalid(
@@ -135,7 +135,7 @@ pub fn prepare(
     if let SystemSpec::SpareServers { spares } = system
         && *spares == 0
     {
-        return Err(PipelineError::Invalid {
+        return Err(InputError::Invalid {
             field: "params.spares".into(),
             message:
                 "must be at least 1 spare node (checkpoint-restart is the policy without spares)"
@@ -215,7 +215,7 @@ impl Evaluator<'_> {
         job: &JobModel,
         key: &[u32],
         failed: &[bool],
-    ) -> Result<IterationTiming, PipelineError> {
+    ) -> Result<IterationTiming, InputError> {
         if let Some(t) = self.cache.get(key) {
             return Ok(*t);
         }
@@ -223,7 +223,7 @@ impl Evaluator<'_> {
         let opts = BuildOptions { staggered, ..self.opts };
         let it = build(&program, &opts)?;
         let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
-            .map_err(|e| PipelineError::Simulation(e.to_string()))?;
+            .map_err(|e| InputError::Simulation(e.to_string()))?;
         let t = it.timing(&run);
         let has_failures = failed.iter().any(|&f| f);
         if self.want_trace && (self.trace.is_none() || (has_failures && self.trace_key.is_none())) {
@@ -245,11 +245,11 @@ impl Evaluator<'_> {
         policy: &dyn Policy,
         job: &JobModel,
         failed: &[bool],
-    ) -> Result<Vec<f64>, PipelineError> {
+    ) -> Result<Vec<f64>, InputError> {
         let (program, staggered) = policy.program(job, failed)?;
         let it = build(&program, &BuildOptions { staggered, ..self.opts })?;
         let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
-            .map_err(|e| PipelineError::Simulation(e.to_string()))?;
+            .map_err(|e| InputError::Simulation(e.to_string()))?;
         let period = it.timing(&run).period.as_secs_f64().max(1e-12);
         let p = job.shape.stages as usize;
         let mut sum = vec![0.0; p];
@@ -276,7 +276,7 @@ impl Evaluate for Evaluator<'_> {
         job: &JobModel,
         key: &[u32],
         failed: &[bool],
-    ) -> Result<SimTime, PipelineError> {
+    ) -> Result<SimTime, InputError> {
         Ok(self.timing(policy, job, key, failed)?.period)
     }
 }
@@ -289,12 +289,7 @@ impl Prepared {
 
     /// Simulates the horizon with `seed`; keeps the trace of one iteration (the first failure
     /// pattern's, else the healthy one) when `trace` is set.
-    pub fn run(
-        &self,
-        cluster: &Cluster,
-        seed: u64,
-        trace: bool,
-    ) -> Result<RunResult, PipelineError> {
+    pub fn run(&self, cluster: &Cluster, seed: u64, trace: bool) -> Result<RunResult, InputError> {
         let w = &self.workload;
         let job = &self.job;
         let events = match &w.failures {

@@ -29,7 +29,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::PipelineError;
+use simcore::InputError;
 
 /// Which schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,12 +111,12 @@ pub struct Schedule {
 
 impl Schedule {
     /// The schedule `kind` for `p` stages and `m` micro-batches.
-    pub fn build(kind: ScheduleKind, p: u32, m: u32) -> Result<Schedule, PipelineError> {
+    pub fn build(kind: ScheduleKind, p: u32, m: u32) -> Result<Schedule, InputError> {
         if p == 0 {
-            return Err(PipelineError::invalid("stages", "must be at least 1"));
+            return Err(InputError::invalid("stages", "must be at least 1"));
         }
         if m == 0 {
-            return Err(PipelineError::invalid("micro_batches", "must be at least 1"));
+            return Err(InputError::invalid("micro_batches", "must be at least 1"));
         }
         let order = match kind {
             ScheduleKind::Gpipe => (0..p).map(|_| three_phase(m, m, 0)).collect(),

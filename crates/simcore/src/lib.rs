@@ -14,7 +14,8 @@
 //! - [`stats`]: counters, running summaries, time-weighted averages and histograms.
 //! - [`ChromeTrace`]: spans and markers written as Chrome trace JSON for Perfetto.
 //! - [`RunResult`]: what a run reports (metrics, series, matrices, trace) to the experiment
-//!   runner.
+//!   runner; [`Simulator`] and its [`Description`]: what a simulator crate declares so the
+//!   runner can drive it; [`InputError`]: the one error type for bad input.
 //! - [`units`]: human units in config values ("400Gbps", "80GiB", "1.5ms").
 //! - [`fs::write_atomic`]: output written to a temporary name and renamed.
 //! - [`data`]: where data files are: the repository's `data/` folder, paths from configs.
@@ -63,23 +64,27 @@
 pub mod data;
 pub mod fast_hash;
 pub mod fs;
+mod input_error;
 pub mod names;
 pub mod preset;
 mod queue;
 mod random;
 mod run_result;
 mod simulation;
+mod simulator;
 pub mod stats;
 mod time;
 mod trace;
 pub mod units;
 pub mod zipf;
 
+pub use input_error::InputError;
 pub use preset::PresetOr;
 pub use queue::{EventId, EventQueue, Scheduled};
 pub use random::{RandomStreams, StreamRng, fnv1a64};
 pub use run_result::RunResult;
 pub use simulation::{Model, RunOutcome, Scheduler, Simulation};
+pub use simulator::{Described, Description, Simulator};
 pub use time::SimTime;
 pub use trace::{ChromeTrace, TraceEvent};
 pub use zipf::Zipf;

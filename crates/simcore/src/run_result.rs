@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::simulator::{Described, Description};
 use crate::trace::ChromeTrace;
 
 /// The outcome of one run. Maps are ordered by name, so serialisation is deterministic.
@@ -51,5 +52,21 @@ impl RunResult {
     pub fn matrix(&mut self, name: &str, rows: Vec<Vec<f64>>) -> &mut Self {
         self.matrices.insert(name.to_string(), rows);
         self
+    }
+
+    /// Names this result holds that `description` does not declare (as `metric x`,
+    /// `series y`, `matrix z`): empty when the simulator emits only what it describes.
+    pub fn undeclared(&self, description: &Description) -> Vec<String> {
+        let missing = |what: &str, names: Vec<&String>, declared: &[Described]| {
+            names
+                .into_iter()
+                .filter(|n| !declared.iter().any(|d| d.name == n.as_str()))
+                .map(|n| format!("{what} `{n}`"))
+                .collect::<Vec<_>>()
+        };
+        let mut out = missing("metric", self.metrics.keys().collect(), description.metrics);
+        out.extend(missing("series", self.series.keys().collect(), description.series));
+        out.extend(missing("matrix", self.matrices.keys().collect(), description.matrices));
+        out
     }
 }

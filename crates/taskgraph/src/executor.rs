@@ -29,13 +29,20 @@ use crate::op::{OpId, OpKind};
 use crate::resources::{Layout, NONE, Resource};
 use crate::result::{Execution, GpuBusy};
 
+/// What happened, as past-tense facts.
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Kickoff,
-    Finished(u32),
-    PhaseReady(u32),
-    FlowReschedule,
-    FlowCheck(u64),
+    /// The execution started: ops without dependencies become ready.
+    Started,
+    /// An op finished.
+    OpFinished(u32),
+    /// The latency of a communication op's current phase elapsed: its flows start.
+    PhaseLatencyElapsed(u32),
+    /// The set of flows changed: their rates are recomputed (once per instant).
+    FlowsChanged,
+    /// The earliest flow was due to end under the rates of this epoch (stale if the rates
+    /// changed since).
+    FlowDue(u64),
 }
 
 /// One phase of a flow-mode op: latency, then flows (endpoints, wire bytes).
@@ -254,16 +261,16 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         };
         match flow_plan {
             Some(phases) if phases.is_empty() => {
-                s.schedule_in(SimTime::ZERO, Ev::Finished(op));
+                s.schedule_in(SimTime::ZERO, Ev::OpFinished(op));
             }
             Some(phases) => {
                 let latency = phases[0].latency;
                 self.in_flight.insert(op, InFlight { phases, phase: 0, outstanding: 0 });
-                s.schedule_in(latency, Ev::PhaseReady(op));
+                s.schedule_in(latency, Ev::PhaseLatencyElapsed(op));
             }
             None => match self.analytic_duration(op) {
                 Ok(d) => {
-                    s.schedule_in(d, Ev::Finished(op));
+                    s.schedule_in(d, Ev::OpFinished(op));
                 }
                 Err(e) => self.fail(device_err(graph, op, e), s),
             },
@@ -298,7 +305,7 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
     fn request_reschedule(&mut self, s: &mut Scheduler<Ev>) {
         if !self.reschedule_pending {
             self.reschedule_pending = true;
-            s.schedule_in(SimTime::ZERO, Ev::FlowReschedule);
+            s.schedule_in(SimTime::ZERO, Ev::FlowsChanged);
         }
     }
 
@@ -328,7 +335,7 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         f.phase += 1;
         if f.phase < f.phases.len() {
             let latency = f.phases[f.phase].latency;
-            s.schedule_in(latency, Ev::PhaseReady(op));
+            s.schedule_in(latency, Ev::PhaseLatencyElapsed(op));
         } else {
             self.in_flight.remove(&op);
             self.finish(op, s);
@@ -344,24 +351,24 @@ impl Model for Exec<'_, '_, '_> {
             return;
         }
         match ev {
-            Ev::Kickoff => {
+            Ev::Started => {
                 for op in 0..self.graph.len() as u32 {
                     if self.remaining_deps[op as usize] == 0 {
                         self.make_ready(op, s);
                     }
                 }
             }
-            Ev::Finished(op) => self.finish(op, s),
-            Ev::PhaseReady(op) => self.phase_ready(op, s),
-            Ev::FlowReschedule => {
+            Ev::OpFinished(op) => self.finish(op, s),
+            Ev::PhaseLatencyElapsed(op) => self.phase_ready(op, s),
+            Ev::FlowsChanged => {
                 self.reschedule_pending = false;
                 self.flow_epoch += 1;
                 let now = s.now();
                 if let Some(t) = self.flows.as_mut().and_then(FlowNetwork::next_completion) {
-                    s.schedule_at(t.max(now), Ev::FlowCheck(self.flow_epoch));
+                    s.schedule_at(t.max(now), Ev::FlowDue(self.flow_epoch));
                 }
             }
-            Ev::FlowCheck(epoch) => {
+            Ev::FlowDue(epoch) => {
                 if epoch != self.flow_epoch {
                     return; // rates changed since this was scheduled
                 }
@@ -520,7 +527,7 @@ pub fn execute_cached(
         error: None,
     };
     let mut sim = Simulation::new(exec);
-    sim.schedule_at(SimTime::ZERO, Ev::Kickoff);
+    sim.schedule_at(SimTime::ZERO, Ev::Started);
     sim.run();
     let events = sim.events_handled();
     let mut e = sim.into_model();

@@ -4,14 +4,14 @@
 
 use super::PlanCtx;
 use super::greedy::{TableShards, Where, partition};
-use crate::error::EmbeddingError;
 use crate::estimator::ShardShape;
 use crate::plan::Plan;
+use simcore::InputError;
 
 /// The plan with shards of `block` columns.
-pub fn plan(ctx: &PlanCtx<'_>, block: u32) -> Result<Plan, EmbeddingError> {
+pub fn plan(ctx: &PlanCtx<'_>, block: u32) -> Result<Plan, InputError> {
     if block == 0 {
-        return Err(EmbeddingError::Invalid {
+        return Err(InputError::Invalid {
             field: "params.column_block".into(),
             message: "must be at least 1".into(),
         });

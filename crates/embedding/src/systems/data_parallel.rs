@@ -3,12 +3,12 @@
 
 use super::PlanCtx;
 use super::greedy::{TableShards, Where, partition};
-use crate::error::EmbeddingError;
 use crate::estimator::ShardShape;
 use crate::plan::Plan;
+use simcore::InputError;
 
 /// The plan.
-pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
     let shape = ShardShape { replica: true, ..ShardShape::WHOLE };
     let splits = (0..ctx.tables.len())
         .map(|table| TableShards { table, shape, count: ctx.tiers.gpus, place: Where::EveryGpu })

@@ -24,8 +24,8 @@
 //! rows live in HBM.
 
 use super::PlanCtx;
-use crate::error::EmbeddingError;
 use crate::plan::{Placement, Plan, Scope, Sync};
+use simcore::InputError;
 
 /// The tier sizes chosen for one table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -100,7 +100,7 @@ pub fn tier_sizes(ctx: &PlanCtx<'_>, j: usize) -> TierSizes {
 }
 
 /// The plan.
-pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
     let tiers = ctx.tiers;
     let g = tiers.gpus;
     let p = tiers.gpus_per_node.min(g);
@@ -170,7 +170,7 @@ pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
         }
     }
     if let Some((gpu, &b)) = hbm.iter().enumerate().find(|(_, b)| **b > tiers.hbm_capacity) {
-        return Err(EmbeddingError::invalid(
+        return Err(InputError::invalid(
             "memory.hbm",
             format!(
                 "flexshard keeps every row in HBM: GPU {gpu} needs {:.3} GB of the {:.3} GB set; raise memory.hbm or use more GPUs",

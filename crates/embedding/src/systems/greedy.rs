@@ -12,10 +12,10 @@
 
 use crate::access::Popularity;
 use crate::cache::lru_hit_rate;
-use crate::error::EmbeddingError;
 use crate::estimator::{CACHE_RATIO, Kernel, ShardShape, shard_perf};
 use crate::plan::{Placement, Plan, Scope, Sync};
 use crate::systems::PlanCtx;
+use simcore::InputError;
 
 /// Where the shards of a table may go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub fn partition(
     ctx: &PlanCtx<'_>,
     mut splits: Vec<TableShards>,
     system: &str,
-) -> Result<Plan, EmbeddingError> {
+) -> Result<Plan, InputError> {
     let tiers = ctx.tiers;
     let g = tiers.gpus as usize;
     let mut perf = vec![0.0f64; g];
@@ -165,7 +165,7 @@ pub fn partition(
             break;
         }
         if !placed {
-            return Err(EmbeddingError::invalid(
+            return Err(InputError::invalid(
                 "tables",
                 format!(
                     "table {} ({:.3} GB in {} shard(s)) fits nowhere with {system}: per GPU {:.3} GB of HBM and {:.3} GB of host memory are left at best; set workload.memory or use more GPUs",

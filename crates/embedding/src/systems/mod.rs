@@ -12,11 +12,11 @@ pub mod table_row_wise;
 pub mod table_wise;
 
 use crate::config::SystemSpec;
-use crate::error::EmbeddingError;
 use crate::estimator::EstimatorHw;
 use crate::plan::Plan;
 use crate::tables::Table;
 use crate::tiers::Tiers;
+use simcore::InputError;
 
 /// What a planner sees.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +36,7 @@ pub struct PlanCtx<'a> {
 }
 
 /// The plan of `spec`.
-pub fn plan(spec: &SystemSpec, ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+pub fn plan(spec: &SystemSpec, ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
     match *spec {
         SystemSpec::TableWise { .. } => table_wise::plan(ctx),
         SystemSpec::RowWise { .. } => row_wise::plan(ctx),

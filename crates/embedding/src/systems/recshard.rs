@@ -20,9 +20,9 @@
 //! the most loaded GPU. [`exact`] enumerates every assignment of small instances; a test compares.
 
 use super::PlanCtx;
-use crate::error::EmbeddingError;
 use crate::plan::{Placement, Plan, Scope};
 use crate::tables::Table;
+use simcore::InputError;
 
 /// Per-table terms of the cost.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -146,7 +146,7 @@ pub fn gpu_optimum(
 const CANDIDATES: usize = 16;
 
 /// The plan, with `rounds` rounds of local search.
-pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, EmbeddingError> {
+pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, InputError> {
     let tables = ctx.tables;
     let g = ctx.tiers.gpus as usize;
     let cap = ctx.tiers.hbm_capacity;
@@ -164,7 +164,7 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, EmbeddingError> {
             (0..g).filter(|&i| stored[i] + used_bytes(j) <= total_cap).collect();
         if by_load.is_empty() {
             let t = &tables[j];
-            return Err(EmbeddingError::invalid(
+            return Err(InputError::invalid(
                 "tables",
                 format!(
                     "table {} ({:.3} GB of used rows) fits on no GPU with recshard: set workload.memory or use more GPUs",

@@ -4,12 +4,12 @@
 
 use super::PlanCtx;
 use super::greedy::{TableShards, Where, partition};
-use crate::error::EmbeddingError;
 use crate::estimator::ShardShape;
 use crate::plan::Plan;
+use simcore::InputError;
 
 /// The plan.
-pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, EmbeddingError> {
+pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
     let g = ctx.tiers.gpus;
     let shape = ShardShape {
         access_share: 1.0 / f64::from(g),

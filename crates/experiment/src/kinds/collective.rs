@@ -2,24 +2,19 @@
 //! per algorithm (the systems), as nccl-tests does, with optional per-GPU arrival skew so that
 //! seeds matter (stragglers delay a collective until the last member arrives).
 
-use std::sync::Arc;
-
 use cluster::{Algorithm, Cluster, CollectiveKind, GpuId};
 use serde::Deserialize;
 use simcore::units::Bytes;
-use simcore::{RandomStreams, RunResult, SimTime};
+use simcore::{Described, Description, InputError, RandomStreams, RunResult, SimTime, Simulator};
 use taskgraph::{ExecConfig, NetworkMode, TaskGraphBuilder, execute};
 
-use crate::error::ConfigError;
-use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun};
-
-/// The collective benchmark kind.
+/// The collective benchmark.
 pub struct CollectiveBench;
 
 /// The `workload:` section.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Workload {
+pub struct Workload {
     /// Which collective.
     op: CollectiveKind,
     /// Size in nccl-tests terms.
@@ -35,10 +30,21 @@ struct Workload {
     skew: SimTime,
 }
 
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
+/// A system entry: the algorithm, without parameters.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(tag = "system", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SystemSpec {
+    /// Ring (chain for broadcast).
+    Ring {},
+    /// Double binary tree.
+    Tree {},
+    /// Intra-node rings, then per-rail inter-node rings.
+    Hierarchical {},
+    /// Every pair at once.
+    Direct {},
+    /// The fastest under the analytic model.
+    Auto {},
+}
 
 const SYSTEMS: &[Described] = &[
     Described {
@@ -99,25 +105,26 @@ const MATRICES: &[Described] = &[Described {
     description: "traffic: payload sent from GPU i (row) to GPU j (column)",
 }];
 
-fn algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "ring" => Algorithm::Ring,
-        "tree" => Algorithm::Tree,
-        "hierarchical" => Algorithm::Hierarchical,
-        "direct" => Algorithm::Direct,
-        "auto" => Algorithm::Auto,
-        _ => return None,
-    })
+impl SystemSpec {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            SystemSpec::Ring {} => Algorithm::Ring,
+            SystemSpec::Tree {} => Algorithm::Tree,
+            SystemSpec::Hierarchical {} => Algorithm::Hierarchical,
+            SystemSpec::Direct {} => Algorithm::Direct,
+            SystemSpec::Auto {} => Algorithm::Auto,
+        }
+    }
 }
 
-struct Prepared {
-    cluster: Arc<Cluster>,
+/// One collective ready to time.
+pub struct Prepared {
     workload: Workload,
     algorithm: Algorithm,
     group: Vec<GpuId>,
 }
 
-const INFO: KindInfo = KindInfo {
+const DESCRIPTION: Description = Description {
     name: "collective",
     description: "one collective timed per algorithm, like nccl-tests (built in; exercises the runner end to end)",
     systems: SYSTEMS,
@@ -127,42 +134,52 @@ const INFO: KindInfo = KindInfo {
     headline_metrics: &["time_s", "busbw_gbs"],
 };
 
-impl Kind for CollectiveBench {
-    fn info(&self) -> &'static KindInfo {
-        &INFO
-    }
+impl Simulator for CollectiveBench {
+    type Env = Cluster;
+    type Workload = Workload;
+    type System = SystemSpec;
+    type Prepared = Prepared;
 
-    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        let workload: Workload = ctx.workload()?;
-        let _: NoParams = ctx.params()?;
-        let algorithm =
-            algorithm(ctx.system.implementation()).ok_or_else(|| ctx.unknown_system(SYSTEMS))?;
-        let total = ctx.cluster.gpu_count();
+    const DESCRIPTION: Description = DESCRIPTION;
+
+    fn prepare(
+        cluster: &Cluster,
+        workload: &Workload,
+        system: &SystemSpec,
+    ) -> Result<Prepared, InputError> {
+        let algorithm = system.algorithm();
+        let total = cluster.gpu_count();
         let n = workload.gpus.unwrap_or(total);
         if n == 0 || n > total {
-            let path = crate::value_path::Path::parse("workload.gpus").unwrap_or_default();
-            return Err(ctx.error(
-                &path,
+            return Err(InputError::invalid(
+                "gpus",
                 format!("{n} GPUs requested; the cluster has {total} (1..={total})"),
             ));
         }
         let group: Vec<GpuId> = (0..n).map(GpuId).collect();
         // Plan once now so that an algorithm that cannot do this op fails at validation.
-        let mut net = ctx.cluster.network();
-        net.collective(workload.op, algorithm, &group, workload.bytes.0 as f64).map_err(|e| {
-            let field = if ctx.system.system.is_some() { "system" } else { "name" };
-            ctx.error(&ctx.system_path(field), e.to_string())
-        })?;
-        Ok(Arc::new(Prepared { cluster: ctx.cluster.clone(), workload, algorithm, group }))
+        let mut net = cluster.network();
+        net.collective(workload.op, algorithm, &group, workload.bytes.0 as f64)
+            .map_err(|e| InputError::at("system", e.to_string()))?;
+        Ok(Prepared { workload: workload.clone(), algorithm, group })
+    }
+
+    fn run(
+        p: &Prepared,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, InputError> {
+        p.run(cluster, seed, trace).map_err(InputError::Simulation)
     }
 }
 
-impl PreparedRun for Prepared {
-    fn run(&self, seed: u64, trace: bool) -> Result<RunResult, String> {
+impl Prepared {
+    fn run(&self, cluster: &Cluster, seed: u64, trace: bool) -> Result<RunResult, String> {
         let w = &self.workload;
         let bytes = w.bytes.0 as f64;
         let n = self.group.len();
-        let mut net = self.cluster.network();
+        let mut net = cluster.network();
         let (plan, cost) =
             net.collective(w.op, self.algorithm, &self.group, bytes).map_err(|e| e.to_string())?;
         let streams = RandomStreams::new(seed);
@@ -194,7 +211,7 @@ impl PreparedRun for Prepared {
             }
             let graph = b.build().map_err(|e| e.to_string())?;
             let cfg = ExecConfig { network: w.network, ..ExecConfig::default() };
-            let exec = execute(&graph, &self.cluster, &cfg).map_err(|e| e.to_string())?;
+            let exec = execute(&graph, cluster, &cfg).map_err(|e| e.to_string())?;
             if trace {
                 result.trace = Some(exec.chrome_trace(&graph));
             }
@@ -208,7 +225,7 @@ impl PreparedRun for Prepared {
             .metric("busbw_gbs", algbw * w.op.bus_factor(n))
             .metric("skew_s", max_skew.as_secs_f64());
         // Link loads and the traffic matrix of the plan (payload bytes).
-        let topo = self.cluster.topology();
+        let topo = cluster.topology();
         let position = |g: GpuId| g.0 as usize;
         let mut traffic = vec![vec![0.0; n]; n];
         let mut load = vec![0.0; topo.links().len()];

@@ -1,7 +1,3 @@
-//! Experiment kinds: the built-in collective benchmark and the domain simulators.
+//! Kinds built into the runner (the simulator crates' kinds are registered in `kind::kinds`).
 
 pub mod collective;
-pub mod embedding;
-pub mod gnn;
-pub mod moe;
-pub mod pipeline;

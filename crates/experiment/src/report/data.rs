@@ -148,7 +148,13 @@ pub fn numeric(v: &Value) -> Option<(f64, AxisFormat)> {
 /// (up to a colon, semicolon, comma or parenthesis), capitalised, with its unit:
 /// `Bus bandwidth (GB/s)`. Names the kind does not describe are used as they are.
 pub fn describe(plan: &Plan, metric: &str) -> String {
-    let all = plan.kind.metrics().iter().chain(plan.kind.series()).chain(plan.kind.matrices());
+    let all = plan
+        .kind
+        .info()
+        .metrics
+        .iter()
+        .chain(plan.kind.info().series)
+        .chain(plan.kind.info().matrices);
     let Some(d) = all.into_iter().find(|d| d.name == metric) else {
         return metric.to_string();
     };
@@ -164,7 +170,7 @@ pub fn describe(plan: &Plan, metric: &str) -> String {
 
 /// Seconds print as durations, everything else as numbers.
 fn format_of(plan: &Plan, metric: &str) -> AxisFormat {
-    match plan.kind.metrics().iter().find(|d| d.name == metric) {
+    match plan.kind.info().metrics.iter().find(|d| d.name == metric) {
         Some(d) if d.unit == "s" => AxisFormat::Seconds,
         _ => AxisFormat::Plain,
     }
@@ -202,7 +208,7 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                 _ => Ok(()),
             }
         };
-        let metrics: Vec<&str> = plan.kind.metrics().iter().map(|d| d.name).collect();
+        let metrics: Vec<&str> = plan.kind.info().metrics.iter().map(|d| d.name).collect();
         let axes: Vec<&str> = plan.axes.iter().map(String::as_str).collect();
         match p.kind {
             PlotType::Line => {
@@ -221,11 +227,11 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
             }
             PlotType::Bars => need("metric", &p.metric, &metrics)?,
             PlotType::Cdf => {
-                let series: Vec<&str> = plan.kind.series().iter().map(|d| d.name).collect();
+                let series: Vec<&str> = plan.kind.info().series.iter().map(|d| d.name).collect();
                 need("series", &p.series, &series)?;
             }
             PlotType::Series => {
-                let series: Vec<&str> = plan.kind.series().iter().map(|d| d.name).collect();
+                let series: Vec<&str> = plan.kind.info().series.iter().map(|d| d.name).collect();
                 need("series", &p.series, &series)?;
                 if p.x_series.is_some() {
                     need("x_series", &p.x_series, &series)?;
@@ -235,7 +241,8 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                 }
             }
             PlotType::Heatmap => {
-                let matrices: Vec<&str> = plan.kind.matrices().iter().map(|d| d.name).collect();
+                let matrices: Vec<&str> =
+                    plan.kind.info().matrices.iter().map(|d| d.name).collect();
                 need("matrix", &p.matrix, &matrices)?;
             }
             PlotType::Gantt => {}
@@ -568,7 +575,7 @@ pub fn build(
                 (format!("{m} rises"), at)
             });
             let x_format = match &p.x_series {
-                Some(x) if plan.kind.series().iter().any(|d| d.name == x && d.unit == "s") => {
+                Some(x) if plan.kind.info().series.iter().any(|d| d.name == x && d.unit == "s") => {
                     AxisFormat::Seconds
                 }
                 _ => AxisFormat::Plain,

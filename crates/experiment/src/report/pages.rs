@@ -80,7 +80,7 @@ pub struct Report {
 fn column_notes(plan: &Plan, metrics: &[String]) -> Vec<String> {
     metrics
         .iter()
-        .map(|m| match plan.kind.metrics().iter().find(|d| d.name == m) {
+        .map(|m| match plan.kind.info().metrics.iter().find(|d| d.name == m) {
             Some(d) if !d.unit.is_empty() => format!("{m} ({}): {}", d.unit, d.description),
             Some(d) => format!("{m}: {}", d.description),
             None => m.clone(),
@@ -119,7 +119,7 @@ pub fn write_report(
             png: format!("{name}.png"),
         });
     }
-    let metric_order: Vec<&str> = plan.kind.metrics().iter().map(|d| d.name).collect();
+    let metric_order: Vec<&str> = plan.kind.info().metrics.iter().map(|d| d.name).collect();
     let wide = wide_table(plan, &summarize(plan, records), &metric_order);
     let notes = column_notes(plan, &wide.metrics);
     let cfg = &plan.loaded.config;

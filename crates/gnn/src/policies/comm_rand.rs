@@ -9,7 +9,7 @@
 
 use simcore::StreamRng;
 
-use crate::error::GnnError;
+use simcore::InputError;
 
 /// COMM-RAND batches of `b` roots with randomness `alpha`; `community[v]` is node `v`'s.
 pub fn comm_rand(
@@ -18,9 +18,9 @@ pub fn comm_rand(
     b: usize,
     alpha: f64,
     rng: &mut StreamRng,
-) -> Result<Vec<Vec<u32>>, GnnError> {
+) -> Result<Vec<Vec<u32>>, InputError> {
     if !(0.0..=1.0).contains(&alpha) {
-        return Err(GnnError::Invalid {
+        return Err(InputError::Invalid {
             field: "params.alpha".into(),
             message: format!("{alpha} is not in [0, 1] (0 = community-sequential, 1 = random)"),
         });

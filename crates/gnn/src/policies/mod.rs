@@ -15,7 +15,7 @@ pub mod random;
 use serde::{Deserialize, Serialize};
 use simcore::StreamRng;
 
-use crate::error::GnnError;
+use simcore::InputError;
 
 /// One mini-batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub struct Batch {
 /// A batching policy as a config's `systems` entry names it, with its `params`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "system", deny_unknown_fields)]
-pub enum Policy {
+pub enum SystemSpec {
     /// Random batches.
     Random,
     /// Cluster-GCN over a METIS partition.
@@ -59,25 +59,25 @@ fn default_parts_per_batch() -> u32 {
     20
 }
 
-impl Policy {
+impl SystemSpec {
     /// The policy's name as in configs.
     pub fn name(&self) -> &'static str {
         match self {
-            Policy::Random => "random",
-            Policy::ClusterGcn { .. } => "cluster-gcn",
-            Policy::CommRand { .. } => "comm-rand",
+            SystemSpec::Random => "random",
+            SystemSpec::ClusterGcn { .. } => "cluster-gcn",
+            SystemSpec::CommRand { .. } => "comm-rand",
         }
     }
 
     /// Checks the knobs; errors name `params.*`.
-    pub fn validate(&self) -> Result<(), GnnError> {
-        let bad = |field: &str, message: String| GnnError::Invalid {
+    pub fn validate(&self) -> Result<(), InputError> {
+        let bad = |field: &str, message: String| InputError::Invalid {
             field: format!("params.{field}"),
             message,
         };
         match *self {
-            Policy::Random => Ok(()),
-            Policy::ClusterGcn { parts, parts_per_batch } => {
+            SystemSpec::Random => Ok(()),
+            SystemSpec::ClusterGcn { parts, parts_per_batch } => {
                 if parts == 0 {
                     return Err(bad("parts", "must be at least 1".into()));
                 }
@@ -89,7 +89,7 @@ impl Policy {
                 }
                 Ok(())
             }
-            Policy::CommRand { alpha, bias } => {
+            SystemSpec::CommRand { alpha, bias } => {
                 if !(0.0..=1.0).contains(&alpha) {
                     return Err(bad(
                         "alpha",
@@ -115,16 +115,16 @@ impl Policy {
         groups: &[u32],
         b: usize,
         rng: &mut StreamRng,
-    ) -> Result<Vec<Batch>, GnnError> {
+    ) -> Result<Vec<Batch>, InputError> {
         let plain = |roots: Vec<Vec<u32>>| {
             roots.into_iter().map(|roots| Batch { roots, parts: Vec::new() }).collect()
         };
         Ok(match *self {
-            Policy::Random => plain(random::random(train, b, rng)),
-            Policy::ClusterGcn { parts_per_batch, .. } => {
+            SystemSpec::Random => plain(random::random(train, b, rng)),
+            SystemSpec::ClusterGcn { parts_per_batch, .. } => {
                 cluster_gcn::cluster_gcn(train, groups, parts_per_batch as usize, rng)
             }
-            Policy::CommRand { alpha, .. } => {
+            SystemSpec::CommRand { alpha, .. } => {
                 plain(comm_rand::comm_rand(train, groups, b, alpha, rng)?)
             }
         })
@@ -217,12 +217,12 @@ mod tests {
 
     #[test]
     fn knobs_outside_their_ranges_are_rejected() {
-        let e = Policy::CommRand { alpha: -0.1, bias: 0.0 }.validate().unwrap_err().to_string();
+        let e = SystemSpec::CommRand { alpha: -0.1, bias: 0.0 }.validate().unwrap_err().to_string();
         assert!(e.starts_with("params.alpha"), "{e}");
-        let e = Policy::CommRand { alpha: 0.5, bias: 2.0 }.validate().unwrap_err().to_string();
+        let e = SystemSpec::CommRand { alpha: 0.5, bias: 2.0 }.validate().unwrap_err().to_string();
         assert!(e.starts_with("params.bias"), "{e}");
-        let e = Policy::ClusterGcn { parts: 10, parts_per_batch: 11 }.validate().unwrap_err();
+        let e = SystemSpec::ClusterGcn { parts: 10, parts_per_batch: 11 }.validate().unwrap_err();
         assert!(e.to_string().starts_with("params.parts_per_batch"), "{e}");
-        assert!(Policy::CommRand { alpha: 1.0, bias: 1.0 }.validate().is_ok());
+        assert!(SystemSpec::CommRand { alpha: 1.0, bias: 1.0 }.validate().is_ok());
     }
 }

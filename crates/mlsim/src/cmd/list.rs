@@ -50,23 +50,25 @@ pub fn run(args: &ListArgs) -> Result<()> {
         }
         ListWhat::Kinds => {
             for k in experiment::kinds() {
-                out!("{:<12} {}", k.name(), k.description())?;
+                out!("{:<12} {}", k.info().name, k.info().description)?;
             }
         }
         ListWhat::Systems => {
             for k in experiment::kinds() {
-                out!("kind {}:", k.name())?;
-                for s in k.systems() {
+                out!("kind {}:", k.info().name)?;
+                for s in k.info().systems {
                     out!("  {:<14} {}", s.name, s.description)?;
                 }
             }
         }
         ListWhat::Metrics => {
             for k in experiment::kinds() {
-                out!("kind {}:", k.name())?;
-                for (what, list) in
-                    [("metric", k.metrics()), ("series", k.series()), ("matrix", k.matrices())]
-                {
+                out!("kind {}:", k.info().name)?;
+                for (what, list) in [
+                    ("metric", k.info().metrics),
+                    ("series", k.info().series),
+                    ("matrix", k.info().matrices),
+                ] {
                     for m in list {
                         let unit = if m.unit.is_empty() {
                             String::new()

@@ -45,9 +45,9 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
 /// (`nodes=4` for `cluster.nodes`) unless two axes would share a label.
 fn print_summary(plan: &Plan, records: &[RunRecord]) -> std::io::Result<()> {
     let rows = summarize(plan, records);
-    let table = wide_table(plan, &rows, plan.kind.headline_metrics());
+    let table = wide_table(plan, &rows, plan.kind.info().headline_metrics);
     let headline: Vec<usize> = (0..table.metrics.len())
-        .filter(|&i| plan.kind.headline_metrics().contains(&table.metrics[i].as_str()))
+        .filter(|&i| plan.kind.info().headline_metrics.contains(&table.metrics[i].as_str()))
         .collect();
     if table.rows.is_empty() {
         return Ok(());

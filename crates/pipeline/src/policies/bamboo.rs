@@ -13,10 +13,10 @@
 use std::collections::BTreeSet;
 
 use super::{RestartCost, failed_masks, key_of};
-use crate::error::PipelineError;
 use crate::iteration::{PipelineDesc, Program, SyncGroup, Task, gpu_of};
 use crate::policy::{Config, JobModel, Policy, Reaction};
 use crate::schedule::Pass;
+use simcore::InputError;
 
 /// The policy.
 pub struct Bamboo {
@@ -86,7 +86,7 @@ impl Policy for Bamboo {
         Config::Run { key: key_of(3, masks), samples_per_iter: samples }
     }
 
-    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), InputError> {
         let p = job.shape.stages;
         let masks = Self::live_masks(job, failed);
         let dp = masks.len() as u32;

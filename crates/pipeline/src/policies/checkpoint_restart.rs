@@ -3,9 +3,9 @@
 //! and loading the checkpoint.
 
 use super::RestartCost;
-use crate::error::PipelineError;
 use crate::iteration::Program;
 use crate::policy::{Config, JobModel, Policy, Reaction, any_failed, healthy_program};
+use simcore::InputError;
 
 /// The policy.
 pub struct CheckpointRestart {
@@ -38,7 +38,7 @@ impl Policy for CheckpointRestart {
         }
     }
 
-    fn program(&self, job: &JobModel, _failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+    fn program(&self, job: &JobModel, _failed: &[bool]) -> Result<(Program, bool), InputError> {
         Ok(healthy_program(job))
     }
 }

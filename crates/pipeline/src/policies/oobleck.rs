@@ -10,10 +10,10 @@
 //! all-reduced once over the GPUs that hold its first layer, one per pipeline; the templates'
 //! search is not modelled (a rebuilt pipeline spreads its layers evenly).
 
-use crate::error::PipelineError;
 use crate::iteration::{PipelineDesc, Program, StageWork, SyncGroup, Task, gpu_of};
 use crate::policy::{Config, JobModel, Policy, Reaction};
 use crate::schedule::Schedule;
+use simcore::InputError;
 
 /// The policy.
 pub struct Oobleck {
@@ -105,7 +105,7 @@ impl Policy for Oobleck {
         Config::Run { key, samples_per_iter: job.samples_per_iteration() }
     }
 
-    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), InputError> {
         let p = job.shape.stages;
         let lengths = Self::lengths(job, failed);
         let total = job.shape.pipelines * job.schedule.micro_batches;

@@ -15,10 +15,10 @@
 //! falls back to a restart from the last checkpoint once a GPU of that stage is back.
 
 use super::{RestartCost, failed_masks, key_of};
-use crate::error::PipelineError;
 use crate::iteration::{PipelineDesc, Program, SyncGroup, Task, gpu_of};
 use crate::policy::{Config, JobModel, Policy, Reaction};
 use crate::schedule::Pass;
+use simcore::InputError;
 
 /// The policy.
 pub struct Slipstream {
@@ -60,7 +60,7 @@ impl Policy for Slipstream {
         Config::Run { key: key_of(4, masks), samples_per_iter: job.samples_per_iteration() }
     }
 
-    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+    fn program(&self, job: &JobModel, failed: &[bool]) -> Result<(Program, bool), InputError> {
         let (p, dp) = (job.shape.stages, job.shape.pipelines);
         let mut masks = failed_masks(failed, p, dp);
         masks.sort_unstable();
@@ -71,7 +71,7 @@ impl Policy for Slipstream {
         for s in 0..p {
             let alive: Vec<u32> = (0..dp).filter(|&i| !down(i, s)).collect();
             if alive.is_empty() {
-                return Err(PipelineError::Simulation(format!("stage {s} has no live GPU")));
+                return Err(InputError::Simulation(format!("stage {s} has no live GPU")));
             }
             // Extra (pipeline, micro-batch) per peer, least-loaded first.
             let mut extra: Vec<Vec<(u32, u32)>> = vec![Vec::new(); alive.len()];

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 
 use super::RestartCost;
-use crate::error::PipelineError;
 use crate::iteration::Program;
 use crate::policy::{Config, JobModel, Policy, Reaction, healthy_program};
+use simcore::InputError;
 
 /// The policy.
 pub struct SpareServers {
@@ -79,7 +79,7 @@ impl Policy for SpareServers {
         }
     }
 
-    fn program(&self, job: &JobModel, _failed: &[bool]) -> Result<(Program, bool), PipelineError> {
+    fn program(&self, job: &JobModel, _failed: &[bool]) -> Result<(Program, bool), InputError> {
         Ok(healthy_program(job))
     }
 

@@ -1,15 +1,15 @@
-//! `kind: gnn` — GNN mini-batching (crates/gnn): random, Cluster-GCN and COMM-RAND batches,
-//! simulated epoch time with an L2 model of the feature gathers, and real GraphSAGE accuracy.
+//! `kind: gnn` — what this simulator offers the experiment runner: GNN mini-batching: random, Cluster-GCN and COMM-RAND batches, simulated epoch time with an L2 model of the feature gathers, and real GraphSAGE accuracy.
+//! The metrics, series and matrices declared here are the names `run` emits; the runner checks
+//! every run's result against them.
 
-use std::sync::Arc;
+use cluster::Cluster;
+use simcore::{Described, Description, InputError, RunResult, Simulator};
 
-use gnn::{GnnError, GnnWorkload, Policy};
+use crate::run::Prepared;
+use crate::{GnnWorkload, SystemSpec};
 
-use crate::error::ConfigError;
-use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
-
-/// The GNN kind.
-pub struct GnnKind;
+/// The gnn simulator, as the experiment runner drives it.
+pub struct GnnSimulator;
 
 const SYSTEMS: &[Described] = &[
     Described {
@@ -106,7 +106,7 @@ const SERIES: &[Described] = &[
     },
 ];
 
-const INFO: KindInfo = KindInfo {
+const DESCRIPTION: Description = Description {
     name: "gnn",
     description: "GNN mini-batching: random, Cluster-GCN and COMM-RAND batches; simulated epoch time with an L2 model, real GraphSAGE accuracy",
     systems: SYSTEMS,
@@ -116,21 +116,28 @@ const INFO: KindInfo = KindInfo {
     headline_metrics: &["epoch_time_s", "speedup_vs_random", "l2_hit_rate", "test_accuracy"],
 };
 
-impl Kind for GnnKind {
-    fn info(&self) -> &'static KindInfo {
-        &INFO
+impl Simulator for GnnSimulator {
+    type Env = Cluster;
+    type Workload = GnnWorkload;
+    type System = SystemSpec;
+    type Prepared = Prepared;
+
+    const DESCRIPTION: Description = DESCRIPTION;
+
+    fn prepare(
+        cluster: &Cluster,
+        workload: &GnnWorkload,
+        system: &SystemSpec,
+    ) -> Result<Prepared, InputError> {
+        crate::run::prepare(cluster, workload, system)
     }
 
-    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        prepare_domain::<GnnWorkload, Policy, _, _>(
-            ctx,
-            SYSTEMS,
-            gnn::run::prepare,
-            |e| match e {
-                GnnError::Invalid { field, message } => Some((field.as_str(), message.as_str())),
-                _ => None,
-            },
-            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
-        )
+    fn run(
+        prepared: &Prepared,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, InputError> {
+        prepared.run(cluster, seed, trace)
     }
 }

@@ -1,15 +1,15 @@
-//! `kind: embedding` — DLRM embedding tables sharded over tiered GPU memory
-//! (crates/embedding): TorchRec's planners, RecShard, and RecD deduplication as a switch.
+//! `kind: embedding` — what this simulator offers the experiment runner: DLRM embedding tables sharded over tiered GPU memory: TorchRec's planners, RecShard, FlexShard, and RecD deduplication as a switch.
+//! The metrics, series and matrices declared here are the names `run` emits; the runner checks
+//! every run's result against them.
 
-use std::sync::Arc;
+use cluster::Cluster;
+use simcore::{Described, Description, InputError, RunResult, Simulator};
 
-use embedding::{EmbeddingError, EmbeddingWorkload, SystemSpec};
+use crate::run::Prepared;
+use crate::{EmbeddingWorkload, SystemSpec};
 
-use crate::error::ConfigError;
-use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
-
-/// The embedding kind.
-pub struct EmbeddingKind;
+/// The embedding simulator, as the experiment runner drives it.
+pub struct EmbeddingSimulator;
 
 const SYSTEMS: &[Described] = &[
     Described {
@@ -133,7 +133,7 @@ const SERIES: &[Described] = &[
     },
 ];
 
-const INFO: KindInfo = KindInfo {
+const DESCRIPTION: Description = Description {
     name: "embedding",
     description: "DLRM embedding tables sharded over HBM and host memory: TorchRec planners, RecShard, FlexShard, RecD",
     systems: SYSTEMS,
@@ -143,23 +143,28 @@ const INFO: KindInfo = KindInfo {
     headline_metrics: &["emb_throughput_samples_s", "load_imbalance", "slow_tier_accesses"],
 };
 
-impl Kind for EmbeddingKind {
-    fn info(&self) -> &'static KindInfo {
-        &INFO
+impl Simulator for EmbeddingSimulator {
+    type Env = Cluster;
+    type Workload = EmbeddingWorkload;
+    type System = SystemSpec;
+    type Prepared = Prepared;
+
+    const DESCRIPTION: Description = DESCRIPTION;
+
+    fn prepare(
+        cluster: &Cluster,
+        workload: &EmbeddingWorkload,
+        system: &SystemSpec,
+    ) -> Result<Prepared, InputError> {
+        crate::run::prepare(cluster, workload, system)
     }
 
-    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        prepare_domain::<EmbeddingWorkload, SystemSpec, _, _>(
-            ctx,
-            SYSTEMS,
-            embedding::run::prepare,
-            |e| match e {
-                EmbeddingError::Invalid { field, message } => {
-                    Some((field.as_str(), message.as_str()))
-                }
-                _ => None,
-            },
-            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
-        )
+    fn run(
+        prepared: &Prepared,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, InputError> {
+        prepared.run(cluster, seed, trace)
     }
 }

@@ -1,15 +1,15 @@
-//! `kind: moe` — MoE training with dynamic expert load (crates/moe): DeepSpeed, FlexMoE and
-//! SwiftMoE expert placement, time to a target loss.
+//! `kind: moe` — what this simulator offers the experiment runner: MoE training with dynamic expert load: DeepSpeed, FlexMoE and SwiftMoE expert placement and time to a target loss.
+//! The metrics, series and matrices declared here are the names `run` emits; the runner checks
+//! every run's result against them.
 
-use std::sync::Arc;
+use cluster::Cluster;
+use simcore::{Described, Description, InputError, RunResult, Simulator};
 
-use moe::{MoeError, MoeWorkload, SystemSpec};
+use crate::run::Prepared;
+use crate::{MoeWorkload, SystemSpec};
 
-use crate::error::ConfigError;
-use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
-
-/// The MoE kind.
-pub struct MoeKind;
+/// The moe simulator, as the experiment runner drives it.
+pub struct MoeSimulator;
 
 const SYSTEMS: &[Described] = &[
     Described {
@@ -82,7 +82,7 @@ const MATRICES: &[Described] = &[Described {
     description: "tokens processed per GPU (columns) per iteration (rows, subsampled to 200)",
 }];
 
-const INFO: KindInfo = KindInfo {
+const DESCRIPTION: Description = Description {
     name: "moe",
     description: "MoE training with skewed, shifting expert load: expert placement systems and time to target loss",
     systems: SYSTEMS,
@@ -92,21 +92,28 @@ const INFO: KindInfo = KindInfo {
     headline_metrics: &["time_to_target_s", "iterations_to_target", "tokens_dropped_frac"],
 };
 
-impl Kind for MoeKind {
-    fn info(&self) -> &'static KindInfo {
-        &INFO
+impl Simulator for MoeSimulator {
+    type Env = Cluster;
+    type Workload = MoeWorkload;
+    type System = SystemSpec;
+    type Prepared = Prepared;
+
+    const DESCRIPTION: Description = DESCRIPTION;
+
+    fn prepare(
+        cluster: &Cluster,
+        workload: &MoeWorkload,
+        system: &SystemSpec,
+    ) -> Result<Prepared, InputError> {
+        crate::run::prepare(cluster, workload, system)
     }
 
-    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        prepare_domain::<MoeWorkload, SystemSpec, _, _>(
-            ctx,
-            SYSTEMS,
-            moe::run::prepare,
-            |e| match e {
-                MoeError::Invalid { field, message } => Some((field.as_str(), message.as_str())),
-                _ => None,
-            },
-            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
-        )
+    fn run(
+        prepared: &Prepared,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, InputError> {
+        prepared.run(cluster, seed, trace)
     }
 }

@@ -1,16 +1,15 @@
-//! `kind: pipeline` — pipeline-parallel training under GPU failures (crates/pipeline):
-//! checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream over GPipe, 1F1B and
-//! zero-bubble schedules.
+//! `kind: pipeline` — what this simulator offers the experiment runner: pipeline-parallel training under GPU failures: checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream over GPipe, 1F1B and zero-bubble schedules.
+//! The metrics, series and matrices declared here are the names `run` emits; the runner checks
+//! every run's result against them.
 
-use std::sync::Arc;
+use cluster::Cluster;
+use simcore::{Described, Description, InputError, RunResult, Simulator};
 
-use pipeline::{PipelineError, PipelineWorkload, SystemSpec};
+use crate::run::Prepared;
+use crate::{PipelineWorkload, SystemSpec};
 
-use crate::error::ConfigError;
-use crate::kind::{Described, Kind, KindInfo, PrepareCtx, PreparedRun, prepare_domain};
-
-/// The pipeline kind.
-pub struct PipelineKind;
+/// The pipeline simulator, as the experiment runner drives it.
+pub struct PipelineSimulator;
 
 const SYSTEMS: &[Described] = &[
     Described {
@@ -117,7 +116,7 @@ const SERIES: &[Described] = &[
     },
 ];
 
-const INFO: KindInfo = KindInfo {
+const DESCRIPTION: Description = Description {
     name: "pipeline",
     description: "pipeline-parallel training under GPU failures: schedules, restarts, spares, Bamboo, Oobleck, SlipStream",
     systems: SYSTEMS,
@@ -127,23 +126,28 @@ const INFO: KindInfo = KindInfo {
     headline_metrics: &["throughput_samples_s", "throughput_vs_healthy", "restarts"],
 };
 
-impl Kind for PipelineKind {
-    fn info(&self) -> &'static KindInfo {
-        &INFO
+impl Simulator for PipelineSimulator {
+    type Env = Cluster;
+    type Workload = PipelineWorkload;
+    type System = SystemSpec;
+    type Prepared = Prepared;
+
+    const DESCRIPTION: Description = DESCRIPTION;
+
+    fn prepare(
+        cluster: &Cluster,
+        workload: &PipelineWorkload,
+        system: &SystemSpec,
+    ) -> Result<Prepared, InputError> {
+        crate::run::prepare(cluster, workload, system)
     }
 
-    fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
-        prepare_domain::<PipelineWorkload, SystemSpec, _, _>(
-            ctx,
-            SYSTEMS,
-            pipeline::run::prepare,
-            |e| match e {
-                PipelineError::Invalid { field, message } => {
-                    Some((field.as_str(), message.as_str()))
-                }
-                _ => None,
-            },
-            |p, cluster, seed, trace| p.run(cluster, seed, trace).map_err(|e| e.to_string()),
-        )
+    fn run(
+        prepared: &Prepared,
+        cluster: &Cluster,
+        seed: u64,
+        trace: bool,
+    ) -> Result<RunResult, InputError> {
+        prepared.run(cluster, seed, trace)
     }
 }

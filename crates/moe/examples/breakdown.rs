@@ -11,16 +11,16 @@ use cluster::Cluster;
 use moe::dispatch::dispatch;
 use moe::iteration::{IterationInput, build};
 use moe::systems::{self, ExpertSystem};
-use moe::{ModelSpec, SystemSpec};
+use moe::{MoeModel, SystemSpec};
 use taskgraph::{ExecConfig, execute};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scale = std::env::args().any(|a| a == "scale");
     let (cluster, mut model, gpus_per_node, gpus, slots, experts, seq, batch) = if scale {
-        let m = ModelSpec::preset("gpt-xl").ok_or("no model")?;
+        let m = MoeModel::preset("gpt-xl").ok_or("no model")?;
         (Cluster::preset("dgx-h100", 32)?, m, 8u32, 256u32, 4u32, 64u32, 2048u32, 512.0)
     } else {
-        let m = ModelSpec::preset("gpt-small").ok_or("no model")?;
+        let m = MoeModel::preset("gpt-small").ok_or("no model")?;
         (Cluster::preset("cloud-a100-100g", 16)?, m, 1, 16, 4, 16, 512, 64.0)
     };
     if !scale {

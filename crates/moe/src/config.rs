@@ -3,27 +3,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::convergence::ConvergenceSpec;
-use crate::model::{ModelSpec, PRESETS};
+use crate::model::{DEFAULT_MOE_EVERY, MoeModel};
 use crate::routing::RoutingSpec;
 use cluster::Dtype;
 use simcore::InputError;
 use simcore::units::Bandwidth;
 use taskgraph::NetworkMode;
 
-/// A model: a preset name (`gpt-small`, ...) or a full spec.
-pub type ModelRef = simcore::PresetOr<ModelSpec>;
+pub use models::ModelRef;
 
-/// The model of `model` with `moe_every` overriding its MoE layer spacing; an unknown preset
-/// is an error listing them.
-pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<ModelSpec, InputError> {
-    let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
-    let mut m = model
-        .resolve("model", &names, ModelSpec::preset, "or give layers, hidden, heads")
-        .map_err(|e| InputError::invalid("model", e))?;
-    if let Some(k) = moe_every {
-        m.moe_every = k;
-    }
-    Ok(m)
+/// The model of `model` with MoE layers every `moe_every` layers (default 2); an unknown
+/// preset is an error listing them.
+pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<MoeModel, InputError> {
+    let base = models::resolve(model).map_err(|e| InputError::invalid("model", e))?;
+    Ok(MoeModel { base, moe_every: moe_every.unwrap_or(DEFAULT_MOE_EVERY) })
 }
 
 /// The `workload:` of `kind: moe`.
@@ -131,9 +124,7 @@ impl SystemSpec {
     /// Checks parameters; errors name the field (under the system's `params`).
     pub fn validate(&self) -> Result<(), InputError> {
         if let SystemSpec::Flexmoe { interval, skew_threshold, max_moves } = self {
-            let bad = |f: &str, m: String| {
-                Err(InputError::Invalid { field: format!("params.{f}"), message: m })
-            };
+            let bad = |f: &str, m: String| Err(InputError::at(format!("params.{f}"), m));
             if *interval == 0 {
                 return bad("interval", "must be at least 1 iteration".into());
             }

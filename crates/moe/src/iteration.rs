@@ -34,7 +34,7 @@ use taskgraph::{OpId, TaskGraph, TaskGraphBuilder};
 
 use crate::dispatch::LayerDispatch;
 use crate::memory::OPTIMIZER_BYTES_PER_PARAM;
-use crate::model::ModelSpec;
+use crate::model::MoeModel;
 use crate::placement::Placement;
 use crate::systems::{Move, OptimizerLayout};
 
@@ -45,7 +45,7 @@ pub const ADAM_TRAFFIC_BYTES_PER_PARAM: f64 = 28.0;
 /// Everything one iteration's graph depends on.
 pub struct IterationInput<'a> {
     /// The model.
-    pub model: &'a ModelSpec,
+    pub model: &'a MoeModel,
     /// Expert classes per MoE layer.
     pub experts: u32,
     /// GPUs.
@@ -88,10 +88,10 @@ fn gpu(g: u32) -> GpuId {
 pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::GraphError> {
     let m = inp.model;
     let w = inp.gpus;
-    let h = f64::from(m.hidden);
+    let h = f64::from(m.base.hidden);
     let b = inp.dtype_bytes;
     let tokens = inp.tokens_per_gpu;
-    let p_e = m.ffn_params();
+    let p_e = m.base.ffn_params();
     let mut g = TaskGraphBuilder::with_capacity(4096, 16384);
     let all: Vec<GpuId> = (0..w).map(gpu).collect();
 
@@ -110,26 +110,26 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
     }
 
     let dense_params_of = |l: u32| -> f64 {
-        let mut p = m.attention_params();
+        let mut p = m.base.attention_params();
         if m.is_moe(l) {
             p += h * f64::from(inp.experts);
         } else {
-            p += m.ffn_params();
+            p += m.base.ffn_params();
         }
         if l == 0 {
-            p += f64::from(m.vocab) * h;
+            p += f64::from(m.base.vocab) * h;
         }
         p
     };
     let dense_fwd_flops = |l: u32| -> f64 {
-        let mut f = m.attention_flops_per_token(inp.seq);
+        let mut f = m.base.attention_flops_per_token(inp.seq);
         if m.is_moe(l) {
             f += 2.0 * h * f64::from(inp.experts);
         } else {
-            f += m.ffn_flops_per_token();
+            f += m.base.ffn_flops_per_token();
         }
-        if l + 1 == m.layers {
-            f += m.logits_flops_per_token();
+        if l + 1 == m.base.layers {
+            f += m.base.logits_flops_per_token();
         }
         f * tokens
     };
@@ -149,8 +149,8 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
     // Forward.
     let mut last: Vec<Option<OpId>> = vec![None; w as usize];
     let mut moe_index = 0usize;
-    let mut moe_of_layer = vec![usize::MAX; m.layers as usize];
-    for l in 0..m.layers {
+    let mut moe_of_layer = vec![usize::MAX; m.base.layers as usize];
+    for l in 0..m.base.layers {
         let dense: Vec<OpId> = (0..w)
             .map(|x| {
                 let op = g.compute(
@@ -180,8 +180,8 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
                 let op = g.compute(
                     "expert fwd",
                     gpu(owner),
-                    t * m.ffn_flops_per_token(),
-                    b * p_e + t * h * b * (2.0 + 2.0 * f64::from(m.ffn_mult)),
+                    t * m.base.ffn_flops_per_token(),
+                    b * p_e + t * h * b * (2.0 + 2.0 * f64::from(m.base.ffn_mult)),
                     inp.dtype,
                 );
                 g.depend(disp, op);
@@ -195,8 +195,8 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
 
     // Backward.
     let mut expert_bwd: Vec<Vec<OpId>> = vec![Vec::new(); inp.placements.len()];
-    let mut dense_bwd_of: Vec<Vec<OpId>> = vec![Vec::new(); m.layers as usize];
-    for l in (0..m.layers).rev() {
+    let mut dense_bwd_of: Vec<Vec<OpId>> = vec![Vec::new(); m.base.layers as usize];
+    for l in (0..m.base.layers).rev() {
         if m.is_moe(l) {
             let k = moe_of_layer[l as usize];
             let d = &inp.dispatches[k];
@@ -210,8 +210,8 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
                 let op = g.compute(
                     "expert bwd",
                     gpu(owner),
-                    2.0 * t * m.ffn_flops_per_token(),
-                    2.0 * (b * p_e + t * h * b * (2.0 + 2.0 * f64::from(m.ffn_mult))),
+                    2.0 * t * m.base.ffn_flops_per_token(),
+                    2.0 * (b * p_e + t * h * b * (2.0 + 2.0 * f64::from(m.base.ffn_mult))),
                     inp.dtype,
                 );
                 g.depend(gcomb, op);
@@ -241,7 +241,7 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
 
     // Dense gradients: ZeRO-1 reduce-scatter per layer.
     let mut dense_rs = Vec::new();
-    for l in 0..m.layers {
+    for l in 0..m.base.layers {
         let rs = g.collective(
             "dense grad reduce-scatter",
             CollectiveKind::ReduceScatter,

@@ -46,5 +46,5 @@ pub mod simulator;
 pub mod systems;
 
 pub use config::{ModelRef, MoeWorkload, SystemSpec};
-pub use model::ModelSpec;
+pub use model::MoeModel;
 pub use simulator::MoeSimulator;

@@ -13,7 +13,7 @@
 //! (sharded over replicas), `S * P_e` per slot (per replica), or `E * P_e / W` per layer
 //! (sharded over all ranks).
 
-use crate::model::ModelSpec;
+use crate::model::MoeModel;
 use crate::systems::OptimizerLayout;
 
 /// Bytes of optimizer state per parameter: fp32 master weights, momentum and variance plus the
@@ -32,7 +32,7 @@ pub struct MemoryUse {
 /// Memory of one GPU and its host share.
 #[allow(clippy::too_many_arguments)]
 pub fn peak(
-    model: &ModelSpec,
+    model: &MoeModel,
     experts: u32,
     slots: u32,
     gpus: u32,
@@ -43,11 +43,11 @@ pub fn peak(
     migration_buffer: bool,
 ) -> MemoryUse {
     let p_dense = model.dense_params(experts);
-    let p_e = model.ffn_params();
+    let p_e = model.base.ffn_params();
     let moe_layers = f64::from(model.moe_layers());
     let s = f64::from(slots);
     let activations =
-        f64::from(model.layers) * model.activation_bytes_per_layer(tokens_per_gpu, seq);
+        f64::from(model.base.layers) * model.base.activation_bytes_per_layer(tokens_per_gpu, seq);
     let mut hbm =
         2.0 * dtype_bytes * p_dense + 2.0 * dtype_bytes * s * p_e * moe_layers + activations;
     if migration_buffer {

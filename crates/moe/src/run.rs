@@ -12,7 +12,7 @@ use crate::config::{MoeWorkload, SystemSpec};
 use crate::dispatch::{LayerDispatch, dispatch};
 use crate::iteration::{IterationInput, build};
 use crate::memory;
-use crate::model::ModelSpec;
+use crate::model::MoeModel;
 use crate::routing::LoadSource;
 use crate::systems;
 use simcore::InputError;
@@ -22,17 +22,13 @@ const MAX_MATRIX_ROWS: usize = 200;
 
 /// A validated run.
 pub struct Prepared {
-    model: ModelSpec,
+    model: MoeModel,
     workload: MoeWorkload,
     system: SystemSpec,
     gpus: u32,
     gpus_per_node: u32,
     host_rate: f64,
     memory: memory::MemoryUse,
-}
-
-fn invalid(field: &str, m: String) -> InputError {
-    InputError::invalid(field, m)
 }
 
 /// Checks a workload and system against a cluster; every error names its field.
@@ -42,11 +38,11 @@ pub fn prepare(
     system: &SystemSpec,
 ) -> Result<Prepared, InputError> {
     let model = crate::config::resolve_model(&w.model, w.moe_every)?;
-    if model.layers == 0 || model.hidden == 0 || model.heads == 0 {
-        return Err(invalid("model", "layers, hidden and heads must be at least 1".into()));
+    if model.base.layers == 0 || model.base.hidden == 0 || model.base.heads == 0 {
+        return Err(InputError::invalid("model", "layers, hidden and heads must be at least 1"));
     }
     if model.moe_layers() == 0 {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "moe_every",
             format!("the model has no MoE layer (moe_every = {})", model.moe_every),
         ));
@@ -56,19 +52,19 @@ pub fn prepare(
     system.validate()?;
     let gpus = cluster.gpu_count();
     if w.experts == 0 {
-        return Err(invalid("experts", "need at least 1 expert class".into()));
+        return Err(InputError::invalid("experts", "need at least 1 expert class"));
     }
     if w.top_k == 0 || w.top_k > w.experts {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "top_k",
             format!("{} must be in 1..={} (the number of expert classes)", w.top_k, w.experts),
         ));
     }
     if w.slots_per_gpu == 0 {
-        return Err(invalid("slots_per_gpu", "need at least 1 slot per GPU".into()));
+        return Err(InputError::invalid("slots_per_gpu", "need at least 1 slot per GPU"));
     }
     if u64::from(w.slots_per_gpu) * u64::from(gpus) < u64::from(w.experts) {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "slots_per_gpu",
             format!(
                 "{} slots x {gpus} GPUs = {} slots cannot hold {} expert classes (each needs a replica)",
@@ -79,27 +75,32 @@ pub fn prepare(
         ));
     }
     if !(w.capacity_factor > 0.0 && w.capacity_factor.is_finite()) {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "capacity_factor",
             format!("{} must be a number > 0", w.capacity_factor),
         ));
     }
     if w.seq_len == 0 || w.global_batch == 0 {
-        return Err(invalid("global_batch", "seq_len and global_batch must be at least 1".into()));
+        return Err(InputError::invalid(
+            "global_batch",
+            "seq_len and global_batch must be at least 1",
+        ));
     }
     if w.comm_streams == Some(0) {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "comm_streams",
-            "must be at least 1 (leave it out for one stream per group)".into(),
+            "must be at least 1 (leave it out for one stream per group)",
         ));
     }
     if w.max_iterations == 0 {
-        return Err(invalid("max_iterations", "must be at least 1".into()));
+        return Err(InputError::invalid("max_iterations", "must be at least 1"));
     }
-    cluster.gpu().peak_flops(w.dtype).map_err(|e| invalid("dtype", e.to_string()))?;
+    cluster.gpu().peak_flops(w.dtype).map_err(|e| InputError::invalid("dtype", e.to_string()))?;
     let host_rate = match w.host_adam_rate {
         Some(r) if r.0 > 0.0 => r.0,
-        Some(r) => return Err(invalid("host_adam_rate", format!("{r} must be positive"))),
+        Some(r) => {
+            return Err(InputError::invalid("host_adam_rate", format!("{r} must be positive")));
+        }
         None => cluster
             .catalog()
             .host(&cluster.spec().node.host)
@@ -121,11 +122,11 @@ pub fn prepare(
     );
     let hbm = cluster.gpu().memory.0 as f64;
     if mem.hbm > hbm {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "model",
             format!(
                 "{} with {} slots per GPU needs {:.1} GiB of device memory per GPU, more than the {:.0} GiB of {} (fewer slots, a smaller model or batch, or more GPUs)",
-                model.name,
+                model.base.name,
                 w.slots_per_gpu,
                 mem.hbm / 1073741824.0,
                 hbm / 1073741824.0,
@@ -140,7 +141,7 @@ pub fn prepare(
         .unwrap_or(f64::INFINITY);
     let per_node = f64::from(cluster.spec().node.gpus);
     if mem.host * per_node > host_mem {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "model",
             format!(
                 "the offloaded optimizer state needs {:.1} GiB of host memory per node, more than the {:.0} GiB available",
@@ -162,7 +163,7 @@ pub fn prepare(
 
 impl Prepared {
     /// The resolved model.
-    pub fn model(&self) -> &ModelSpec {
+    pub fn model(&self) -> &MoeModel {
         &self.model
     }
 

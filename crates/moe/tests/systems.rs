@@ -5,7 +5,7 @@ use cluster::{Cluster, Dtype};
 use moe::dispatch::dispatch;
 use moe::iteration::{IterationInput, build};
 use moe::systems::{self, ExpertSystem, OptimizerLayout};
-use moe::{ModelSpec, MoeWorkload, SystemSpec};
+use moe::{MoeModel, MoeWorkload, SystemSpec};
 use taskgraph::OpKind;
 
 fn workload(extra: serde_json::Value) -> MoeWorkload {
@@ -33,7 +33,7 @@ fn skewed(layers: usize, classes: usize, t: u64) -> Vec<Vec<f64>> {
 fn graph_for(
     sys: &mut dyn ExpertSystem,
     t: u64,
-    model: &ModelSpec,
+    model: &MoeModel,
 ) -> (taskgraph::TaskGraph, usize) {
     let layers = model.moe_layers() as usize;
     let prev = skewed(layers, 8, t);
@@ -71,7 +71,7 @@ fn migration_bytes(g: &taskgraph::TaskGraph) -> f64 {
 
 #[test]
 fn swiftmoe_moves_no_optimizer_state() {
-    let model = ModelSpec::preset("gpt-small").unwrap();
+    let model = MoeModel::preset("gpt-small").unwrap();
     let mut s = systems::build(&SystemSpec::Swiftmoe, 6, 8, 4, 4);
     assert_eq!(s.optimizer(), OptimizerLayout::ShardedOverAllRanks);
     let before = s.placement(0).clone();
@@ -85,7 +85,7 @@ fn swiftmoe_moves_no_optimizer_state() {
 
 #[test]
 fn flexmoe_migrates_weights_and_optimizer_state_of_moved_replicas() {
-    let model = ModelSpec::preset("gpt-small").unwrap();
+    let model = MoeModel::preset("gpt-small").unwrap();
     let mut f = systems::build(
         &SystemSpec::Flexmoe { interval: 5, skew_threshold: None, max_moves: None },
         6,
@@ -98,7 +98,7 @@ fn flexmoe_migrates_weights_and_optimizer_state_of_moved_replicas() {
         let (g, moves) = graph_for(f.as_mut(), t, &model);
         // 2 bytes of weights + 16 bytes of optimizer state per parameter of each moved expert.
         assert!(
-            (migration_bytes(&g) - moves as f64 * 18.0 * model.ffn_params()).abs() < 1.0,
+            (migration_bytes(&g) - moves as f64 * 18.0 * model.base.ffn_params()).abs() < 1.0,
             "iteration {t}"
         );
         if t % 5 != 0 {

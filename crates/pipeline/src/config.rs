@@ -9,19 +9,15 @@ use simcore::units::Bandwidth;
 use taskgraph::NetworkMode;
 
 use crate::failures::FailureSpec;
-use crate::model::{ModelSpec, PRESETS};
 use crate::schedule::ScheduleKind;
+use models::TransformerSpec;
 use simcore::InputError;
 
-/// A model: a preset name (`gpt3-1.3b`, ...) or a full spec.
-pub type ModelRef = simcore::PresetOr<ModelSpec>;
+pub use models::ModelRef;
 
 /// The model of `model`; an unknown preset is an error listing them.
-pub fn resolve_model(model: &ModelRef) -> Result<ModelSpec, InputError> {
-    let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
-    model
-        .resolve("model", &names, ModelSpec::preset, "or give layers, hidden, heads")
-        .map_err(|e| InputError::invalid("model", e))
+pub fn resolve_model(model: &ModelRef) -> Result<TransformerSpec, InputError> {
+    models::resolve(model).map_err(|e| InputError::invalid("model", e))
 }
 
 /// When stages update their weights relative to each other.

@@ -11,14 +11,13 @@ pub mod config;
 pub mod failures;
 pub mod horizon;
 pub mod iteration;
-pub mod model;
 pub mod policies;
 pub mod policy;
 pub mod run;
 pub mod schedule;
 pub mod simulator;
+pub mod stages;
 
 pub use config::{PipelineWorkload, SystemSpec};
-pub use model::ModelSpec;
 pub use schedule::{Pass, Schedule, ScheduleKind, Step};
 pub use simulator::PipelineSimulator;

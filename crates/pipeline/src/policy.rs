@@ -5,8 +5,8 @@
 
 use crate::failures::JobShape;
 use crate::iteration::{Program, StageWork};
-use crate::model::ModelSpec;
 use crate::schedule::Schedule;
+use models::TransformerSpec;
 use simcore::InputError;
 
 /// The healthy job, as policies see it.
@@ -19,7 +19,7 @@ pub struct JobModel {
     /// Work per stage of the healthy partition.
     pub work: Vec<StageWork>,
     /// The model (for re-partitioning).
-    pub model: ModelSpec,
+    pub model: TransformerSpec,
     /// Sequences per micro-batch.
     pub micro_batch_size: u32,
     /// Whether the workload's steps are staggered.
@@ -43,14 +43,19 @@ impl JobModel {
         let Ok(sched) = Schedule::build(self.schedule.kind, stages, micro_batches.max(1)) else {
             return f64::INFINITY;
         };
-        let c = self.model.layer_cost(self.micro_batch_size);
-        let parts = self.model.partition(stages);
+        let c = self.model.layer_passes(self.micro_batch_size);
+        let parts = crate::stages::partition(&self.model, stages);
         parts
             .iter()
             .enumerate()
             .map(|(s, &l)| {
-                let w =
-                    self.model.stage_work(self.micro_batch_size, l, s == 0, s + 1 == parts.len());
+                let w = crate::stages::stage_work(
+                    &self.model,
+                    self.micro_batch_size,
+                    l,
+                    s == 0,
+                    s + 1 == parts.len(),
+                );
                 let act =
                     sched.peak_activation(s as u32, c.m_b * f64::from(l), c.m_w * f64::from(l));
                 16.0 * w.params + act

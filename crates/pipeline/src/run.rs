@@ -36,10 +36,6 @@ pub struct Prepared {
     boundary_bytes: f64,
 }
 
-fn invalid(field: &str, m: String) -> InputError {
-    InputError::invalid(field, m)
-}
-
 /// Checks a workload and system against a cluster; every error names its field.
 pub fn prepare(
     cluster: &Cluster,
@@ -48,16 +44,16 @@ pub fn prepare(
 ) -> Result<Prepared, InputError> {
     let model = crate::config::resolve_model(&w.model)?;
     if model.layers == 0 || model.hidden == 0 || model.heads == 0 || model.seq_len == 0 {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "model",
-            "layers, hidden, heads and seq_len must be at least 1".into(),
+            "layers, hidden, heads and seq_len must be at least 1",
         ));
     }
     if w.stages == 0 {
-        return Err(invalid("stages", "must be at least 1".into()));
+        return Err(InputError::invalid("stages", "must be at least 1"));
     }
     if w.stages > model.layers {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "stages",
             format!(
                 "{} stages but the model has {} layers (at most one stage per layer)",
@@ -66,23 +62,26 @@ pub fn prepare(
         ));
     }
     if w.micro_batches == 0 {
-        return Err(invalid("micro_batches", "must be at least 1".into()));
+        return Err(InputError::invalid("micro_batches", "must be at least 1"));
     }
     if w.micro_batch_size == 0 {
-        return Err(invalid("micro_batch_size", "must be at least 1".into()));
+        return Err(InputError::invalid("micro_batch_size", "must be at least 1"));
     }
     if w.stages > 64 {
-        return Err(invalid("stages", format!("{} stages: at most 64 are supported", w.stages)));
+        return Err(InputError::invalid(
+            "stages",
+            format!("{} stages: at most 64 are supported", w.stages),
+        ));
     }
     let gpus = cluster.gpu_count();
     let per_node = cluster.spec().node.gpus.max(1);
     let pipelines = match w.pipelines {
-        Some(0) => return Err(invalid("pipelines", "must be at least 1".into())),
+        Some(0) => return Err(InputError::invalid("pipelines", "must be at least 1")),
         Some(d) => d,
         None => gpus / w.stages,
     };
     if pipelines == 0 || pipelines * w.stages > gpus {
-        return Err(invalid(
+        return Err(InputError::invalid(
             if w.pipelines.is_some() { "pipelines" } else { "stages" },
             format!(
                 "{pipelines} pipelines x {} stages need {} GPUs; the cluster has {gpus} (set cluster.nodes)",
@@ -91,13 +90,15 @@ pub fn prepare(
             ),
         ));
     }
-    cluster.gpu().peak_flops(w.dtype).map_err(|e| invalid("dtype", e.to_string()))?;
+    cluster.gpu().peak_flops(w.dtype).map_err(|e| InputError::invalid("dtype", e.to_string()))?;
     let schedule = Schedule::build(w.schedule, w.stages, w.micro_batches)?;
-    let parts = model.partition(w.stages);
+    let parts = crate::stages::partition(&model, w.stages);
     let work = parts
         .iter()
         .enumerate()
-        .map(|(s, &l)| model.stage_work(w.micro_batch_size, l, s == 0, s + 1 == parts.len()))
+        .map(|(s, &l)| {
+            crate::stages::stage_work(&model, w.micro_batch_size, l, s == 0, s + 1 == parts.len())
+        })
         .collect::<Vec<_>>();
     let staggered = match w.optimizer_step {
         StepMode::Auto => w.schedule.staggered_by_default(),
@@ -116,7 +117,7 @@ pub fn prepare(
     };
     let need = job.peak_gpu_bytes(w.stages, w.micro_batches);
     if need > job.hbm_bytes {
-        return Err(invalid(
+        return Err(InputError::invalid(
             "stages",
             format!(
                 "{} on {} stages needs {:.1} GiB on its fullest GPU (16 B/parameter plus {} activations), the {} has {:.1} GiB: use more stages or a smaller micro_batch_size",
@@ -148,7 +149,12 @@ pub fn prepare(
         .sum::<f64>();
     let (read, write) = match w.checkpoint.bandwidth {
         Some(b) if b.0 > 0.0 => (b.0, b.0),
-        Some(b) => return Err(invalid("checkpoint.bandwidth", format!("{b} must be positive"))),
+        Some(b) => {
+            return Err(InputError::invalid(
+                "checkpoint.bandwidth",
+                format!("{b} must be positive"),
+            ));
+        }
         None => {
             let n = &cluster.spec().node;
             let ssd =
@@ -159,9 +165,9 @@ pub fn prepare(
                     s.write_bandwidth.0 * f64::from(n.ssds),
                 ),
                 None => {
-                    return Err(invalid(
+                    return Err(InputError::invalid(
                         "checkpoint.bandwidth",
-                        "the cluster's nodes have no NVMe drive: set the checkpoint bandwidth (e.g. 2GB/s)".into(),
+                        "the cluster's nodes have no NVMe drive: set the checkpoint bandwidth (e.g. 2GB/s)",
                     ));
                 }
             }
@@ -171,7 +177,9 @@ pub fn prepare(
     let save = SimTime::from_secs_f64(node_bytes / write);
     let interval = match (w.checkpoint.interval, &w.failures) {
         (Some(i), _) if i > SimTime::ZERO => i,
-        (Some(_), _) => return Err(invalid("checkpoint.interval", "must be positive".into())),
+        (Some(_), _) => {
+            return Err(InputError::invalid("checkpoint.interval", "must be positive"));
+        }
         (None, Some(FailureSpec::Process { mtbf, per, .. })) => {
             // Young (1974): the interval that minimises lost work is sqrt(2 * save * MTBF).
             let population = match per {
@@ -337,8 +345,8 @@ impl Prepared {
         let secs = w.duration.as_secs_f64().max(1e-9);
         let throughput = out.samples / secs;
         let healthy_throughput = job.samples_per_iteration() / plain.period.as_secs_f64();
-        let c = job.model.layer_cost(job.micro_batch_size);
-        let parts = job.model.partition(job.shape.stages);
+        let c = job.model.layer_passes(job.micro_batch_size);
+        let parts = crate::stages::partition(&job.model, job.shape.stages);
         let act_by_stage: Vec<f64> = parts
             .iter()
             .enumerate()

@@ -48,12 +48,13 @@ impl Oobleck {
         let speed: Vec<f64> = lengths
             .iter()
             .map(|&l| {
-                let parts = job.model.partition(l);
+                let parts = crate::stages::partition(&job.model, l);
                 let slowest = parts
                     .iter()
                     .enumerate()
                     .map(|(s, &n)| {
-                        let w = job.model.stage_work(
+                        let w = crate::stages::stage_work(
+                            &job.model,
                             job.micro_batch_size,
                             n,
                             s == 0,
@@ -112,7 +113,7 @@ impl Policy for Oobleck {
         let micro = Self::split(job, &lengths, total);
         let b = job.micro_batch_size;
         // Layer ranges of the original stages.
-        let original = job.model.partition(p);
+        let original = crate::stages::partition(&job.model, p);
         let starts: Vec<u32> = original
             .iter()
             .scan(0, |acc, &n| {
@@ -127,11 +128,13 @@ impl Policy for Oobleck {
         let mut layer_start: Vec<Vec<u32>> = Vec::new();
         for (i, (&len, &m)) in lengths.iter().zip(&micro).enumerate() {
             let i = i as u32;
-            let parts = job.model.partition(len);
+            let parts = crate::stages::partition(&job.model, len);
             let work: Vec<StageWork> = parts
                 .iter()
                 .enumerate()
-                .map(|(s, &n)| job.model.stage_work(b, n, s == 0, s + 1 == parts.len()))
+                .map(|(s, &n)| {
+                    crate::stages::stage_work(&job.model, b, n, s == 0, s + 1 == parts.len())
+                })
                 .collect();
             let sched = Schedule::build(job.schedule.kind, len, m)?;
             for s in 0..len {

@@ -1,14 +1,20 @@
-//! [`Cluster`]: a built spec with its catalog, topology and cost models; [`Network`]: routes and
-//! communication costs on it.
+//! [`Cluster`]: a built spec with its catalog, topology, route cache and cost models;
+//! [`Network`]: routes and communication costs on it.
+//!
+//! [`Cluster::new`] builds the topology with [`crate::build_topology`] (which wires the fabric)
+//! and keeps a [`RouteCache`] beside it: every [`Network`] made from one cluster routes through
+//! that cache, so routes and distances are computed once per cluster, whichever thread or sweep
+//! point asks (share the cluster, e.g. in an `Arc`). A clone of a cluster starts an empty cache.
 
 use simcore::SimTime;
 
+use crate::builder::build_topology;
 use crate::catalog::{Catalog, GpuSpec};
 use crate::collective::{self, Algorithm, CollectiveKind, CollectivePlan};
 use crate::comm::{CommCost, CommModel, LinkLoads};
 use crate::compute::ComputeModel;
 use crate::error::ClusterError;
-use crate::routing::{Route, RouteMemo, Router};
+use crate::routing::{Route, RouteCache, RouteMemo, Router};
 use crate::spec::ClusterSpec;
 use crate::topology::{GpuId, Topology, VertexId};
 
@@ -29,6 +35,8 @@ pub struct Cluster {
     spec: ClusterSpec,
     catalog: Catalog,
     topology: Topology,
+    /// Distances and routes on `topology`, shared by every [`Network`] of this cluster.
+    routes: RouteCache,
     compute: ComputeModel,
     comm: CommModel,
 }
@@ -38,7 +46,7 @@ impl Cluster {
     pub fn new(spec: ClusterSpec) -> Result<Cluster, ClusterError> {
         let catalog = spec.catalog();
         catalog.validate()?;
-        let topology = Topology::build(&spec, &catalog)?;
+        let topology = build_topology(&spec, &catalog)?;
         let gpu = catalog.gpu(&spec.node.gpu)?.clone();
         let compute = ComputeModel::new(
             gpu,
@@ -46,7 +54,7 @@ impl Cluster {
             spec.compute.matmul_efficiency.clone(),
         )?;
         let comm = CommModel::from_spec(&spec.comm, &catalog);
-        Ok(Cluster { spec, catalog, topology, compute, comm })
+        Ok(Cluster { spec, catalog, topology, routes: RouteCache::default(), compute, comm })
     }
 
     /// A built-in preset scaled to `nodes` nodes.
@@ -94,9 +102,14 @@ impl Cluster {
         (0..self.gpu_count()).map(GpuId).collect()
     }
 
-    /// A router and cost evaluator for this cluster.
+    /// A router and cost evaluator for this cluster (its router shares the cluster's route
+    /// cache).
     pub fn network(&self) -> Network<'_> {
-        Network { cluster: self, router: Router::new(&self.topology), loads: LinkLoads::default() }
+        Network {
+            cluster: self,
+            router: Router::new(&self.topology, &self.routes),
+            loads: LinkLoads::default(),
+        }
     }
 
     /// A network whose router starts from the tables of an earlier one on this cluster
@@ -104,7 +117,7 @@ impl Cluster {
     pub fn network_with_memo(&self, memo: RouteMemo) -> Network<'_> {
         Network {
             cluster: self,
-            router: Router::with_memo(&self.topology, memo),
+            router: Router::with_memo(&self.topology, &self.routes, memo),
             loads: LinkLoads::default(),
         }
     }

@@ -7,6 +7,10 @@
 //! need more than `k` ports stands for a non-blocking spine layer of several switches (bandwidth
 //! is what matters to the cost model; the extra switch hop of a three-level Clos is not
 //! modelled).
+//!
+//! [`layout`] sizes a fabric; `add_fabric` adds its switches and links, through the topology's
+//! graph API, to a topology whose NICs exist. The cluster builder ([`crate::build_topology`])
+//! calls it after wiring the nodes; the topology itself knows nothing of fabrics.
 
 use crate::catalog::{NicSpec, SwitchSpec};
 use crate::error::ClusterError;

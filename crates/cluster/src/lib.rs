@@ -8,16 +8,20 @@
 //!   latency constants.
 //! - [`ClusterSpec`]: a cluster as YAML data: one node's parts, a node count and a fabric.
 //!   Presets ship in `presets/` (`dgx-a100`, `dgx-h100`, `cloud-a100-100g`).
-//! - [`Topology`]: the spec as a petgraph graph of devices and directed links; [`Router`]
-//!   finds shortest routes with deterministic ECMP; [`fabric`] builds fat-tree and
-//!   rail-optimized leaf-spine networks.
+//! - [`Topology`]: a petgraph graph of devices and directed links, and nothing else.
+//!   [`build_topology`] wires a spec into one: each node's parts, then, through [`fabric`], a
+//!   fat-tree or rail-optimized leaf-spine network between nodes.
+//! - [`Router`]: shortest routes with deterministic ECMP. Routing keeps its own tables: a
+//!   [`RouteCache`] of distances and routes shared by every router on one topology (the
+//!   [`Cluster`] owns it beside its topology) and a per-router [`RouteMemo`].
 //! - [`ComputeModel`]: kernel time as a roofline with measured efficiency curves.
 //! - [`collective`]: collectives (ring, double binary tree, hierarchical, direct all-to-all,
 //!   point-to-point) planned as phases of concurrent transfers; [`CommModel`] costs a plan in
 //!   closed form (NCCL protocol latencies or textbook alpha-beta, plus the most loaded link).
 //! - [`FlowNetwork`]: transfers sharing links with max-min fair rates, for flow-level
 //!   simulation.
-//! - [`Cluster`] ties a spec to its topology and models; [`Network`] routes and costs on it.
+//! - [`Cluster`] ties a spec to its topology, route cache and models; [`Network`] routes and
+//!   costs on it.
 //!
 //! Every formula and figure is written down, with sources, in `docs/models/cluster.md`.
 //!
@@ -34,6 +38,7 @@
 //! # Ok::<(), cluster::ClusterError>(())
 //! ```
 
+mod builder;
 pub mod catalog;
 mod cluster;
 pub mod collective;
@@ -46,6 +51,7 @@ mod routing;
 mod spec;
 mod topology;
 
+pub use builder::build_topology;
 pub use catalog::{Catalog, Dtype, GpuSpec};
 pub use cluster::{Cluster, MemoryTier, Network};
 pub use collective::{Algorithm, CollectiveKind, CollectivePlan, Phase, Transfer};
@@ -53,7 +59,7 @@ pub use comm::{CommCost, CommModel, LinkLoads};
 pub use compute::{ComputeModel, EfficiencyCurve};
 pub use error::ClusterError;
 pub use flow::{FlowId, FlowNetwork};
-pub use routing::{Route, RouteMemo, Router};
+pub use routing::{Route, RouteCache, RouteMemo, Router};
 pub use spec::{
     ClusterSpec, CommModelSpec, ComputeSettings, ExtraParts, FabricSpec, FabricTopology,
     IntraConnect, NodeSpec, PRESETS,

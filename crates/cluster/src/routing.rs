@@ -2,18 +2,27 @@
 //!
 //! Routes minimise the total link latency (so a GPU reaches a peer over NVSwitch, 0.4 us,
 //! rather than through the host's PCIe root, 0.94 us; and a same-rail peer through one leaf
-//! rather than through a spine). Only forwarding devices ([`Device::is_transit`]) may appear
-//! inside a route, so traffic never passes through another GPU (NCCL's PXN relay is not
+//! rather than through a spine). Only forwarding devices ([`crate::Device::is_transit`]) may
+//! appear inside a route, so traffic never passes through another GPU (NCCL's PXN relay is not
 //! modelled). Among equal-cost next hops the choice is a hash of (source, destination, hop),
 //! which spreads flows over spines like ECMP in real fabrics and gives the same route for the
 //! same pair every time.
+//!
+//! Routing keeps its own tables; the topology is only the graph it reads. Two levels:
+//!
+//! - [`RouteCache`]: distances to destinations and finished routes shared by every router on
+//!   one topology, behind locks (computing them is most of the cost of routing, and a sweep
+//!   routes the same cluster many times, from several threads). [`crate::Cluster`] owns one
+//!   beside its topology and hands it to each [`Router`] it makes.
+//! - [`RouteMemo`]: one router's own copies of what it looked up, without locks, which a
+//!   simulator can keep from one router to the next.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, RwLock};
 
 use simcore::fast_hash::FastMap;
-use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 use simcore::SimTime;
 
@@ -36,16 +45,44 @@ pub struct Route {
 
 const UNREACHED: u64 = u64::MAX;
 
-/// Computes and caches routes on one topology. Distances to destinations are shared with
-/// every other router on the same topology (they depend on nothing else).
+/// Computes and caches routes on one topology. Distances to destinations and routes are shared,
+/// through a [`RouteCache`], with every other router given the same cache (they depend on
+/// nothing but the topology).
 pub struct Router<'t> {
     topo: &'t Topology,
+    shared: &'t RouteCache,
     memo: RouteMemo,
 }
 
+/// Shortest-path distances to destinations and routes, shared by every [`Router`] on one
+/// topology (computing them is most of the cost of routing, and a sweep routes the same cluster
+/// many times, from several threads: hence the locks). Only valid for one topology: whoever
+/// owns the topology owns its cache beside it ([`crate::Cluster`] does). Cloning starts an
+/// empty cache, as a clone may be paired with another topology.
+#[derive(Default)]
+pub struct RouteCache {
+    /// Latency (ns) of the best route from every vertex to a destination, per destination.
+    distances: RwLock<HashMap<VertexId, Arc<Vec<u64>>>>,
+    /// Routes keyed by `src << 32 | dst`.
+    routes: RwLock<FastMap<u64, Arc<Route>>>,
+}
+
+impl Clone for RouteCache {
+    fn clone(&self) -> Self {
+        RouteCache::default()
+    }
+}
+
+impl std::fmt::Debug for RouteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RouteCache")
+    }
+}
+
 /// A router's own lookup tables, to keep between routers on one topology (a simulator that
-/// builds a router per iteration keeps them so that lookups stay local; the topology's shared
-/// caches behind them need a lock per miss). Only valid for the topology that filled them.
+/// builds a router per iteration keeps them so that lookups stay local; the shared
+/// [`RouteCache`] behind them needs a lock per miss). Only valid for the topology that filled
+/// them.
 #[derive(Clone, Debug, Default)]
 pub struct RouteMemo {
     /// Latency (ns) of the best route from every vertex to a destination, per destination.
@@ -98,14 +135,15 @@ fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
 }
 
 impl<'t> Router<'t> {
-    /// A router with empty caches.
-    pub fn new(topo: &'t Topology) -> Self {
-        Router { topo, memo: RouteMemo::default() }
+    /// A router with empty tables of its own, sharing `shared` (which must belong to `topo`:
+    /// filled by routers on this topology only).
+    pub fn new(topo: &'t Topology, shared: &'t RouteCache) -> Self {
+        Router { topo, shared, memo: RouteMemo::default() }
     }
 
     /// A router that starts from the tables of an earlier router on the same topology.
-    pub fn with_memo(topo: &'t Topology, memo: RouteMemo) -> Self {
-        Router { topo, memo }
+    pub fn with_memo(topo: &'t Topology, shared: &'t RouteCache, memo: RouteMemo) -> Self {
+        Router { topo, shared, memo }
     }
 
     /// The router's tables, to pass to [`Router::with_memo`].
@@ -120,13 +158,14 @@ impl<'t> Router<'t> {
 
     fn distances(
         topo: &Topology,
+        cache: &RouteCache,
         dist_to: &mut FastMap<VertexId, Arc<Vec<u64>>>,
         dst: VertexId,
     ) -> Arc<Vec<u64>> {
         if let Some(d) = dist_to.get(&dst) {
             return d.clone();
         }
-        let shared = &topo.distances.0;
+        let shared = &cache.distances;
         let cached = shared.read().ok().and_then(|m| m.get(&dst).cloned());
         let d = match cached {
             Some(d) => d,
@@ -146,17 +185,17 @@ impl<'t> Router<'t> {
     #[inline]
     pub fn route(&mut self, src: VertexId, dst: VertexId) -> Result<&Route, ClusterError> {
         let key = (src.index() as u64) << 32 | dst.index() as u64;
-        let topo = self.topo;
+        let (topo, cache) = (self.topo, self.shared);
         let RouteMemo { dist_to, routes } = &mut self.memo;
         match routes.entry(key) {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(v) => {
-                let shared = topo.routes.0.read().ok().and_then(|m| m.get(&key).cloned());
+                let shared = cache.routes.read().ok().and_then(|m| m.get(&key).cloned());
                 let route = match shared {
                     Some(r) => r,
                     None => {
-                        let r = Arc::new(compute(topo, dist_to, src, dst)?);
-                        if let Ok(mut m) = topo.routes.0.write() {
+                        let r = Arc::new(compute(topo, cache, dist_to, src, dst)?);
+                        if let Ok(mut m) = cache.routes.write() {
                             m.entry(key).or_insert_with(|| r.clone());
                         }
                         r
@@ -170,11 +209,12 @@ impl<'t> Router<'t> {
 
 fn compute(
     topo: &Topology,
+    cache: &RouteCache,
     dist_to: &mut FastMap<VertexId, Arc<Vec<u64>>>,
     src: VertexId,
     dst: VertexId,
 ) -> Result<Route, ClusterError> {
-    let dist_arc = Router::distances(topo, dist_to, dst);
+    let dist_arc = Router::distances(topo, cache, dist_to, dst);
     let dist: &[u64] = &dist_arc;
     if dist[src.index()] == UNREACHED {
         return Err(ClusterError::Unsupported(format!(
@@ -231,18 +271,20 @@ fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builder::build_topology;
     use crate::spec::ClusterSpec;
     use crate::topology::{Device, GpuId};
 
     fn topo(preset: &str, nodes: u32) -> Topology {
         let spec = ClusterSpec::preset(preset).unwrap().with_nodes(nodes);
-        Topology::build(&spec, &spec.catalog()).unwrap()
+        build_topology(&spec, &spec.catalog()).unwrap()
     }
 
     #[test]
     fn intra_node_goes_through_nvswitch() {
         let t = topo("dgx-h100", 1);
-        let mut r = Router::new(&t);
+        let cache = RouteCache::default();
+        let mut r = Router::new(&t, &cache);
         let (a, b) = (t.gpu_vertex(GpuId(0)).unwrap(), t.gpu_vertex(GpuId(5)).unwrap());
         let route = r.route(a, b).unwrap().clone();
         assert_eq!(route.links.len(), 2);
@@ -256,7 +298,8 @@ mod tests {
     #[test]
     fn same_rail_crosses_one_leaf_other_rail_crosses_spine() {
         let t = topo("dgx-h100", 4);
-        let mut r = Router::new(&t);
+        let cache = RouteCache::default();
+        let mut r = Router::new(&t, &cache);
         let g = |i| t.gpu_vertex(GpuId(i)).unwrap();
         let same_rail = r.route(g(3), g(8 + 3)).unwrap().clone();
         assert_eq!(same_rail.links.len(), 4, "gpu-nic-leaf-nic-gpu");
@@ -277,8 +320,9 @@ mod tests {
     fn pcie_only_nodes_route_through_host() {
         let mut spec = ClusterSpec::preset("dgx-a100").unwrap();
         spec.node.intra = crate::spec::IntraConnect::Pcie;
-        let t = Topology::build(&spec, &spec.catalog()).unwrap();
-        let mut r = Router::new(&t);
+        let t = build_topology(&spec, &spec.catalog()).unwrap();
+        let cache = RouteCache::default();
+        let mut r = Router::new(&t, &cache);
         let route =
             r.route(t.gpu_vertex(GpuId(0)).unwrap(), t.gpu_vertex(GpuId(1)).unwrap()).unwrap();
         assert_eq!(route.class, LinkClass::Pcie);
@@ -289,8 +333,10 @@ mod tests {
     fn routes_are_deterministic_and_spread_over_spines() {
         let t = topo("dgx-a100", 32);
         let g = |i| t.gpu_vertex(GpuId(i)).unwrap();
-        let mut r1 = Router::new(&t);
-        let mut r2 = Router::new(&t);
+        // Separate caches, so the second router computes every route again.
+        let (c1, c2) = (RouteCache::default(), RouteCache::default());
+        let mut r1 = Router::new(&t, &c1);
+        let mut r2 = Router::new(&t, &c2);
         let mut spines = std::collections::BTreeSet::new();
         for i in 0..64u32 {
             let (a, b) = (g(i), g(255 - i));
@@ -303,5 +349,26 @@ mod tests {
             }
         }
         assert!(spines.len() > 4, "ECMP uses many spines: {spines:?}");
+    }
+
+    #[test]
+    fn routers_on_one_cache_share_routes_and_clones_start_empty() {
+        let t = topo("dgx-h100", 2);
+        let cache = RouteCache::default();
+        let (a, b) = (t.gpu_vertex(GpuId(0)).unwrap(), t.gpu_vertex(GpuId(9)).unwrap());
+        let mut r1 = Router::new(&t, &cache);
+        let first: *const Route = r1.route(a, b).unwrap();
+        let mut r2 = Router::new(&t, &cache);
+        let second: *const Route = r2.route(a, b).unwrap();
+        assert!(std::ptr::eq(first, second), "the second router reuses the first's route");
+        assert_eq!(cache.routes.read().unwrap().len(), 1);
+        assert_eq!(cache.distances.read().unwrap().len(), 1, "one destination");
+        let memo = r2.into_memo();
+        assert_eq!(memo.len(), 1);
+        let mut r3 = Router::with_memo(&t, &cache, memo);
+        assert!(std::ptr::eq(first, r3.route(a, b).unwrap()));
+        let copy = cache.clone();
+        assert!(copy.routes.read().unwrap().is_empty());
+        assert!(copy.distances.read().unwrap().is_empty());
     }
 }

@@ -1,17 +1,17 @@
 //! The cluster as a directed graph (petgraph): devices are vertices, each direction of a
 //! full-duplex link is one edge with its own capacity, so traffic in opposite directions does
 //! not compete.
-
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+//!
+//! This module is the graph only: devices, links and their parameters, and lookups (a GPU's,
+//! host's, DRAM's or SSD's vertex, a vertex's links). It depends on no other part of the crate
+//! but its error type. What fills it from a spec is [`crate::build_topology`] (each node's parts,
+//! then the multi-node network through [`crate::fabric`]); what routes on it is [`crate::Router`],
+//! which keeps its caches in a [`crate::RouteCache`] beside the topology, not in it.
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use simcore::SimTime;
 
-use crate::catalog::Catalog;
 use crate::error::ClusterError;
-use crate::fabric::add_fabric;
-use crate::spec::{ClusterSpec, IntraConnect};
 
 /// A GPU's global index: `node * gpus_per_node + local`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,58 +134,29 @@ impl Link {
     }
 }
 
-/// Shortest-path distances to destinations, shared by every [`crate::Router`] on one topology
-/// (computing them is most of the cost of routing, and a sweep routes the same cluster many
-/// times). Cloning a topology starts an empty cache.
-#[derive(Default)]
-pub(crate) struct DistanceCache(pub RwLock<HashMap<VertexId, Arc<Vec<u64>>>>);
-
-impl Clone for DistanceCache {
-    fn clone(&self) -> Self {
-        DistanceCache::default()
-    }
-}
-
-impl std::fmt::Debug for DistanceCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DistanceCache")
-    }
-}
-
 /// The graph plus indices to find GPUs, hosts, SSDs and NICs by number.
+///
+/// Only the graph: the builder ([`crate::build_topology`]) fills it from a spec, and routers
+/// keep their tables outside it ([`crate::RouteCache`]), so cloning a topology copies the graph
+/// and nothing else.
 #[derive(Clone, Debug)]
 pub struct Topology {
-    pub(crate) graph: DiGraph<Device, LinkId>,
+    graph: DiGraph<Device, LinkId>,
     links: Vec<Link>,
+    /// GPU vertices by [`GpuId`].
     gpus: Vec<VertexId>,
+    /// Host vertices by node.
     hosts: Vec<VertexId>,
+    /// DRAM vertices by node.
     host_memories: Vec<VertexId>,
+    /// SSD vertex by node, `None` (or past the end) for a node without one.
     ssds: Vec<Option<VertexId>>,
+    /// NIC vertices, node-major.
     nics: Vec<VertexId>,
     gpus_per_node: u32,
     nics_per_node: u32,
     /// Outgoing (link, neighbour) pairs per vertex, sorted by link id.
     out: Vec<Vec<(LinkId, VertexId)>>,
-    pub(crate) distances: DistanceCache,
-    pub(crate) routes: RouteCache,
-}
-
-/// Routes shared by every [`crate::Router`] on one topology, keyed by `src << 32 | dst`.
-#[derive(Default)]
-pub(crate) struct RouteCache(
-    pub RwLock<simcore::fast_hash::FastMap<u64, Arc<crate::routing::Route>>>,
-);
-
-impl Clone for RouteCache {
-    fn clone(&self) -> Self {
-        RouteCache::default()
-    }
-}
-
-impl std::fmt::Debug for RouteCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RouteCache")
-    }
 }
 
 /// Link parameters for [`Topology::add_duplex`].
@@ -198,25 +169,11 @@ pub(crate) struct LinkParams {
 }
 
 impl Topology {
-    /// Builds the topology of a validated spec.
-    pub fn build(spec: &ClusterSpec, catalog: &Catalog) -> Result<Topology, ClusterError> {
-        spec.validate(catalog)?;
-        let n = &spec.node;
-        let gpu = catalog.gpu(&n.gpu)?;
-        let pcie = catalog.pcie(&gpu.pcie)?;
-        let pcie_rate = pcie.bandwidth.map(|b| b.0).ok_or_else(|| {
-            ClusterError::Invalid(format!("PCIe generation {} has no x16 bandwidth", gpu.pcie))
-        })?;
-        let pcie_link = LinkParams {
-            line_rate: pcie_rate,
-            efficiency: pcie.efficiency,
-            latency: pcie.latency,
-            class: LinkClass::Pcie,
-        };
-        let host = catalog.host(&n.host)?;
-        let nic = catalog.nic(&n.nic)?;
-
-        let mut t = Topology {
+    /// An empty graph for nodes of `gpus_per_node` GPUs and `nics_per_node` NICs; the
+    /// builder adds devices with [`Topology::add_device`] and links with
+    /// [`Topology::add_link`] / [`Topology::add_duplex`].
+    pub(crate) fn new(gpus_per_node: u32, nics_per_node: u32) -> Topology {
+        Topology {
             graph: DiGraph::default(),
             links: Vec::new(),
             gpus: Vec::new(),
@@ -224,108 +181,10 @@ impl Topology {
             host_memories: Vec::new(),
             ssds: Vec::new(),
             nics: Vec::new(),
-            gpus_per_node: n.gpus,
-            nics_per_node: n.nics,
+            gpus_per_node,
+            nics_per_node,
             out: Vec::new(),
-            distances: DistanceCache::default(),
-            routes: RouteCache::default(),
-        };
-        for node in 0..spec.nodes {
-            let host_v = t.graph.add_node(Device::Host { node });
-            t.hosts.push(host_v);
-            let dram_v = t.graph.add_node(Device::HostMemory { node });
-            t.host_memories.push(dram_v);
-            // DRAM bandwidth is shared by reads and writes; each direction gets the full peak
-            // here (an optimistic simplification, stated in the model document).
-            t.add_duplex(
-                host_v,
-                dram_v,
-                LinkParams {
-                    line_rate: host.memory_bandwidth.0,
-                    efficiency: 1.0,
-                    latency: SimTime::ZERO,
-                    class: LinkClass::Memory,
-                },
-            );
-            let ssd_v = match (&n.ssd, n.ssds) {
-                (Some(key), count) if count > 0 => {
-                    let ssd = catalog.ssd(key)?;
-                    let v = t.graph.add_node(Device::Ssd { node });
-                    let c = f64::from(count);
-                    // Reads flow SSD -> host, writes host -> SSD.
-                    t.add_link(
-                        v,
-                        host_v,
-                        LinkParams {
-                            line_rate: c * ssd.read_bandwidth.0,
-                            efficiency: 1.0,
-                            latency: ssd.latency,
-                            class: LinkClass::Storage,
-                        },
-                    );
-                    t.add_link(
-                        host_v,
-                        v,
-                        LinkParams {
-                            line_rate: c * ssd.write_bandwidth.0,
-                            efficiency: 1.0,
-                            latency: ssd.latency,
-                            class: LinkClass::Storage,
-                        },
-                    );
-                    Some(v)
-                }
-                _ => None,
-            };
-            t.ssds.push(ssd_v);
-            let nvswitch = match n.intra {
-                IntraConnect::Nvswitch => Some(t.graph.add_node(Device::NvSwitch { node })),
-                _ => None,
-            };
-            let first_gpu = t.gpus.len();
-            for local in 0..n.gpus {
-                let g = t.graph.add_node(Device::Gpu { node, local });
-                t.gpus.push(g);
-                t.add_duplex(g, host_v, pcie_link);
-                if let (Some(sw), Some(nv)) = (nvswitch, &gpu.nvlink) {
-                    let tech = catalog.nvlink(&nv.generation)?;
-                    let per_link = tech.per_link_bandwidth.map(|b| b.0).ok_or_else(|| {
-                        ClusterError::Invalid(format!(
-                            "NVLink {} has no per-link bandwidth",
-                            nv.generation
-                        ))
-                    })?;
-                    t.add_duplex(
-                        g,
-                        sw,
-                        LinkParams {
-                            line_rate: per_link * f64::from(nv.links),
-                            efficiency: tech.efficiency,
-                            latency: tech.latency,
-                            class: LinkClass::Nvlink,
-                        },
-                    );
-                }
-            }
-            let gpus_per_nic = n.gpus / n.nics;
-            for index in 0..n.nics {
-                let v = t.graph.add_node(Device::Nic { node, index });
-                t.nics.push(v);
-                for k in 0..gpus_per_nic {
-                    let g = t.gpus[first_gpu + (index * gpus_per_nic + k) as usize];
-                    t.add_duplex(g, v, pcie_link);
-                }
-            }
         }
-        if spec.nodes > 1 {
-            add_fabric(&mut t, spec, catalog.switch(&spec.fabric.switch)?, nic)?;
-        }
-        let mut out = vec![Vec::new(); t.graph.node_count()];
-        for (i, l) in t.links.iter().enumerate() {
-            out[l.from.index()].push((LinkId(i as u32), l.to));
-        }
-        t.out = out;
-        Ok(t)
     }
 
     /// Adds one directed link.
@@ -340,6 +199,7 @@ impl Topology {
             class: p.class,
         });
         self.graph.add_edge(from, to, id);
+        self.out[from.index()].push((id, to));
         id
     }
 
@@ -349,9 +209,39 @@ impl Topology {
         self.add_link(b, a, p);
     }
 
-    /// Adds a vertex.
+    /// Adds a vertex, and indexes it if it is a GPU, host, DRAM, SSD or NIC. GPUs, hosts,
+    /// DRAMs and NICs must be added in index order (node-major), as their lookups are by
+    /// position.
     pub(crate) fn add_device(&mut self, d: Device) -> VertexId {
-        self.graph.add_node(d)
+        let v = self.graph.add_node(d);
+        self.out.push(Vec::new());
+        match d {
+            Device::Gpu { node, local } => {
+                debug_assert_eq!(self.gpus.len(), (node * self.gpus_per_node + local) as usize);
+                self.gpus.push(v);
+            }
+            Device::Host { node } => {
+                debug_assert_eq!(self.hosts.len(), node as usize);
+                self.hosts.push(v);
+            }
+            Device::HostMemory { node } => {
+                debug_assert_eq!(self.host_memories.len(), node as usize);
+                self.host_memories.push(v);
+            }
+            Device::Ssd { node } => {
+                let node = node as usize;
+                if self.ssds.len() <= node {
+                    self.ssds.resize(node + 1, None);
+                }
+                self.ssds[node] = Some(v);
+            }
+            Device::Nic { node, index } => {
+                debug_assert_eq!(self.nics.len(), (node * self.nics_per_node + index) as usize);
+                self.nics.push(v);
+            }
+            Device::NvSwitch { .. } | Device::Leaf { .. } | Device::Spine { .. } => {}
+        }
+        v
     }
 
     /// All directed links.
@@ -462,35 +352,33 @@ impl Topology {
 mod tests {
     use super::*;
 
-    fn build(preset: &str, nodes: u32) -> Topology {
-        let spec = ClusterSpec::preset(preset).unwrap().with_nodes(nodes);
-        Topology::build(&spec, &spec.catalog()).unwrap()
+    fn link(class: LinkClass) -> LinkParams {
+        LinkParams { line_rate: 100e9, efficiency: 0.8, latency: SimTime::from_nanos(500), class }
     }
 
     #[test]
-    fn dgx_h100_node_has_expected_parts() {
-        let t = build("dgx-h100", 1);
-        assert_eq!(t.gpu_count(), 8);
-        assert_eq!(t.nic_vertices().len(), 8);
-        // NVLink4: 18 links x 25 GB/s per direction = 450 GB/s line rate.
-        let g0 = t.gpu_vertex(GpuId(0)).unwrap();
-        let nv: Vec<&Link> =
-            t.links().iter().filter(|l| l.from == g0 && l.class == LinkClass::Nvlink).collect();
-        assert_eq!(nv.len(), 1);
-        assert_eq!(nv[0].line_rate, 450e9);
-        assert!((nv[0].bandwidth() - 360e9).abs() < 1.0);
-        assert!(t.gpu_vertex(GpuId(8)).is_err());
-    }
-
-    #[test]
-    fn multi_node_has_fabric() {
-        let t = build("dgx-a100", 4);
-        assert_eq!(t.gpu_count(), 32);
-        assert_eq!(t.node_count(), 4);
-        assert_eq!(t.node_of(GpuId(17)), 2);
-        let leaves = (0..t.vertex_count())
-            .filter(|&i| matches!(t.device(NodeIndex::new(i)), Device::Leaf { .. }))
-            .count();
-        assert_eq!(leaves, 8, "one leaf per rail");
+    fn devices_are_indexed_and_links_listed_in_order() {
+        let mut t = Topology::new(2, 1);
+        let host = t.add_device(Device::Host { node: 0 });
+        let g0 = t.add_device(Device::Gpu { node: 0, local: 0 });
+        let g1 = t.add_device(Device::Gpu { node: 0, local: 1 });
+        let nic = t.add_device(Device::Nic { node: 0, index: 0 });
+        t.add_duplex(g0, host, link(LinkClass::Pcie));
+        t.add_duplex(g1, host, link(LinkClass::Pcie));
+        let up = t.add_link(nic, host, link(LinkClass::Pcie));
+        assert_eq!((t.gpu_count(), t.node_count(), t.vertex_count()), (2, 1, 4));
+        assert_eq!(t.gpu_vertex(GpuId(1)).unwrap(), g1);
+        assert!(t.gpu_vertex(GpuId(2)).is_err());
+        assert_eq!(t.host_vertex(0).unwrap(), host);
+        assert!(t.ssd_vertex(0).is_err(), "no SSD added");
+        assert_eq!(t.nic_vertices(), &[nic]);
+        assert_eq!(t.node_of(GpuId(1)), 0);
+        let out: Vec<_> = t.out_links(host).collect();
+        assert_eq!(out, vec![(LinkId(1), g0), (LinkId(3), g1)]);
+        assert_eq!(t.out_links(nic).collect::<Vec<_>>(), vec![(up, host)]);
+        let mut inc: Vec<_> = t.in_links(host).collect();
+        inc.sort();
+        assert_eq!(inc, vec![(LinkId(0), g0), (LinkId(2), g1), (up, nic)]);
+        assert!((t.link(up).bandwidth() - 80e9).abs() < 1.0);
     }
 }

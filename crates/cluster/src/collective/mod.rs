@@ -386,6 +386,8 @@ pub fn point_to_point(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builder::build_topology;
+    use crate::routing::RouteCache;
     use crate::spec::ClusterSpec;
 
     #[test]
@@ -398,8 +400,9 @@ mod tests {
     #[test]
     fn invalid_requests_are_clear_errors() {
         let spec = ClusterSpec::preset("dgx-h100").unwrap();
-        let topo = Topology::build(&spec, &spec.catalog()).unwrap();
-        let mut r = Router::new(&topo);
+        let topo = build_topology(&spec, &spec.catalog()).unwrap();
+        let cache = RouteCache::default();
+        let mut r = Router::new(&topo, &cache);
         let g: Vec<GpuId> = (0..8).map(GpuId).collect();
         let e = plan(CollectiveKind::AllGather, Algorithm::Tree, &g, 1e6, &mut r).unwrap_err();
         assert!(e.to_string().contains("valid: ring, hierarchical, auto"), "{e}");

@@ -6,7 +6,7 @@
 //! Cost of table `j` with its hottest `x_j` rows in HBM, per step:
 //! `3 a_j [F_j(x_j) t_HBM + (1 - F_j(x_j)) t_UVM] + comm_j`, where `a_j` is its lookups per
 //! step, `F_j` the share of lookups that go to its hottest `x_j` rows
-//! ([`Popularity::hot_share`]), `t_tier = max(d, 32) e / BW_tier` per lookup (TorchRec's
+//! ([`Popularity::hot_share`](crate::access::Popularity::hot_share)), `t_tier = max(d, 32) e / BW_tier` per lookup (TorchRec's
 //! lookup size), 3 = forward plus TorchRec's twice-as-costly backward, and `comm_j` the time
 //! of its output and gradient all-to-all (the same wherever it is placed). A GPU's cost is the
 //! sum over its tables; the plan minimises the largest GPU cost under each GPU's HBM budget.

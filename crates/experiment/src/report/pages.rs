@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::PLOT_SIZE;
-use super::charts;
-use super::data::{self, Chart};
+use super::axes;
 use super::font;
+use super::plot::{self, Chart};
 use crate::error::{ExperimentError, io_err};
 use crate::plan::{GIT_REVISION, MLSIM_VERSION, Plan};
 use crate::store::{ResultsDir, RunRecord};
@@ -45,12 +45,14 @@ pub fn render(chart: &Chart, stem: &FsPath) -> Result<(), String> {
     let (tmp_svg, tmp_png) = (tmp(&svg, "svg"), tmp(&png, "png"));
     {
         let area = SVGBackend::new(&tmp_svg, PLOT_SIZE).into_drawing_area();
-        charts::draw(&area, chart)?;
+        let main = axes::frame(&area, &chart.caption)?;
+        chart.figure.draw_svg(&main, &chart.title)?;
         area.present().map_err(|e| format!("{e:?}"))?;
     }
     {
         let area = BitMapBackend::new(&tmp_png, PLOT_SIZE).into_drawing_area();
-        charts::draw(&area, chart)?;
+        let main = axes::frame(&area, &chart.caption)?;
+        chart.figure.draw_png(&main, &chart.title)?;
         area.present().map_err(|e| format!("{e:?}"))?;
     }
     std::fs::rename(&tmp_svg, &svg).map_err(|e| format!("{}: {e}", svg.display()))?;
@@ -100,7 +102,7 @@ pub fn write_report(
     let mut plots = Vec::new();
     let mut skipped = Vec::new();
     for (i, spec) in plan.loaded.config.report.plots.iter().enumerate() {
-        let chart = match data::build(plan, dir, records, spec) {
+        let chart = match plot::build(plan, dir, records, spec) {
             Ok(chart) => chart,
             Err(ExperimentError::Plot { plot, message }) => {
                 skipped.push(format!("{plot}: {message}"));

@@ -1,15 +1,40 @@
-//! Embedding-table sharding over tiered GPU memory for DLRM training.
+//! # embedding — embedding-table sharding over tiered GPU memory for DLRM training
 //!
-//! A set of embedding [`tables`] (presets shaped like Criteo/DLRM and production models, a
-//! synthetic generator, or a list) with skewed row popularity ([`access`], calibrated on
-//! production reuse statistics) is sharded over the GPUs of a cluster by a system
-//! ([`systems`]: TorchRec's table-wise, row-wise, column-wise, data-parallel and
-//! table-row-wise through its greedy partitioner and perf [`estimator`]; RecShard's per-row
-//! tiering), each slice in HBM or host memory ([`tiers`], an LRU row [`cache`]), optionally
-//! with RecD's deduplication ([`recd`]). The resulting [`plan`] gives every training step's
-//! lookups and all-to-all traffic; [`step`] runs them as a task graph on the shared executor,
-//! so step times, per-GPU imbalance and traffic come from the same cost model as every other
-//! simulator. The model and its sources: `docs/models/embedding.md`.
+//! A DLRM's embedding tables are sharded over the GPUs' HBM and host memory; every training
+//! step looks rows up and exchanges them with all-to-alls. The crate compares the systems that
+//! decide the sharding:
+//!
+//! - [`tables`]: the tables (presets shaped like Criteo and production models, a synthetic
+//!   generator, or a list) and [`config`]: the workload ([`EmbeddingWorkload`]) and the
+//!   [`SystemSpec`];
+//! - [`access`]: skewed row popularity calibrated on Meta's production reuse statistics
+//!   (`data/recsys/`); [`tiers`] and [`cache`]: HBM, host memory and an LRU row cache;
+//! - [`systems`] (one file each): TorchRec's table-wise, row-wise, column-wise, data-parallel
+//!   and table-row-wise through its greedy partitioner and perf [`estimator`], RecShard's
+//!   per-row tiering, FlexShard's sequence-table placement; [`recd`]: RecD's deduplication;
+//! - [`plan`]: each step's lookups and traffic; [`step`]: the step as a task graph on the
+//!   shared executor, so step times and imbalance come from the same cost model as every
+//!   other simulator; [`run`] and [`simulator`]: the runner's entry points.
+//!
+//! Formulas, defaults and assumptions with their sources: `docs/models/embedding.md`.
+//!
+//! ## Example
+//!
+//! ```
+//! use cluster::Cluster;
+//! use embedding::{EmbeddingWorkload, SystemSpec};
+//!
+//! let cluster = Cluster::preset("dgx-h100", 1)?;
+//! let workload: EmbeddingWorkload = serde_json::from_value(serde_json::json!({
+//!     "tables": "criteo-kaggle", "batch": 8192, "steps": 2
+//! }))?;
+//! let system: SystemSpec = serde_json::from_value(serde_json::json!({ "system": "table-wise" }))?;
+//! let run = embedding::run::prepare(&cluster, &workload, &system)?;
+//! let result = run.run(&cluster, 1, false)?;
+//! assert!(result.metrics["emb_throughput_samples_s"] > 0.0);
+//! assert!(result.metrics["hbm_hit_rate"] <= 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod access;
 pub mod cache;

@@ -4,8 +4,24 @@
 //! errors, the simulator's [`InputError`]s are pointed at their config field, and every run's
 //! result is checked against what the simulator declares.
 //!
-//! Registering a simulator is one line in [`kinds`]; the steps before it are listed in
-//! [`simcore::Simulator`]'s documentation ("Adding a simulator").
+//! ## Adding a simulator
+//!
+//! 1. A crate `crates/<name>` (dependencies flow one way: it may use simcore, cluster,
+//!    taskgraph and models, never another domain crate) with `//!` docs that list its
+//!    concepts and a doctest, in the shape of `moe`, `pipeline`, `embedding` and `gnn`.
+//! 2. `config.rs`: the workload type and `SystemSpec`, the system entry (a serde enum tagged
+//!    `system`, kebab-case names, `deny_unknown_fields`); one file per system under
+//!    `systems/` (or the domain's word for them, e.g. `policies/`).
+//! 3. `run.rs`: `prepare(cluster, workload, system)` checks every input and does the work
+//!    shared by seeds; `Prepared::run(cluster, seed, trace)` returns a `simcore::RunResult`.
+//!    Errors are `simcore::InputError`, naming the config field (`workload.x`, `params.x`,
+//!    `system`) or the data file and line; data files are found with `simcore::data`.
+//! 4. `simulator.rs`: implement `simcore::Simulator` with its `Description` — every system,
+//!    metric, series and matrix with unit and description (the first clause of a description
+//!    is the axis label in plots).
+//! 5. One line in [`kinds`] below, a tiny config in `tests/registry.rs` (the registry test
+//!    runs it and checks that emitted names equal declared ones), the headline config under
+//!    `configs/<name>/` with its small version as a test, and `docs/models/<name>.md`.
 
 use std::marker::PhantomData;
 use std::sync::Arc;

@@ -7,16 +7,8 @@
 //! checks each run's result against the declaration ([`RunResult::undeclared`]) and fails the
 //! run if it emits a name it does not declare.
 //!
-//! ## Adding a simulator
-//!
-//! 1. A crate with a workload type and a system-entry type (`SystemSpec`, a serde enum tagged
-//!    by `system`, `deny_unknown_fields`), one file per system, and `prepare` / `run`.
-//! 2. Errors as [`InputError`], naming the config field (`workload.x`, `params.x`).
-//! 3. A `simulator.rs` implementing [`Simulator`]: a [`Description`] listing systems,
-//!    metrics, series and matrices with units.
-//! 4. One line in the experiment crate's registry (`experiment::kinds()`), a config under
-//!    `configs/<crate>/`, and the model document under `docs/models/`. The registry test then
-//!    runs the config's small version and checks emitted names against declared ones.
+//! The steps of adding one are listed in the experiment crate's `kind.rs` ("Adding a
+//! simulator").
 
 use serde::de::DeserializeOwned;
 

@@ -46,6 +46,10 @@ pub struct CommCost {
     pub phase_latency: Vec<SimTime>,
     /// Bandwidth term of each phase, seconds, already divided by the protocol factor.
     pub phase_transfer_secs: Vec<f64>,
+    /// Seconds each link the operation uses is busy carrying its payload (load over bandwidth,
+    /// summed over phases, divided by the protocol factor), by link id: what a congestion-aware
+    /// network charges the link's queue.
+    pub link_busy_secs: Vec<(LinkId, f64)>,
 }
 
 /// Scratch space for per-link loads, reused across evaluations.
@@ -53,6 +57,9 @@ pub struct CommCost {
 pub struct LinkLoads {
     load: Vec<f64>,
     touched: Vec<LinkId>,
+    /// Busy seconds per link summed over an evaluation's phases.
+    busy: Vec<f64>,
+    busy_touched: Vec<LinkId>,
 }
 
 /// What one phase costs before a protocol is applied.
@@ -93,6 +100,7 @@ impl CommModel {
         let topo = router.topology();
         if loads.load.len() < topo.links().len() {
             loads.load.resize(topo.links().len(), 0.0);
+            loads.busy.resize(topo.links().len(), 0.0);
         }
         let mut route_latency = [SimTime::ZERO; 3];
         for t in &plan_phase.transfers {
@@ -111,8 +119,14 @@ impl CommModel {
         let mut transfer_secs: f64 = 0.0;
         for &l in &loads.touched {
             let x = &mut loads.load[l.0 as usize];
-            transfer_secs = transfer_secs.max(*x / topo.link(l).bandwidth());
+            let secs = *x / topo.link(l).bandwidth();
+            transfer_secs = transfer_secs.max(secs);
             *x = 0.0;
+            let busy = &mut loads.busy[l.0 as usize];
+            if *busy == 0.0 {
+                loads.busy_touched.push(l);
+            }
+            *busy += secs;
         }
         loads.touched.clear();
         Ok(PhaseCost { hops: plan_phase.hops, route_latency, transfer_secs })
@@ -125,11 +139,18 @@ impl CommModel {
         router: &mut Router<'_>,
         loads: &mut LinkLoads,
     ) -> Result<CommCost, ClusterError> {
-        let phases: Vec<PhaseCost> = plan
-            .phases
-            .iter()
-            .map(|p| Self::phase_cost(p, router, loads))
-            .collect::<Result<_, _>>()?;
+        let phases: Result<Vec<PhaseCost>, ClusterError> =
+            plan.phases.iter().map(|p| Self::phase_cost(p, router, loads)).collect();
+        // Per-link busy time at full bandwidth, in link order; the scratch is cleared even on
+        // an error.
+        let mut busy: Vec<(LinkId, f64)> =
+            loads.busy_touched.iter().map(|&l| (l, loads.busy[l.0 as usize])).collect();
+        for &l in &loads.busy_touched {
+            loads.busy[l.0 as usize] = 0.0;
+        }
+        loads.busy_touched.clear();
+        busy.sort_by_key(|&(l, _)| l.0);
+        let phases = phases?;
         if phases.is_empty() {
             return Ok(CommCost {
                 time: SimTime::ZERO,
@@ -137,8 +158,21 @@ impl CommModel {
                 bandwidth_factor: 1.0,
                 phase_latency: vec![],
                 phase_transfer_secs: vec![],
+                link_busy_secs: vec![],
             });
         }
+        let mut cost = self.choose(plan, &phases)?;
+        let factor = cost.bandwidth_factor;
+        cost.link_busy_secs = busy.into_iter().map(|(l, s)| (l, s / factor)).collect();
+        Ok(cost)
+    }
+
+    /// The fastest protocol's cost of costed phases.
+    fn choose(
+        &self,
+        plan: &CollectivePlan,
+        phases: &[PhaseCost],
+    ) -> Result<CommCost, ClusterError> {
         match self {
             CommModel::Textbook { per_message } => {
                 let lat: Vec<SimTime> = phases
@@ -152,7 +186,7 @@ impl CommModel {
                         SimTime::from_nanos(ns)
                     })
                     .collect();
-                Ok(Self::assemble("textbook", 1.0, SimTime::ZERO, lat, &phases))
+                Ok(Self::assemble("textbook", 1.0, SimTime::ZERO, lat, phases))
             }
             CommModel::Nccl(protocols) => {
                 let mut best: Option<CommCost> = None;
@@ -172,7 +206,7 @@ impl CommModel {
                             )
                         })
                         .collect();
-                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, &phases);
+                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, phases);
                     if best.as_ref().is_none_or(|b| cost.time < b.time) {
                         best = Some(cost);
                     }
@@ -198,6 +232,7 @@ impl CommModel {
             bandwidth_factor: factor,
             phase_latency: lat,
             phase_transfer_secs: secs,
+            link_busy_secs: Vec::new(),
         }
     }
 }

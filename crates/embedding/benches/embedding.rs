@@ -23,7 +23,7 @@ fn planning(c: &mut Criterion) {
     let w = workload(1);
     let mut group = c.benchmark_group("embedding");
     group.sample_size(10);
-    for name in ["table-wise", "recshard"] {
+    for name in ["torchrec", "table-wise", "recshard"] {
         let s = system(name);
         group.bench_function(format!("plan_{name}_500_tables_128_gpus"), |b| {
             b.iter(|| embedding::run::prepare(&cluster, &w, &s).unwrap().plan().placements.len())

@@ -10,7 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nodes: u32 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1);
     let cluster = Cluster::preset("dgx-h100", nodes)?;
     let systems =
-        ["table-wise", "row-wise", "column-wise", "table-row-wise", "data-parallel", "recshard"];
+        ["torchrec", "table-wise", "row-wise", "table-row-wise", "data-parallel", "recshard"];
     for hbm in ["64GiB", "8GiB", "2GiB", "512MiB", "128MiB"] {
         let w: EmbeddingWorkload = serde_json::from_value(serde_json::json!({
             "tables": tables, "batch": 65536, "memory": { "hbm": hbm }, "steps": 5

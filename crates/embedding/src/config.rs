@@ -37,6 +37,39 @@ pub enum AlphaSpec {
     },
 }
 
+/// How a cache miss of a `fused_uvm_caching` shard is paid for in the simulated step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissModel {
+    /// FBGEMM's LRU cache: each batch fetches its distinct missing rows from host memory once
+    /// and writes the evicted (dirty) rows back; every lookup and update then runs in HBM.
+    #[default]
+    Lru,
+    /// Every missed lookup reads its row from host memory and the update reads and writes it
+    /// there again (three host transfers per missed lookup): the accounting of the first
+    /// version of this model, kept to show what it changes.
+    Direct,
+}
+
+/// The HBM row cache of `fused_uvm_caching` shards in the simulated step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// How misses are paid for (default `lru`).
+    #[serde(default)]
+    pub misses: MissModel,
+    /// Fetch the next batch's rows while the current one trains (TorchRec's
+    /// `PrefetchTrainPipelineSparseDist` with FBGEMM's `prefetch_pipeline`); default off, as in
+    /// TorchRec's default training pipeline.
+    #[serde(default)]
+    pub prefetch: bool,
+    /// Share of the PCIe bandwidth that cache fills and write-backs achieve (default: the
+    /// workload's `memory.uvm_efficiency`; assumption: they are row-sized random transfers
+    /// like UVM gathers).
+    #[serde(default)]
+    pub transfer_efficiency: Option<f64>,
+}
+
 /// The `workload:` of `kind: embedding`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +90,9 @@ pub struct EmbeddingWorkload {
     /// Memory budgets and efficiencies.
     #[serde(default)]
     pub memory: MemorySpec,
+    /// The HBM row cache of `fused_uvm_caching` shards.
+    #[serde(default)]
+    pub cache: CacheSpec,
     /// Sessions (needed by `dedup`).
     #[serde(default)]
     pub sessions: Option<SessionSpec>,
@@ -82,19 +118,49 @@ fn steps() -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "system", deny_unknown_fields)]
 pub enum SystemSpec {
-    /// TorchRec table-wise: each table whole on one GPU (greedy partitioner).
+    /// TorchRec's planner: per table, every sharding type and compute kernel, ranked by its
+    /// estimator, partitioned greedily; the best plan over its proposers.
+    Torchrec {
+        /// RecD deduplication.
+        #[serde(default)]
+        dedup: bool,
+        /// Columns per column-wise shard (default 128, TorchRec's `MIN_CW_DIM`).
+        #[serde(default = "min_cw_dim")]
+        column_block: u32,
+        /// Cache load factor of `fused_uvm_caching` shards before any scale-up (default 0.2,
+        /// TorchRec's `UVM_CACHING_RATIO`).
+        #[serde(default = "load_factor")]
+        cache_load_factor: f64,
+        /// Run TorchRec's `EmbeddingOffloadScaleupProposer` (grow the caches into free HBM;
+        /// default on).
+        #[serde(default = "yes")]
+        scale_up: bool,
+    },
+    /// TorchRec's planner with every table table-wise (whole on one GPU).
     TableWise {
         /// RecD deduplication.
         #[serde(default)]
         dedup: bool,
+        /// Cache load factor before scale-up (default 0.2).
+        #[serde(default = "load_factor")]
+        cache_load_factor: f64,
+        /// Run the scale-up proposer (default on).
+        #[serde(default = "yes")]
+        scale_up: bool,
     },
-    /// TorchRec row-wise: every table's rows split over all GPUs.
+    /// TorchRec's planner with every table row-wise (rows over all GPUs).
     RowWise {
         /// RecD deduplication.
         #[serde(default)]
         dedup: bool,
+        /// Cache load factor before scale-up (default 0.2).
+        #[serde(default = "load_factor")]
+        cache_load_factor: f64,
+        /// Run the scale-up proposer (default on).
+        #[serde(default = "yes")]
+        scale_up: bool,
     },
-    /// TorchRec column-wise: tables split into column blocks placed greedily.
+    /// TorchRec's planner with every table column-wise (blocks of columns placed greedily).
     ColumnWise {
         /// RecD deduplication.
         #[serde(default)]
@@ -102,18 +168,31 @@ pub enum SystemSpec {
         /// Columns per shard (default 64, assumption).
         #[serde(default = "column_block")]
         column_block: u32,
+        /// Cache load factor before scale-up (default 0.2).
+        #[serde(default = "load_factor")]
+        cache_load_factor: f64,
+        /// Run the scale-up proposer (default on).
+        #[serde(default = "yes")]
+        scale_up: bool,
     },
-    /// TorchRec data-parallel: every table on every GPU, gradients all-reduced.
+    /// TorchRec's planner with every table data-parallel (a replica per GPU, gradients
+    /// all-reduced; TorchRec's `dense` kernel, in HBM).
     DataParallel {
         /// RecD deduplication.
         #[serde(default)]
         dedup: bool,
     },
-    /// TorchRec table-row-wise: each table's rows split over the GPUs of one node.
+    /// TorchRec's planner with every table table-row-wise (rows over the GPUs of one node).
     TableRowWise {
         /// RecD deduplication.
         #[serde(default)]
         dedup: bool,
+        /// Cache load factor before scale-up (default 0.2).
+        #[serde(default = "load_factor")]
+        cache_load_factor: f64,
+        /// Run the scale-up proposer (default on).
+        #[serde(default = "yes")]
+        scale_up: bool,
     },
     /// FlexShard: tiered row replication for sequence tables (row-wise for pooled ones).
     Flexshard {
@@ -135,6 +214,15 @@ pub enum SystemSpec {
 fn column_block() -> u32 {
     64
 }
+fn min_cw_dim() -> u32 {
+    128
+}
+fn load_factor() -> f64 {
+    crate::estimator::CACHE_RATIO
+}
+fn yes() -> bool {
+    true
+}
 fn rounds() -> u32 {
     200
 }
@@ -143,6 +231,7 @@ impl SystemSpec {
     /// The system's name as in configs.
     pub fn name(&self) -> &'static str {
         match self {
+            SystemSpec::Torchrec { .. } => "torchrec",
             SystemSpec::TableWise { .. } => "table-wise",
             SystemSpec::RowWise { .. } => "row-wise",
             SystemSpec::ColumnWise { .. } => "column-wise",
@@ -156,11 +245,12 @@ impl SystemSpec {
     /// Whether RecD deduplication is on.
     pub fn dedup(&self) -> bool {
         match *self {
-            SystemSpec::TableWise { dedup }
-            | SystemSpec::RowWise { dedup }
+            SystemSpec::Torchrec { dedup, .. }
+            | SystemSpec::TableWise { dedup, .. }
+            | SystemSpec::RowWise { dedup, .. }
             | SystemSpec::ColumnWise { dedup, .. }
             | SystemSpec::DataParallel { dedup }
-            | SystemSpec::TableRowWise { dedup }
+            | SystemSpec::TableRowWise { dedup, .. }
             | SystemSpec::Flexshard { dedup }
             | SystemSpec::Recshard { dedup, .. } => dedup,
         }

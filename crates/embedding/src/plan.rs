@@ -17,6 +17,10 @@
 //!   back the same way;
 //! - backward: TorchRec's estimator counts twice the forward lookup work (read and write the
 //!   rows with the optimizer state of a fused update), in the same tiers;
+//! - an HBM row cache (`fused_uvm_caching` under the `lru` miss model) serves every lookup
+//!   and update from HBM and moves `cache_fills` rows per step from host memory into HBM and as
+//!   many evicted rows back ([`crate::cache`]); under the `direct` model its misses are
+//!   host-memory lookups like any other (`hbm_hit` below 1);
 //! - replicated rows are kept equal by all-reducing their gradients over the replicas
 //!   ([`Sync`]).
 
@@ -60,6 +64,10 @@ pub struct Placement {
     /// Partial sums are first reduce-scattered inside the node (table-row-wise): GPU `i` of
     /// the node sends the reduced vectors to the trainers `t` with `t mod P = i`.
     pub node_reduce: bool,
+    /// Rows fetched per step from host memory into its HBM cache, each evicting and writing
+    /// back one dirty row (0 without a cache; independent of deduplication, which leaves the
+    /// distinct rows of a batch unchanged).
+    pub cache_fills: f64,
 }
 
 /// An all-reduce keeping replicas equal.
@@ -91,8 +99,13 @@ pub struct StepLoad {
     pub uvm_read: Vec<f64>,
     /// Per GPU: row lookups it serves per step.
     pub lookups: Vec<f64>,
-    /// Per GPU: row lookups served from host memory (slow tier) per step.
+    /// Per GPU: rows read from host memory (slow tier) per step: direct lookups and cache
+    /// fills.
     pub uvm_accesses: Vec<f64>,
+    /// Per GPU: bytes fetched into HBM caches per step.
+    pub fill_bytes: Vec<f64>,
+    /// Per GPU: bytes of evicted cache rows written back to host memory per step.
+    pub writeback_bytes: Vec<f64>,
     /// Per GPU: HBM bytes used.
     pub hbm_used: Vec<f64>,
     /// Per GPU: host bytes used.
@@ -226,6 +239,8 @@ impl Plan {
             uvm_read: vec![0.0; g],
             lookups: vec![0.0; g],
             uvm_accesses: vec![0.0; g],
+            fill_bytes: vec![0.0; g],
+            writeback_bytes: vec![0.0; g],
             hbm_used,
             uvm_used,
             ids: Vec::new(),
@@ -252,8 +267,11 @@ impl Plan {
             let gpu = p.gpu as usize;
             load.hbm_read[gpu] += lookups * hit * row;
             load.uvm_read[gpu] += lookups * (1.0 - hit) * row;
-            load.uvm_accesses[gpu] += lookups * (1.0 - hit);
+            load.uvm_accesses[gpu] += lookups * (1.0 - hit) + p.cache_fills;
             load.lookups[gpu] += lookups;
+            // A fill moves the shard's whole row (its columns), as does the write-back.
+            load.fill_bytes[gpu] += p.cache_fills * d * e;
+            load.writeback_bytes[gpu] += p.cache_fills * d * e;
             let out_bytes = if t.spec.sequence {
                 per_trainer * d * e
             } else {
@@ -308,6 +326,14 @@ pub fn scope_members(scope: Scope, gpu: u32, tiers: &Tiers) -> Vec<u32> {
 }
 
 impl StepLoad {
+    /// Bytes moved between host memory and HBM per step: direct lookups from host memory and
+    /// their updates (read and written again), cache fills and write-backs.
+    pub fn host_bytes(&self) -> f64 {
+        self.uvm_read.iter().map(|b| 3.0 * b).sum::<f64>()
+            + self.fill_bytes.iter().sum::<f64>()
+            + self.writeback_bytes.iter().sum::<f64>()
+    }
+
     /// Bytes of `traffic` that cross nodes and that stay inside one.
     pub fn split_by_node(traffic: &[(u32, u32, f64)], tiers: &Tiers) -> (f64, f64) {
         let mut global = 0.0;

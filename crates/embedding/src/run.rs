@@ -70,6 +70,7 @@ pub struct Prepared {
     plan: Plan,
     load: StepLoad,
     uvm_efficiency: f64,
+    transfers: crate::step::CacheTransfers,
     plan_time: f64,
 }
 
@@ -128,20 +129,42 @@ pub fn prepare(
     let per_trainer = batch / f64::from(tiers.gpus);
     let scales = recd::scales(&tables, per_trainer, w.sessions.as_ref(), system.dedup())?;
     let uvm_efficiency = w.memory.uvm_efficiency.unwrap_or(0.1);
+    let transfer_efficiency = match w.cache.transfer_efficiency {
+        None => uvm_efficiency,
+        Some(x) if x > 0.0 && x <= 1.0 => x,
+        Some(x) => {
+            return Err(InputError::invalid(
+                "cache.transfer_efficiency",
+                format!("{x} is not in (0, 1]"),
+            ));
+        }
+    };
+    let transfers =
+        crate::step::CacheTransfers { prefetch: w.cache.prefetch, efficiency: transfer_efficiency };
     let ctx = PlanCtx {
         tables: &tables,
         tiers: &tiers,
-        hw: EstimatorHw::new(&tiers, uvm_efficiency, batch, w.element_bytes),
+        hw: EstimatorHw::new(&tiers, uvm_efficiency, batch, w.element_bytes, w.cache.prefetch),
         batch,
         elem: w.element_bytes,
         scales: &scales,
+        cache: w.cache,
     };
     let started = Instant::now();
     let plan = systems::plan(system, &ctx)?;
     let plan_time = started.elapsed().as_secs_f64();
     plan.check(&tables, &tiers)?;
     let load = plan.load(&tables, &tiers, batch, w.element_bytes, &scales);
-    Ok(Prepared { workload: w.clone(), tables, tiers, plan, load, uvm_efficiency, plan_time })
+    Ok(Prepared {
+        workload: w.clone(),
+        tables,
+        tiers,
+        plan,
+        load,
+        uvm_efficiency,
+        transfers,
+        plan_time,
+    })
 }
 
 impl Prepared {
@@ -185,7 +208,13 @@ impl Prepared {
         let mut sync_time = 0.0;
         let mut kept_trace = None;
         for step in 0..w.steps {
-            let sg = crate::step::build(&self.load, &self.tiers, self.uvm_efficiency, &mut rng)?;
+            let sg = crate::step::build(
+                &self.load,
+                &self.tiers,
+                self.uvm_efficiency,
+                self.transfers,
+                &mut rng,
+            )?;
             let run = execute_cached(&sg.graph, cluster, &exec, &mut costs)
                 .map_err(|e| InputError::Simulation(e.to_string()))?;
             let t = run.makespan();
@@ -229,6 +258,7 @@ impl Prepared {
             .metric("a2a_bytes_global", ids_global + 2.0 * out_global)
             .metric("a2a_bytes_intra", ids_intra + 2.0 * out_intra)
             .metric("hbm_used_bytes", self.load.hbm_used.iter().copied().fold(0.0, f64::max))
+            .metric("host_bytes", self.load.host_bytes())
             .metric(
                 "hbm_hit_rate",
                 1.0 - self.load.uvm_accesses.iter().sum::<f64>()

@@ -1,4 +1,4 @@
-//! `kind: embedding` — what this simulator offers the experiment runner: DLRM embedding tables sharded over tiered GPU memory: TorchRec's planners, RecShard, FlexShard, and RecD deduplication as a switch.
+//! `kind: embedding` — what this simulator offers the experiment runner: DLRM embedding tables sharded over tiered GPU memory: TorchRec's planner and its single-type variants, RecShard, FlexShard, and RecD deduplication as a switch.
 //! The metrics, series and matrices declared here are the names `run` emits; the runner checks
 //! every run's result against them.
 
@@ -13,29 +13,34 @@ pub struct EmbeddingSimulator;
 
 const SYSTEMS: &[Described] = &[
     Described {
+        name: "torchrec",
+        unit: "",
+        description: "TorchRec's planner: per table every sharding type and kernel ranked by its estimator, greedy/grid/uniform proposers, greedy partitioner, caches scaled up into free HBM; params: cache_load_factor (0.2), scale_up (true), column_block (128), dedup",
+    },
+    Described {
         name: "table-wise",
         unit: "",
-        description: "TorchRec table-wise: whole tables placed by the greedy partitioner and perf estimator; params: dedup",
+        description: "TorchRec's planner with every table table-wise (whole on one GPU); params: cache_load_factor (0.2), scale_up (true), dedup",
     },
     Described {
         name: "row-wise",
         unit: "",
-        description: "TorchRec row-wise: every table's rows over all GPUs, partial sums reduce-scattered; params: dedup",
+        description: "TorchRec's planner with every table row-wise (rows over all GPUs, partial sums reduce-scattered); params: cache_load_factor (0.2), scale_up (true), dedup",
     },
     Described {
         name: "column-wise",
         unit: "",
-        description: "TorchRec column-wise: column blocks placed greedily; params: column_block (64), dedup",
+        description: "TorchRec's planner with every table column-wise (column blocks placed greedily); params: column_block (64), cache_load_factor (0.2), scale_up (true), dedup",
     },
     Described {
         name: "data-parallel",
         unit: "",
-        description: "TorchRec data-parallel: every table on every GPU, gradients all-reduced; params: dedup",
+        description: "TorchRec's planner with every table data-parallel (a replica per GPU, gradients all-reduced); params: dedup",
     },
     Described {
         name: "table-row-wise",
         unit: "",
-        description: "TorchRec table-row-wise: each table's rows over the GPUs of one node; params: dedup",
+        description: "TorchRec's planner with every table table-row-wise (rows over the GPUs of one node); params: cache_load_factor (0.2), scale_up (true), dedup",
     },
     Described {
         name: "flexshard",
@@ -68,7 +73,12 @@ const METRICS: &[Described] = &[
     Described {
         name: "slow_tier_accesses",
         unit: "rows/step",
-        description: "row lookups served from host memory per step",
+        description: "rows read from host memory per step (lookups served there and cache fills)",
+    },
+    Described {
+        name: "host_bytes",
+        unit: "B/step",
+        description: "bytes moved between host memory and HBM per step (host lookups and their updates, cache fills and write-backs)",
     },
     Described {
         name: "a2a_time_s",
@@ -119,7 +129,7 @@ const SERIES: &[Described] = &[
     Described {
         name: "slow_tier_accesses",
         unit: "rows",
-        description: "lookups from host memory per step, per GPU",
+        description: "rows read from host memory per step (lookups and cache fills), per GPU",
     },
     Described {
         name: "row_share",

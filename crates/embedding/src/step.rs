@@ -8,8 +8,18 @@
 //! 3. output all-to-all (pooled vectors, partial sums or sequence rows to the trainers);
 //! 4. gradient all-to-all back (same bytes);
 //! 5. backward: the fused sparse update reads and writes the rows (twice the forward gather,
-//!    TorchRec's multiplier), in HBM and over PCIe both ways;
+//!    TorchRec's multiplier), in HBM and over PCIe both ways; for rows in host memory the read
+//!    and the write are two copies that run at the same time (the kernel streams rows, some
+//!    being read while others are written back, and PCIe carries both directions at once);
 //! 6. replicas' gradient all-reduces.
+//!
+//! HBM caches (FBGEMM's LRU, [`crate::cache`]) add per GPU a copy of the fetched rows from host
+//! memory and one of the evicted rows back, both at `transfer_efficiency` of the PCIe route.
+//! Without the prefetch pipeline they run in the forward pass after the ids arrive and before
+//! the lookups (FBGEMM's `prefetch` inside `forward`); with it they belong to the next batch and
+//! overlap the whole step (TorchRec's `PrefetchTrainPipelineSparseDist`): they depend on
+//! nothing and nothing waits for them, but they share the PCIe link with the step's other host
+//! transfers and the step is not over before they are.
 //!
 //! The dense part of the model is left out: the metrics are the embedding layer's. Each step
 //! draws its batch: the lookups an owner serves vary around their mean by a Poisson factor
@@ -36,11 +46,21 @@ pub struct StepGraph {
     pub syncs: Vec<OpId>,
 }
 
+/// How the step runs its cache transfers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CacheTransfers {
+    /// Fills overlap the previous batch.
+    pub prefetch: bool,
+    /// Share of the PCIe route's bandwidth they achieve.
+    pub efficiency: f64,
+}
+
 /// Builds one step of `load`, drawing its batch from `rng`.
 pub fn build(
     load: &StepLoad,
     tiers: &Tiers,
     uvm_efficiency: f64,
+    cache: CacheTransfers,
     rng: &mut StreamRng,
 ) -> Result<StepGraph, InputError> {
     let g = tiers.gpus as usize;
@@ -82,6 +102,30 @@ pub fn build(
             b.depend(x, k);
         }
         fwd_done.push(k);
+        if load.fill_bytes[i] > 0.0 {
+            let eff = cache.efficiency;
+            let fill = b.copy(
+                "cache fill (host memory)",
+                MemoryTier::Host(node),
+                MemoryTier::Hbm(gpu),
+                load.fill_bytes[i] * f / eff,
+            );
+            let back = b.copy(
+                "cache write-back (host memory)",
+                MemoryTier::Hbm(gpu),
+                MemoryTier::Host(node),
+                load.writeback_bytes[i] * f / eff,
+            );
+            gpu_ops[i].extend([fill, back]);
+            if !cache.prefetch {
+                if let Some(x) = ids {
+                    b.depend(x, fill);
+                    b.depend(x, back);
+                }
+                b.depend(fill, k);
+                b.depend(back, k);
+            }
+        }
         if load.uvm_read[i] > 0.0 {
             let c = b.copy(
                 "lookup (host memory)",
@@ -136,9 +180,9 @@ pub fn build(
                 bytes,
             );
             b.depend_all(&after, r);
-            b.depend(r, w);
+            b.depend_all(&after, w);
             gpu_ops[i].extend([r, w]);
-            bwd_of[i].push(w);
+            bwd_of[i].extend([r, w]);
         }
     }
     for s in &load.syncs {

@@ -17,8 +17,11 @@
 //!   (hash size = distinct values: every row is used).
 //! - `production-mix`: 600 tables shaped like the production models of the RecShard and
 //!   FlexShard papers (hundreds of tables, terabytes in total): a seeded synthetic mix, see
-//!   [`SyntheticSpec::production_mix`]. The shape is an assumption stated in
-//!   docs/models/embedding.md.
+//!   [`SyntheticSpec::production_mix`], with dense ids (every row used, as TorchRec's inputs
+//!   after id preprocessing). The shape is an assumption stated in docs/models/embedding.md.
+//! - `production-mix-hashed`: the same 600 tables, but each hashes 0.3 to 2 distinct raw
+//!   values per row into its rows, so a share of every table's rows is never used (the first
+//!   version of `production-mix`; a plan that knows the unused rows need not store them).
 
 use serde::{Deserialize, Serialize};
 use simcore::RandomStreams;
@@ -127,9 +130,10 @@ pub struct SyntheticSpec {
     /// Pooling factor: log-uniform between these.
     #[serde(default = "pool")]
     pub pooling: [f64; 2],
-    /// Distinct values per row (n / H): uniform between these.
-    #[serde(default = "values")]
-    pub values_per_row: [f64; 2],
+    /// Raw distinct values hashed into each table, per row (n / H): uniform between these.
+    /// Default: none, the ids are dense and every row is used.
+    #[serde(default)]
+    pub values_per_row: Option<[f64; 2]>,
     /// Share of tables that are sequence (unpooled) features.
     #[serde(default)]
     pub sequence_share: f64,
@@ -151,15 +155,12 @@ fn full() -> [f64; 2] {
 fn pool() -> [f64; 2] {
     [1.0, 1.0]
 }
-fn values() -> [f64; 2] {
-    [1.0, 1.0]
-}
 
 impl SyntheticSpec {
     /// The `production-mix` preset: 600 tables, hash sizes log-uniform 1e3 to 1e8, dimensions
-    /// 64/128/256, coverage 0.05 to 1, pooling 1 to 60, 0.3 to 2 distinct values per row
-    /// (assumption: shaped after the RecShard paper's description of production models with
-    /// hundreds of tables and terabytes of embeddings; about 4 TB at fp32).
+    /// 64/128/256, coverage 0.05 to 1, pooling 1 to 60, dense ids (assumption: shaped after
+    /// the RecShard paper's description of production models with hundreds of tables and
+    /// terabytes of embeddings; 3.3 TB at fp32).
     pub fn production_mix() -> SyntheticSpec {
         SyntheticSpec {
             count: 600,
@@ -167,11 +168,18 @@ impl SyntheticSpec {
             dims: vec![64, 128, 256],
             coverage: [0.05, 1.0],
             pooling: [1.0, 60.0],
-            values_per_row: [0.3, 2.0],
+            values_per_row: None,
             sequence_share: 0.0,
             session_share: Some(0.5),
             seed: 2022,
         }
+    }
+
+    /// The `production-mix-hashed` preset: [`SyntheticSpec::production_mix`] with 0.3 to 2
+    /// distinct raw values hashed into each row, so some rows are never used (2.1 of the
+    /// 3.3 TB are used rows).
+    pub fn production_mix_hashed() -> SyntheticSpec {
+        SyntheticSpec { values_per_row: Some([0.3, 2.0]), ..SyntheticSpec::production_mix() }
     }
 
     /// The tables.
@@ -194,7 +202,9 @@ impl SyntheticSpec {
         if !(self.pooling[0] > 0.0 && self.pooling[0] <= self.pooling[1]) {
             return Err(bad("pooling", "give [min, max] with 0 < min <= max"));
         }
-        if !(self.values_per_row[0] > 0.0 && self.values_per_row[0] <= self.values_per_row[1]) {
+        if let Some(v) = self.values_per_row
+            && !(v[0] > 0.0 && v[0] <= v[1] && v[1].is_finite())
+        {
             return Err(bad("values_per_row", "give [min, max] with 0 < min <= max"));
         }
         for (name, s) in [
@@ -216,8 +226,12 @@ impl SyntheticSpec {
                     self.dims[((u() * self.dims.len() as f64) as usize).min(self.dims.len() - 1)];
                 let coverage = self.coverage[0] + u() * (self.coverage[1] - self.coverage[0]);
                 let pooling = log_uniform(self.pooling[0], self.pooling[1], u());
-                let vpr = self.values_per_row[0]
-                    + u() * (self.values_per_row[1] - self.values_per_row[0]);
+                // Drawn whether or not it is used, so dense and hashed mixes of one seed have
+                // the same tables.
+                let draw_vpr = u();
+                let distinct = self
+                    .values_per_row
+                    .map(|v| (v[0] + draw_vpr * (v[1] - v[0])) * rows.max(1) as f64);
                 let sequence = u() < self.sequence_share;
                 let draw = u();
                 let session = self.session_share.map(|share| draw < share);
@@ -225,7 +239,7 @@ impl SyntheticSpec {
                     name: format!("t{i}"),
                     rows: rows.max(1),
                     dim,
-                    distinct_values: Some(vpr * rows.max(1) as f64),
+                    distinct_values: distinct,
                     coverage,
                     pooling,
                     sequence,
@@ -297,7 +311,7 @@ pub fn criteo_coverage(path: &std::path::Path) -> Result<[f64; 26], InputError> 
 }
 
 /// Named table sets.
-pub const PRESETS: [&str; 2] = ["criteo-kaggle", "production-mix"];
+pub const PRESETS: [&str; 3] = ["criteo-kaggle", "production-mix", "production-mix-hashed"];
 
 /// A preset's tables.
 pub fn preset(name: &str) -> Option<Vec<TableSpec>> {
@@ -320,6 +334,7 @@ pub fn preset(name: &str) -> Option<Vec<TableSpec>> {
                 .collect(),
         ),
         "production-mix" => SyntheticSpec::production_mix().generate().ok(),
+        "production-mix-hashed" => SyntheticSpec::production_mix_hashed().generate().ok(),
         _ => None,
     }
 }
@@ -446,8 +461,16 @@ mod tests {
         let t = preset("production-mix").unwrap();
         assert_eq!(t.len(), 600);
         let bytes: f64 = t.iter().map(|t| t.rows as f64 * t.row_bytes(4)).sum();
-        assert!(bytes > 1e12 && bytes < 2e13, "{bytes:e}");
+        assert!(bytes > 3.3e12 && bytes < 3.33e12, "{bytes:e}");
         assert_eq!(t, preset("production-mix").unwrap(), "seeded");
+        // Dense ids: every row is used. The hashed variant has the same tables, with 2.1 of
+        // the 3.3 TB in used rows.
+        assert!(t.iter().all(|t| t.used_rows() == t.rows));
+        let h = preset("production-mix-hashed").unwrap();
+        assert!(t.iter().zip(&h).all(|(a, b)| a.rows == b.rows && a.dim == b.dim
+            && a.coverage == b.coverage && a.pooling == b.pooling));
+        let used: f64 = h.iter().map(|t| t.used_rows() as f64 * t.row_bytes(4)).sum();
+        assert!(used > 2.0e12 && used < 2.2e12, "{used:e}");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use embedding::{EmbeddingWorkload, SystemSpec};
 use proptest::prelude::*;
 use simcore::InputError;
 
-const SYSTEMS: [&str; 7] = [
+const SYSTEMS: [&str; 8] = [
+    "torchrec",
     "table-wise",
     "row-wise",
     "column-wise",
@@ -39,7 +40,7 @@ proptest! {
         max_rows in 1_000u64..3_000_000,
         hbm_mib in 1u64..4096,
         seed in 0u64..1000,
-        sys in 0usize..7,
+        sys in 0usize..8,
         nodes in 1u32..3,
     ) {
         let cluster = Cluster::preset("dgx-h100", nodes).unwrap();
@@ -83,7 +84,7 @@ fn small_ctx_parts(
         dims: vec![64, 128],
         coverage: [0.3, 1.0],
         pooling: [1.0, 10.0],
-        values_per_row: [0.5, 2.0],
+        values_per_row: Some([0.5, 2.0]),
         sequence_share: 0.0,
         session_share: None,
         seed,
@@ -106,10 +107,11 @@ fn recshard_is_close_to_the_exact_optimum_on_small_instances() {
         let ctx = PlanCtx {
             tables: &tables,
             tiers: &tiers,
-            hw: EstimatorHw::new(&tiers, 0.1, 8192.0, 4),
+            hw: EstimatorHw::new(&tiers, 0.1, 8192.0, 4, false),
             batch: 8192.0,
             elem: 4,
             scales: &scales,
+            cache: Default::default(),
         };
         let exact = recshard::exact(&ctx);
         let plan = recshard::plan(&ctx, 200).unwrap();

@@ -54,6 +54,9 @@ pub struct RunRecord {
     /// Matrices.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub matrices: BTreeMap<String, Vec<Vec<f64>>>,
+    /// What a reader must know to read the numbers right (e.g. a contention-free network).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
     /// mlsim version that produced it.
     pub mlsim_version: String,
     /// git revision of that build.
@@ -85,6 +88,7 @@ impl RunRecord {
             metrics: result.metrics,
             series: result.series,
             matrices: result.matrices,
+            caveats: result.caveats,
             mlsim_version: MLSIM_VERSION.to_string(),
             git_revision: GIT_REVISION.to_string(),
         }

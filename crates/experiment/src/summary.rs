@@ -30,6 +30,8 @@ pub struct SummaryRow {
     pub std: f64,
     /// Half-width of the 95% confidence interval of the mean (0 for one seed).
     pub ci95: f64,
+    /// The caveats of the point's and system's runs (e.g. a contention-free network).
+    pub caveats: Vec<String>,
 }
 
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom (tabulated for 1-30,
@@ -61,6 +63,7 @@ pub fn t_975(df: u64) -> f64 {
 /// Summary rows in (point, system, metric) order.
 pub fn summarize(plan: &Plan, records: &[RunRecord]) -> Vec<SummaryRow> {
     let mut groups: BTreeMap<(usize, usize, String), Summary> = BTreeMap::new();
+    let mut caveats: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
     let system_index = |name: &str| {
         plan.loaded.config.systems.iter().position(|s| s.name == name).unwrap_or(usize::MAX)
     };
@@ -68,6 +71,12 @@ pub fn summarize(plan: &Plan, records: &[RunRecord]) -> Vec<SummaryRow> {
         let s = system_index(&r.system);
         for (m, &v) in &r.metrics {
             groups.entry((r.point, s, m.clone())).or_default().record(v);
+        }
+        let list = caveats.entry((r.point, s)).or_default();
+        for c in &r.caveats {
+            if !list.contains(c) {
+                list.push(c.clone());
+            }
         }
     }
     groups
@@ -90,6 +99,7 @@ pub fn summarize(plan: &Plan, records: &[RunRecord]) -> Vec<SummaryRow> {
                 mean: sum.mean(),
                 std: sum.std_dev(),
                 ci95,
+                caveats: caveats.get(&(point, s)).cloned().unwrap_or_default(),
             }
         })
         .collect()
@@ -104,14 +114,15 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-/// The CSV text: `point,<axes...>,system,metric,n,mean,std,ci95_low,ci95_high`.
+/// The CSV text: `point,<axes...>,system,metric,n,mean,std,ci95_low,ci95_high,caveats` (the
+/// last column empty unless the runs carry caveats, joined by `; `).
 pub fn to_csv(plan: &Plan, rows: &[SummaryRow]) -> String {
     let mut out = String::from("point");
     for a in &plan.axes {
         out.push(',');
         out.push_str(&csv_field(a));
     }
-    out.push_str(",system,metric,n,mean,std,ci95_low,ci95_high\n");
+    out.push_str(",system,metric,n,mean,std,ci95_low,ci95_high,caveats\n");
     for r in rows {
         out.push_str(&r.point.to_string());
         for a in &plan.axes {
@@ -119,14 +130,15 @@ pub fn to_csv(plan: &Plan, rows: &[SummaryRow]) -> String {
             out.push_str(&csv_field(&r.params.get(a).map(plain).unwrap_or_default()));
         }
         out.push_str(&format!(
-            ",{},{},{},{},{},{},{}\n",
+            ",{},{},{},{},{},{},{},{}\n",
             csv_field(&r.system),
             csv_field(&r.metric),
             r.n,
             r.mean,
             r.std,
             r.mean - r.ci95,
-            r.mean + r.ci95
+            r.mean + r.ci95,
+            csv_field(&r.caveats.join("; "))
         ));
     }
     out
@@ -175,6 +187,12 @@ pub fn mean_ci_text(mean: f64, ci: f64, n: u64) -> String {
     if scale == 0 { body } else { format!("({body})e{scale}") }
 }
 
+/// Caveats in short: the part of each before ` — ` (`network: contention-free`).
+pub fn short_caveats(caveats: &[String]) -> String {
+    let short: Vec<&str> = caveats.iter().map(|c| c.split(" — ").next().unwrap_or(c)).collect();
+    short.join("; ")
+}
+
 /// The summary as a table to read: `header` (the sweep axes, `system`, `seeds`, then one
 /// column per metric in the kind's order) and one row per point and system.
 #[derive(Clone, Debug, PartialEq)]
@@ -209,6 +227,10 @@ pub fn wide_table(plan: &Plan, rows: &[SummaryRow], metrics: &[&str]) -> WideTab
     header.extend(["system".to_string(), "seeds".to_string()]);
     let label_columns = header.len();
     header.extend(present.iter().cloned());
+    let noted = rows.iter().any(|r| !r.caveats.is_empty());
+    if noted {
+        header.push("caveats".into());
+    }
     let mut groups: Vec<((usize, &str), Vec<&SummaryRow>)> = Vec::new();
     for r in rows {
         let key = (r.point, r.system.as_str());
@@ -234,6 +256,9 @@ pub fn wide_table(plan: &Plan, rows: &[SummaryRow], metrics: &[&str]) -> WideTab
                     Some(r) => mean_ci_text(r.mean, r.ci95, r.n),
                     None => "-".into(),
                 });
+            }
+            if noted {
+                row.push(short_caveats(&first.caveats));
             }
             row
         })

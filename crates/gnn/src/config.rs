@@ -1,5 +1,6 @@
 //! The `workload` section of a `kind: gnn` config: which graph, how its communities are found,
-//! the GraphSAGE model and its sampling, training, and the L2 model's assumptions. Every
+//! the GraphSAGE model and its sampling, training, the training step's costs (sampling on the
+//! CPU, copies to the GPU, kernel launches, where the features live) and the L2 model. Every
 //! default is named and sourced in docs/models/gnn.md.
 
 use std::path::PathBuf;
@@ -7,7 +8,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::generate::GraphSpec;
+pub use crate::gpu_l2::L2Model;
 use simcore::InputError;
+use simcore::units::Bandwidth;
 
 /// Where communities come from (COMM-RAND's grouping and feature layout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,6 +22,20 @@ pub enum CommunityMethod {
     Metis,
     /// The generator's planted communities (generated graphs only).
     Planted,
+}
+
+/// Where the input features live, and so how a batch's rows reach the GPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureStore {
+    /// In GPU memory: a gather kernel reads the rows from HBM through L2.
+    Gpu,
+    /// In host memory: the loader gathers the rows on the CPU into a pinned buffer and copies
+    /// it over PCIe (PyG's and DGL's default when the table stays on the CPU).
+    Host,
+    /// In pinned host memory mapped into the GPU (UVA / zero-copy): a gather kernel reads the
+    /// rows over PCIe; L2 keeps what it read.
+    Uvm,
 }
 
 /// A GNN workload.
@@ -96,6 +113,48 @@ pub struct GnnWorkload {
     /// L2 over HBM bandwidth (default 3, an assumption; see docs/models/gnn.md).
     #[serde(default = "l2_speedup")]
     pub l2_speedup: f64,
+    /// The L2 model: `realistic` (default: two partitions, flushed by the other kernels) or
+    /// `exact-lru` (one shared LRU over the gathers alone).
+    #[serde(default = "l2")]
+    pub l2: L2Model,
+    /// L2 partitions of the realistic model (default 2: A100 and H100 whitepapers).
+    #[serde(default = "l2_partitions")]
+    pub l2_partitions: u32,
+    /// Time of a hit in the far partition, in near hits (default 2, an assumption).
+    #[serde(default = "l2_far_hit_cost")]
+    pub l2_far_hit_cost: f64,
+    /// Scale of the other kernels' buffers that pass through L2 between two gathers
+    /// (default 1: each buffer once; 0: none).
+    #[serde(default = "l2_other_traffic")]
+    pub l2_other_traffic: f64,
+    /// Where the features live: `gpu` (default), `host` or `uvm`.
+    #[serde(default = "feature_store")]
+    pub feature_store: FeatureStore,
+    /// CPU time of neighbour sampling per sampled edge, in nanoseconds (Cluster-GCN: per
+    /// adjacency entry scanned); default measured on our sampler (docs/models/gnn.md).
+    #[serde(default = "sample_edge_ns")]
+    pub sample_edge_ns: f64,
+    /// Rate at which one loader process gathers feature rows into a pinned buffer
+    /// (`feature_store: host`); default measured on this machine (docs/models/gnn.md).
+    #[serde(default = "host_gather_bandwidth")]
+    pub host_gather_bandwidth: Bandwidth,
+    /// DataLoader worker processes that sample ahead of the GPU (default 0, PyTorch's: the
+    /// training loop samples each batch after the previous step, no overlap).
+    #[serde(default)]
+    pub loader_workers: u32,
+    /// Batches each worker may prepare ahead (default 2, PyTorch's `prefetch_factor`).
+    #[serde(default = "prefetch_factor")]
+    pub prefetch_factor: u32,
+    /// GPU kernels per layer and training step, forward and backward (default 15, an
+    /// enumeration of a PyG SAGEConv layer; docs/models/gnn.md).
+    #[serde(default = "kernels_per_layer")]
+    pub kernels_per_layer: u32,
+    /// Further kernels per step: loss and its gradient, AdamW (default 13, an enumeration).
+    #[serde(default = "step_kernels")]
+    pub step_kernels: u32,
+    /// Bytes of each index the loader copies to the GPU with a batch (default 8, int64).
+    #[serde(default = "index_bytes")]
+    pub index_bytes: u32,
 }
 
 fn graph_seed() -> u64 {
@@ -104,10 +163,10 @@ fn graph_seed() -> u64 {
 fn train_share() -> f64 {
     0.1
 }
-fn feature_bytes() -> u32 {
+pub(crate) fn feature_bytes() -> u32 {
     4
 }
-fn hidden() -> u32 {
+pub(crate) fn hidden() -> u32 {
     128
 }
 fn fanouts() -> Vec<u32> {
@@ -137,11 +196,52 @@ fn lr() -> f64 {
 fn weight_decay() -> f64 {
     5e-4
 }
-fn line_bytes() -> u64 {
+pub(crate) fn line_bytes() -> u64 {
     128
 }
-fn l2_speedup() -> f64 {
+pub(crate) fn l2_speedup() -> f64 {
     3.0
+}
+pub(crate) fn l2() -> L2Model {
+    L2Model::Realistic
+}
+pub(crate) fn l2_partitions() -> u32 {
+    2
+}
+pub(crate) fn l2_far_hit_cost() -> f64 {
+    2.0
+}
+pub(crate) fn l2_other_traffic() -> f64 {
+    1.0
+}
+pub(crate) fn feature_store() -> FeatureStore {
+    FeatureStore::Gpu
+}
+/// CPU time per sampled edge of our sampler (`crate::sampling`), measured by
+/// `cargo bench -p gnn --bench gnn`: one epoch of random batches (1,024 roots, fanouts
+/// [15, 10], 16.1M sampled edges) on the headline's 1M-node graph, on-CPU time of one core of
+/// this project's 2-core Xeon (Sapphire Rapids) VM, best of 3: 55 ns (docs/models/gnn.md).
+pub const MEASURED_SAMPLE_EDGE_NS: f64 = 55.0;
+/// One core gathering that epoch's 512-byte rows (7.0 GB) from a 512 MB table into a buffer,
+/// the same bench and machine: 4.0 GB/s on-CPU, best of 3.
+pub const MEASURED_HOST_GATHER_BANDWIDTH: f64 = 4.0e9;
+pub(crate) fn sample_edge_ns() -> f64 {
+    MEASURED_SAMPLE_EDGE_NS
+}
+pub(crate) fn host_gather_bandwidth() -> Bandwidth {
+    Bandwidth(MEASURED_HOST_GATHER_BANDWIDTH)
+}
+pub(crate) fn prefetch_factor() -> u32 {
+    2
+}
+pub(crate) fn kernels_per_layer() -> u32 {
+    15
+}
+pub(crate) fn step_kernels() -> u32 {
+    13
+}
+pub(crate) fn index_bytes() -> u32 {
+    8
 }
 
 /// The Planetoid data sets shipped in the repository's `data/planetoid`.
@@ -224,6 +324,41 @@ impl GnnWorkload {
             return Err(InputError::invalid(
                 "l2_speedup",
                 format!("{} must be at least 1 (L2 is not slower than HBM)", self.l2_speedup),
+            ));
+        }
+        positive("l2_partitions", u64::from(self.l2_partitions))?;
+        if self.l2_partitions > 64 {
+            return Err(InputError::invalid(
+                "l2_partitions",
+                format!(
+                    "{} partitions: give at most 64 (A100 and H100 have 2)",
+                    self.l2_partitions
+                ),
+            ));
+        }
+        positive("prefetch_factor", u64::from(self.prefetch_factor))?;
+        positive("kernels_per_layer", u64::from(self.kernels_per_layer))?;
+        positive("step_kernels", u64::from(self.step_kernels))?;
+        if !(self.l2_far_hit_cost >= 1.0 && self.l2_far_hit_cost.is_finite()) {
+            return Err(InputError::invalid(
+                "l2_far_hit_cost",
+                format!(
+                    "{} must be at least 1 (a far hit is no faster than a near one)",
+                    self.l2_far_hit_cost
+                ),
+            ));
+        }
+        for (field, v) in
+            [("l2_other_traffic", self.l2_other_traffic), ("sample_edge_ns", self.sample_edge_ns)]
+        {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(InputError::invalid(field, format!("{v} must be 0 or more")));
+            }
+        }
+        if !(self.host_gather_bandwidth.0 > 0.0 && self.host_gather_bandwidth.0.is_finite()) {
+            return Err(InputError::invalid(
+                "host_gather_bandwidth",
+                "must be positive, e.g. 5GB/s",
             ));
         }
         if self.communities == CommunityMethod::Planted && self.graph.is_none() {

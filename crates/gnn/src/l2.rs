@@ -137,6 +137,36 @@ impl L2Cache {
     pub fn lines_per_unit(&self) -> u64 {
         self.unit_lines
     }
+
+    /// Capacity in units (rows on the row-level path, else lines).
+    pub fn capacity_units(&self) -> usize {
+        self.units
+    }
+
+    /// The units row `row` occupies: `(first, count)` — the row itself on the row-level path,
+    /// else the lines it overlaps (empty for zero-byte rows).
+    pub fn row_units(&self, row: u64) -> (u64, u64) {
+        if self.row_bytes == 0 {
+            return (0, 0);
+        }
+        if self.unit_lines > 1 || self.row_bytes == self.line_bytes {
+            return (row, 1);
+        }
+        let start = row * self.row_bytes;
+        let end = start + self.row_bytes - 1;
+        (start / self.line_bytes, end / self.line_bytes - start / self.line_bytes + 1)
+    }
+
+    /// Touches `unit` (a row or a line, as [`L2Cache::row_units`] numbers them) without
+    /// counting it; true if it was resident. The caller keeps its own counts.
+    pub fn access(&mut self, unit: u64) -> bool {
+        self.touch(unit)
+    }
+
+    /// Whether `unit` is resident (its recency is not changed).
+    pub fn holds(&self, unit: u64) -> bool {
+        self.last.get(unit as usize).is_some_and(|&t| t != 0)
+    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,11 @@
 //!   each group's feature rows contiguous;
 //! - [`policies`] (one file each): random, Cluster-GCN and COMM-RAND, chosen by the system
 //!   entry [`SystemSpec`]; [`sampling`]: GraphSAGE neighbour sampling with a community bias;
-//! - [`l2`]: an exact LRU model of the GPU's L2 over the gather stream; [`epoch`]: the
-//!   simulated GPU time of an epoch on the shared executor; [`train`]: real 2-layer GraphSAGE
-//!   training with candle on the CPU;
+//! - [`l2`]: an exact LRU model of the GPU's L2 over the gather stream; [`gpu_l2`]: the L2 an
+//!   epoch uses, that exact LRU or a realistic one (two partitions, flushed by the other
+//!   kernels' buffers); [`epoch`]: the simulated time of an epoch — sampling on the CPU,
+//!   copies to the GPU, the gather, layers, optimizer and kernel launches — on the shared
+//!   executor; [`train`]: real 2-layer GraphSAGE training with candle on the CPU;
 //! - [`config`]: the workload ([`GnnWorkload`]); [`inputs`]: graphs and groupings cached per
 //!   process; [`run`] and [`simulator`]: the runner's entry points and what a run reports.
 //!
@@ -47,6 +49,7 @@ pub mod communities;
 pub mod config;
 pub mod epoch;
 pub mod generate;
+pub mod gpu_l2;
 pub mod graph;
 pub mod inputs;
 pub mod l2;

@@ -1,5 +1,5 @@
 //! A run: check the workload and policy, then (graphs and groupings cached per process)
-//! simulate the GPU time of `timed_epochs` epochs under the policy and of random batching for
+//! simulate the time of `timed_epochs` epochs under the policy and of random batching for
 //! comparison, and train the GraphSAGE model with the policy's batches where the graph has
 //! features and labels.
 
@@ -10,9 +10,9 @@ use simcore::{RandomStreams, RunResult};
 
 use crate::config::{CommunityMethod, GnnWorkload};
 use crate::epoch::{EpochModel, simulate_epoch};
+use crate::gpu_l2::{L2Spec, L2Stats};
 use crate::graph::Graph;
 use crate::inputs::{Grouping, grouped, inputs};
-use crate::l2::CacheStats;
 use crate::policies::SystemSpec;
 use crate::sampling::SampleIn;
 use crate::train::{TrainSpec, train};
@@ -131,11 +131,16 @@ pub fn prepare(
 }
 
 /// Mean epoch figures over the timed epochs.
+#[derive(Default)]
 struct Timed {
     epoch_time_s: f64,
-    hits: u64,
-    misses: u64,
+    gpu_time_s: f64,
+    sampling_time_s: f64,
+    copy_time_s: f64,
+    l2: L2Stats,
     gather_bytes: f64,
+    h2d_bytes: f64,
+    sampled_edges: f64,
     unique_nodes: f64,
     batches: f64,
     first_unique: Vec<f64>,
@@ -153,6 +158,20 @@ impl Prepared {
             feature_bytes: w.feature_bytes,
             line_bytes: w.line_bytes,
             l2_speedup: w.l2_speedup,
+            l2: L2Spec {
+                model: w.l2,
+                partitions: w.l2_partitions,
+                far_hit_cost: w.l2_far_hit_cost,
+                other_traffic: w.l2_other_traffic,
+            },
+            feature_store: w.feature_store,
+            sample_edge_ns: w.sample_edge_ns,
+            host_gather_bandwidth: w.host_gather_bandwidth.0,
+            loader_workers: w.loader_workers,
+            prefetch_factor: w.prefetch_factor,
+            kernels_per_layer: w.kernels_per_layer,
+            step_kernels: w.step_kernels,
+            index_bytes: w.index_bytes,
         }
     }
 
@@ -191,24 +210,19 @@ impl Prepared {
         let w = &self.workload;
         let model = self.model();
         let epochs = w.timed_epochs.max(1);
-        let mut t = Timed {
-            epoch_time_s: 0.0,
-            hits: 0,
-            misses: 0,
-            gather_bytes: 0.0,
-            unique_nodes: 0.0,
-            batches: 0.0,
-            first_unique: Vec::new(),
-            first_hit_rate: Vec::new(),
-        };
+        let mut t = Timed::default();
         let mut batch_count = 0usize;
         for e in 0..epochs {
             let batches = policy.epoch(train, groups, w.batch as usize, rng)?;
             let s = simulate_epoch(graph, &batches, &model, within, cluster, rng)?;
             t.epoch_time_s += s.epoch_time_s;
-            t.hits += s.l2.hits;
-            t.misses += s.l2.misses;
+            t.gpu_time_s += s.gpu_time_s;
+            t.sampling_time_s += s.sampling_time_s;
+            t.copy_time_s += s.copy_time_s;
+            t.l2 = t.l2.plus(&s.l2);
             t.gather_bytes += s.gather_bytes;
+            t.h2d_bytes += s.h2d_bytes;
+            t.sampled_edges += s.sampled_edges as f64;
             t.unique_nodes += s.unique_nodes.iter().map(|&u| f64::from(u)).sum::<f64>();
             batch_count += batches.len();
             if e == 0 {
@@ -217,9 +231,18 @@ impl Prepared {
             }
         }
         let n = f64::from(epochs);
-        t.epoch_time_s /= n;
-        t.gather_bytes /= n;
+        for x in [
+            &mut t.epoch_time_s,
+            &mut t.gpu_time_s,
+            &mut t.sampling_time_s,
+            &mut t.copy_time_s,
+            &mut t.gather_bytes,
+            &mut t.h2d_bytes,
+        ] {
+            *x /= n;
+        }
         t.unique_nodes /= batch_count.max(1) as f64;
+        t.sampled_edges /= batch_count.max(1) as f64;
         t.batches = batch_count as f64 / n;
         Ok(t)
     }
@@ -247,7 +270,7 @@ impl Prepared {
             &mut streams.stream("timing"),
         )?;
         let random_time = if self.policy == SystemSpec::Random {
-            timed.epoch_time_s
+            (timed.epoch_time_s, timed.gpu_time_s)
         } else {
             // Every policy of a sweep compares with the same random epoch: compute it once
             // per graph, model, cluster and seed.
@@ -262,17 +285,16 @@ impl Prepared {
             match random_baseline(&key) {
                 Some(t) => t,
                 None => {
-                    let t = self
-                        .time(
-                            &SystemSpec::Random,
-                            &base.graph,
-                            &base.train,
-                            &[],
-                            SampleIn::Anywhere,
-                            cluster,
-                            &mut streams.stream("timing random"),
-                        )?
-                        .epoch_time_s;
+                    let t = self.time(
+                        &SystemSpec::Random,
+                        &base.graph,
+                        &base.train,
+                        &[],
+                        SampleIn::Anywhere,
+                        cluster,
+                        &mut streams.stream("timing random"),
+                    )?;
+                    let t = (t.epoch_time_s, t.gpu_time_s);
                     remember_random_baseline(key, t);
                     t
                 }
@@ -280,11 +302,16 @@ impl Prepared {
         };
         let mut r = RunResult::new();
         r.metric("epoch_time_s", timed.epoch_time_s);
-        r.metric("speedup_vs_random", random_time / timed.epoch_time_s.max(1e-300));
-        let l2 = CacheStats { hits: timed.hits, misses: timed.misses };
-        r.metric("l2_hit_rate", l2.hit_rate());
+        r.metric("speedup_vs_random", random_time.0 / timed.epoch_time_s.max(1e-300));
+        r.metric("gpu_time_s", timed.gpu_time_s);
+        r.metric("gpu_speedup_vs_random", random_time.1 / timed.gpu_time_s.max(1e-300));
+        r.metric("sampling_time_s", timed.sampling_time_s);
+        r.metric("copy_time_s", timed.copy_time_s);
+        r.metric("l2_hit_rate", timed.l2.hit_rate());
         r.metric("gather_bytes", timed.gather_bytes);
+        r.metric("h2d_bytes", timed.h2d_bytes);
         r.metric("unique_nodes_per_batch", timed.unique_nodes);
+        r.metric("sampled_edges_per_batch", timed.sampled_edges);
         r.metric("batches_per_epoch", timed.batches);
         r.series.insert("unique_nodes".into(), timed.first_unique);
         r.series.insert("batch_l2_hit_rate".into(), timed.first_hit_rate);
@@ -306,9 +333,15 @@ impl Prepared {
                 }
                 (None, None) => return Err(InputError::invalid("train", "no labels to train on")),
             };
+            // Cluster-GCN trains on its parts' induced subgraph: every neighbour inside the
+            // parts gives the roots the same outputs as the whole subgraph's layers.
+            let fanouts = match self.policy {
+                SystemSpec::ClusterGcn { .. } => vec![u32::MAX; w.fanouts.len()],
+                _ => w.fanouts.clone(),
+            };
             let spec = TrainSpec {
                 hidden: w.hidden as usize,
-                fanouts: w.fanouts.clone(),
+                fanouts,
                 batch: w.batch as usize,
                 epochs: w.epochs as usize,
                 lr: w.lr,
@@ -337,20 +370,21 @@ impl Prepared {
     }
 }
 
-/// Random-batch epoch times already simulated in this process, most recent last.
-fn random_baselines() -> &'static std::sync::Mutex<Vec<(String, f64)>> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<Vec<(String, f64)>>> =
-        std::sync::OnceLock::new();
+/// Random-batch epoch and GPU times already simulated in this process, most recent last.
+type Baselines = std::sync::Mutex<Vec<(String, (f64, f64))>>;
+
+fn random_baselines() -> &'static Baselines {
+    static CACHE: std::sync::OnceLock<Baselines> = std::sync::OnceLock::new();
     CACHE.get_or_init(|| std::sync::Mutex::new(Vec::new()))
 }
 
-fn random_baseline(key: &str) -> Option<f64> {
+fn random_baseline(key: &str) -> Option<(f64, f64)> {
     let cache = random_baselines().lock().unwrap_or_else(|p| p.into_inner());
     cache.iter().find(|(k, _)| k == key).map(|e| e.1)
 }
 
 /// Keeps the 256 most recent baselines (each a key and one number).
-fn remember_random_baseline(key: String, t: f64) {
+fn remember_random_baseline(key: String, t: (f64, f64)) {
     let mut cache = random_baselines().lock().unwrap_or_else(|p| p.into_inner());
     if !cache.iter().any(|(k, _)| *k == key) {
         cache.push((key, t));

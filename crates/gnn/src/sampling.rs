@@ -3,7 +3,9 @@
 //! frontier, without replacement; the nodes seen for the first time form the next frontier.
 //! The optional bias knob (COMM-RAND's second knob, interpretation) draws each sampled
 //! neighbour from the node's own community with probability `bias` when it has neighbours
-//! there (0 = uniform sampling). Cluster-GCN batches sample only inside their parts.
+//! there (0 = uniform sampling). Cluster-GCN batches take the subgraph their parts induce
+//! instead ([`BatchSampler::induced`]); the trainer reaches the same outputs by sampling every
+//! neighbour inside the parts ([`Scope::Within`] with unbounded fanouts).
 //!
 //! The result lists the batch's unique nodes in order of discovery (roots first), which is
 //! the order their feature rows are gathered, and the sampled edges per layer for training.
@@ -185,6 +187,19 @@ pub enum SampleIn<'a> {
     },
 }
 
+/// A Cluster-GCN batch: the subgraph its parts induce (Chiang et al., KDD'19; PyG's
+/// `ClusterLoader`): every node of the parts and every edge among them, no sampling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Induced {
+    /// The parts' nodes, part by part.
+    pub nodes: Vec<u32>,
+    /// Edges among them, each counted in both directions (the adjacency entries a layer
+    /// aggregates over).
+    pub edges: u64,
+    /// Adjacency entries scanned to find them (the nodes' degrees summed).
+    pub scanned: u64,
+}
+
 /// Samples batch after batch, keeping its scratch space between them.
 pub struct BatchSampler<'a> {
     graph: &'a Graph,
@@ -192,6 +207,8 @@ pub struct BatchSampler<'a> {
     within: SampleIn<'a>,
     seen: Vec<bool>,
     allowed: Vec<bool>,
+    /// Nodes of each part (Cluster-GCN), in id order.
+    members: Vec<Vec<u32>>,
 }
 
 impl<'a> BatchSampler<'a> {
@@ -202,9 +219,16 @@ impl<'a> BatchSampler<'a> {
         within: SampleIn<'a>,
     ) -> Result<BatchSampler<'a>, InputError> {
         check_fanouts(fanouts)?;
-        let parts = match within {
-            SampleIn::BatchParts { part } => part.iter().max().map_or(0, |&p| p as usize + 1),
-            _ => 0,
+        let (parts, members) = match within {
+            SampleIn::BatchParts { part } => {
+                let parts = part.iter().max().map_or(0, |&p| p as usize + 1);
+                let mut members = vec![Vec::new(); parts];
+                for (v, &p) in part.iter().enumerate() {
+                    members[p as usize].push(v as u32);
+                }
+                (parts, members)
+            }
+            _ => (0, Vec::new()),
         };
         Ok(BatchSampler {
             graph,
@@ -212,7 +236,34 @@ impl<'a> BatchSampler<'a> {
             within,
             seen: vec![false; graph.nodes() as usize],
             allowed: vec![false; parts],
+            members,
         })
+    }
+
+    /// The subgraph `batch`'s parts induce (Cluster-GCN); empty unless this sampler works
+    /// inside batch parts.
+    pub fn induced(&mut self, batch: &Batch) -> Induced {
+        let SampleIn::BatchParts { part } = self.within else {
+            return Induced::default();
+        };
+        for &p in &batch.parts {
+            self.allowed[p as usize] = true;
+        }
+        let mut out = Induced::default();
+        for &p in &batch.parts {
+            for &v in &self.members[p as usize] {
+                out.nodes.push(v);
+                let nbrs = self.graph.neighbors(v);
+                out.scanned += nbrs.len() as u64;
+                out.edges +=
+                    nbrs.iter().filter(|&&u| self.allowed[part[u as usize] as usize]).count()
+                        as u64;
+            }
+        }
+        for &p in &batch.parts {
+            self.allowed[p as usize] = false;
+        }
+        out
     }
 
     /// Samples `batch`'s neighbourhood.
@@ -317,6 +368,34 @@ mod tests {
         assert!(s.nodes.iter().all(|&v| part[v as usize] == 0), "{:?}", s.nodes);
         // Everything in part 0 within two hops is reached: 0, hubs 1..=3 and their 27 leaves.
         assert_eq!(s.nodes.len(), 1 + 3 + 27);
+    }
+
+    #[test]
+    fn a_cluster_gcn_batch_is_its_parts_induced_subgraph() {
+        // Parts: {0, 1, 2}, {3, 4}, {5, 6, 7}. Edges: a triangle 0-1-2 in part 0, 3-4 in
+        // part 1, the path 5-6-7 in part 2, and 2-3, 4-5, 7-0 between parts.
+        let g = Graph::from_edges(
+            8,
+            &[(0, 1), (1, 2), (0, 2), (3, 4), (5, 6), (6, 7), (2, 3), (4, 5), (7, 0)],
+        );
+        let part = [0, 0, 0, 1, 1, 2, 2, 2];
+        let mut s = BatchSampler::new(&g, &[1, 1], SampleIn::BatchParts { part: &part }).unwrap();
+        let batch = |parts: Vec<u32>| Batch { roots: vec![0], parts };
+        // Parts 0 and 1: nodes 0..=4; edges 0-1, 1-2, 0-2, 3-4 and 2-3 = 5, 10 directed;
+        // degrees 3 + 2 + 3 + 2 + 2 = 12 scanned.
+        let a = s.induced(&batch(vec![0, 1]));
+        assert_eq!(a.nodes, [0, 1, 2, 3, 4]);
+        assert_eq!((a.edges, a.scanned), (10, 12));
+        // Parts 2 and 0: nodes 5, 6, 7, 0, 1, 2; edges 5-6, 6-7, 7-0 and the triangle = 6, 12
+        // directed; degrees 2 + 2 + 2 + 3 + 2 + 3 = 14.
+        let b = s.induced(&batch(vec![2, 0]));
+        assert_eq!(b.nodes, [5, 6, 7, 0, 1, 2]);
+        assert_eq!((b.edges, b.scanned), (12, 14));
+        // One part alone: the triangle, 6 directed edges.
+        assert_eq!(s.induced(&batch(vec![0])).edges, 6);
+        // Outside Cluster-GCN there is no induced subgraph.
+        let mut plain = BatchSampler::new(&g, &[1], SampleIn::Anywhere).unwrap();
+        assert_eq!(plain.induced(&batch(vec![0])), Induced::default());
     }
 
     #[test]

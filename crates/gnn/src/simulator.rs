@@ -1,4 +1,4 @@
-//! `kind: gnn` — what this simulator offers the experiment runner: GNN mini-batching: random, Cluster-GCN and COMM-RAND batches, simulated epoch time with an L2 model of the feature gathers, and real GraphSAGE accuracy.
+//! `kind: gnn` — what this simulator offers the experiment runner: GNN mini-batching: random, Cluster-GCN and COMM-RAND batches, simulated epoch time (sampling, copies, kernels, an L2 model of the feature gathers), and real GraphSAGE accuracy.
 //! The metrics, series and matrices declared here are the names `run` emits; the runner checks
 //! every run's result against them.
 
@@ -20,7 +20,7 @@ const SYSTEMS: &[Described] = &[
     Described {
         name: "cluster-gcn",
         unit: "",
-        description: "Cluster-GCN: q random METIS parts per batch, sampled inside them; params: parts (1500), parts_per_batch (20)",
+        description: "Cluster-GCN: q random METIS parts per batch, computed on the subgraph they induce; params: parts (1500), parts_per_batch (20)",
     },
     Described {
         name: "comm-rand",
@@ -33,7 +33,7 @@ const METRICS: &[Described] = &[
     Described {
         name: "epoch_time_s",
         unit: "s",
-        description: "simulated GPU time of one training epoch (sampling excluded)",
+        description: "simulated time of one training epoch: sampling on the CPU, copies to the GPU, kernels and launches, as they overlap",
     },
     Described {
         name: "speedup_vs_random",
@@ -41,9 +41,29 @@ const METRICS: &[Described] = &[
         description: "speedup over random batches: random batching's epoch time over this policy's, same graph and seed",
     },
     Described {
+        name: "gpu_time_s",
+        unit: "s",
+        description: "GPU stream time of one epoch: gather, layers, optimizer and kernel launches",
+    },
+    Described {
+        name: "gpu_speedup_vs_random",
+        unit: "x",
+        description: "random batching's GPU time over this policy's (the GPU alone, as if sampling and copies were free)",
+    },
+    Described {
+        name: "sampling_time_s",
+        unit: "s",
+        description: "CPU time of the loader per epoch: neighbour sampling (Cluster-GCN: collecting induced subgraphs) and, for host features, gathering rows; summed over batches",
+    },
+    Described {
+        name: "copy_time_s",
+        unit: "s",
+        description: "time of the host-to-device copies per epoch, summed",
+    },
+    Described {
         name: "l2_hit_rate",
         unit: "",
-        description: "share of feature-gather cache-line reads served by L2",
+        description: "share of feature-gather cache-line reads served by L2 (near or far partition; 0 for host features)",
     },
     Described {
         name: "gather_bytes",
@@ -51,9 +71,19 @@ const METRICS: &[Described] = &[
         description: "feature bytes gathered per epoch (sampled nodes x row bytes)",
     },
     Described {
+        name: "h2d_bytes",
+        unit: "B/epoch",
+        description: "bytes copied host to device per epoch (indices; feature rows for host features)",
+    },
+    Described {
         name: "unique_nodes_per_batch",
         unit: "nodes",
         description: "mean unique sampled nodes per batch",
+    },
+    Described {
+        name: "sampled_edges_per_batch",
+        unit: "edges",
+        description: "mean sampled edges per batch (Cluster-GCN: edges of the induced subgraph, both directions)",
     },
     Described { name: "batches_per_epoch", unit: "", description: "batches in one epoch" },
     Described {
@@ -108,7 +138,7 @@ const SERIES: &[Described] = &[
 
 const DESCRIPTION: Description = Description {
     name: "gnn",
-    description: "GNN mini-batching: random, Cluster-GCN and COMM-RAND batches; simulated epoch time with an L2 model, real GraphSAGE accuracy",
+    description: "GNN mini-batching: random, Cluster-GCN and COMM-RAND batches; simulated epoch time (sampling, copies, kernels, L2), real GraphSAGE accuracy",
     systems: SYSTEMS,
     metrics: METRICS,
     series: SERIES,

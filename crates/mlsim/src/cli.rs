@@ -137,8 +137,12 @@ pub enum AlgoArg {
 /// How the network is simulated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ModeArg {
-    /// Closed form: latency plus the most loaded link.
+    /// Closed form: latency plus the most loaded link (links as queues when operations
+    /// overlap; one collective alone takes exactly its closed-form time).
     Analytic,
+    /// The closed form, as if alone on the network: an upper bound on performance (for one
+    /// collective, the same as analytic).
+    ContentionFree,
     /// Flow-level: the collective's transfers as max-min fair flows, executed on the engine.
     Flow,
 }

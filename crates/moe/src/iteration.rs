@@ -29,7 +29,6 @@
 //! The iteration's time is the graph's makespan on the shared executor.
 
 use cluster::{Algorithm, CollectiveKind, GpuId, MemoryTier};
-use simcore::SimTime;
 use taskgraph::{OpId, TaskGraph, TaskGraphBuilder};
 
 use crate::dispatch::LayerDispatch;
@@ -328,11 +327,11 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
                 b * host_params[xi],
             );
             g.depend_all(&ready[xi], d2h);
-            let step = g.delay(
+            let step = g.host_work(
                 "host adam",
-                SimTime::from_secs_f64(
-                    ADAM_TRAFFIC_BYTES_PER_PARAM * host_params[xi] / inp.host_rate,
-                ),
+                node,
+                ADAM_TRAFFIC_BYTES_PER_PARAM * host_params[xi],
+                inp.host_rate,
             );
             g.depend(d2h, step);
             if let Some(prev) = host_prev[xi] {
@@ -409,9 +408,11 @@ pub fn build(inp: &IterationInput<'_>) -> Result<IterationGraph, taskgraph::Grap
             b * share,
         );
         g.depend_all(&dense_rs, d2h);
-        let step = g.delay(
+        let step = g.host_work(
             "host adam dense",
-            SimTime::from_secs_f64(ADAM_TRAFFIC_BYTES_PER_PARAM * share / inp.host_rate),
+            node,
+            ADAM_TRAFFIC_BYTES_PER_PARAM * share,
+            inp.host_rate,
         );
         g.depend(d2h, step);
         if let Some(prev) = host_prev[xi] {

@@ -111,9 +111,15 @@ fn flexmoe_migrates_weights_and_optimizer_state_of_moved_replicas() {
 
 #[test]
 fn small_headline_ordering() {
+    // The headline's direction on 4 nodes. On a network whose links are never used above
+    // capacity (the default, congestion-aware analytic mode), nodrop (no capacity, no drops)
+    // reaches the target first: SwiftMoE's per-iteration re-placement cuts drops and
+    // iterations, but its extra transfers queue on the same 100 Gb/s NICs. Only a
+    // contention-free network (an upper bound) gives SwiftMoE a clear lead over DeepSpeed and
+    // FlexMoE, as the paper reports (docs/models/moe.md); nodrop is faster still here.
     let cluster = Cluster::preset("cloud-a100-100g", 4).unwrap();
-    let w = workload(serde_json::json!({}));
-    let run = |s: SystemSpec| {
+    let run = |s: SystemSpec, network: &str| {
+        let w = workload(serde_json::json!({ "network": network }));
         let r = moe::run::prepare(&cluster, &w, &s).unwrap().run(&cluster, 3, false).unwrap();
         (
             r.metrics["time_to_target_s"],
@@ -121,22 +127,37 @@ fn small_headline_ordering() {
             r.metrics["iterations_to_target"],
         )
     };
-    let ds = run(SystemSpec::Deepspeed);
-    let swift = run(SystemSpec::Swiftmoe);
-    let flex: Vec<_> = [5, 20]
-        .into_iter()
-        .map(|k| run(SystemSpec::Flexmoe { interval: k, skew_threshold: None, max_moves: None }))
-        .collect();
-    let nodrop = run(SystemSpec::Nodrop);
-    assert!(swift.0 < ds.0, "swiftmoe {swift:?} vs deepspeed {ds:?}");
-    for f in &flex {
-        assert!(swift.0 < f.0, "swiftmoe {swift:?} vs flexmoe {f:?}");
-        assert!(f.1 < ds.1, "flexmoe drops less than deepspeed: {f:?} vs {ds:?}");
-        assert!(swift.1 < f.1, "swiftmoe drops less than flexmoe: {swift:?} vs {f:?}");
+    let flexmoe = |k| SystemSpec::Flexmoe { interval: k, skew_threshold: None, max_moves: None };
+    for network in ["analytic", "contention-free"] {
+        let ds = run(SystemSpec::Deepspeed, network);
+        let swift = run(SystemSpec::Swiftmoe, network);
+        let flex: Vec<_> = [5, 20].into_iter().map(|k| run(flexmoe(k), network)).collect();
+        let nodrop = run(SystemSpec::Nodrop, network);
+        for f in &flex {
+            assert!(f.1 < ds.1, "flexmoe drops less than deepspeed: {f:?} vs {ds:?}");
+            assert!(swift.1 < f.1, "swiftmoe drops less than flexmoe: {swift:?} vs {f:?}");
+            assert!(swift.2 < f.2, "swiftmoe needs fewer iterations than flexmoe");
+        }
+        assert!(swift.2 < ds.2, "fewer iterations through fewer drops");
+        assert_eq!(nodrop.1, 0.0);
+        assert_eq!(nodrop.2, 60.0);
+        let others = [ds, swift, flex[0], flex[1]];
+        if network == "analytic" {
+            for o in others {
+                assert!(
+                    nodrop.0 < o.0,
+                    "nodrop first on a capacity-respecting network: {nodrop:?} vs {o:?}"
+                );
+            }
+        } else {
+            for o in [ds, flex[0], flex[1]] {
+                assert!(
+                    swift.0 < o.0,
+                    "contention-free: swiftmoe beats the capacity-limited baselines: {swift:?} vs {o:?}"
+                );
+            }
+        }
     }
-    assert!(swift.2 < ds.2, "fewer iterations through fewer drops");
-    assert_eq!(nodrop.1, 0.0);
-    assert_eq!(nodrop.2, 60.0);
 }
 
 #[test]

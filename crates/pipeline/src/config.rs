@@ -20,12 +20,13 @@ pub fn resolve_model(model: &ModelRef) -> Result<TransformerSpec, InputError> {
     models::resolve(model).map_err(|e| InputError::invalid("model", e))
 }
 
-/// When stages update their weights relative to each other.
+/// When stages update their weights relative to each other. A workload setting: every policy
+/// runs with it (checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream alike).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepMode {
-    /// Staggered for ZB-H2 (it needs it for zero bubble), synchronous otherwise; SlipStream
-    /// always staggers.
+    /// Staggered for ZB-H2 (it needs the ZB paper's post-validation for zero bubble),
+    /// synchronous otherwise.
     #[default]
     Auto,
     /// Every stage waits for every other before the next iteration.
@@ -63,10 +64,11 @@ pub struct PipelineWorkload {
     /// Sequences per micro-batch b.
     #[serde(default = "one")]
     pub micro_batch_size: u32,
-    /// The schedule.
+    /// The schedule every policy runs (default `1f1b`, Megatron-LM's and DeepSpeed's default;
+    /// see docs/models/pipeline.md §3).
     #[serde(default = "one_f_one_b")]
     pub schedule: ScheduleKind,
-    /// Synchronous or staggered optimizer steps.
+    /// Synchronous or staggered optimizer steps, for every policy (default `auto`).
     #[serde(default)]
     pub optimizer_step: StepMode,
     /// Number format.

@@ -21,7 +21,8 @@
 //! Between iterations: with **synchronous** steps every GPU waits until every stage has
 //! stepped (Megatron's global gradient-norm clipping makes this a barrier); with
 //! **staggered** steps a GPU starts its next iteration as soon as its own steps are done (the
-//! ZB paper's post-validation; SlipStream's staggered optimizer step). Building two or more
+//! ZB paper's post-validation, which SlipStream's staggered optimizer step builds on). Which
+//! one is a workload setting, the same for every policy. Building two or more
 //! iterations lets the steady-state period be measured, which is what staggering changes.
 
 use std::collections::HashMap;

@@ -328,8 +328,8 @@ impl Prepared {
         let none = vec![false; gpus];
         let plain = eval.timing(&healthy, job, &[u32::MAX], &none)?;
         eval.want_trace = trace;
-        // The policy's own iteration without failures (Bamboo's redundancy, SlipStream's
-        // decoupled backward and staggered steps).
+        // The policy's own iteration without failures (Bamboo's redundancy and placement; the
+        // others run the plain program, with the workload's schedule and step mode).
         let own = match policy.config(job, &none) {
             crate::policy::Config::Run { key, .. } => {
                 eval.timing(policy.as_ref(), job, &key, &none)?

@@ -1,4 +1,4 @@
-//! `kind: pipeline` — what this simulator offers the experiment runner: pipeline-parallel training under GPU failures: checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream over GPipe, 1F1B and zero-bubble schedules.
+//! `kind: pipeline` — what this simulator offers the experiment runner: pipeline-parallel training under GPU failures: checkpoint-restart, spare servers, Bamboo, Oobleck and SlipStream, each over the workload's schedule (GPipe, 1F1B, zero-bubble).
 //! The metrics, series and matrices declared here are the names `run` emits; the runner checks
 //! every run's result against them.
 
@@ -25,17 +25,17 @@ const SYSTEMS: &[Described] = &[
     Described {
         name: "bamboo",
         unit: "",
-        description: "redundant forward of the previous stage; the backup takes over a failed stage; params: failover (default 10s)",
+        description: "redundant forward of the previous stage, held on another node; the backup takes over a failed stage; params: failover (default 10s)",
     },
     Described {
         name: "oobleck",
         unit: "",
-        description: "re-instantiate shorter pipelines from templates and re-split the batch; params: reconfigure (default 30s)",
+        description: "re-instantiate shorter pipelines from templates and re-split the batch; layer-wise gradient sync; params: reconfigure (default 30s)",
     },
     Described {
         name: "slipstream",
         unit: "",
-        description: "re-route a failed GPU's micro-batches to its data-parallel peers, decoupled B/W, staggered steps; params: replan (default 5s)",
+        description: "re-route a failed GPU's micro-batches to its data-parallel peers (with the workload's schedule and step mode, as every system); params: replan (default 5s)",
     },
 ];
 

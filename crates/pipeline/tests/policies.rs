@@ -94,17 +94,88 @@ fn throughput(failures: serde_json::Value, policy: &str) -> f64 {
     r.metrics["throughput_vs_healthy"]
 }
 
+/// Mean throughput relative to healthy over seeds 1-3 on the small job with the headline's
+/// schedule for every policy (ZB-H1, staggered steps).
+fn fair(failures: serde_json::Value, policy: &str) -> f64 {
+    let cluster = Cluster::preset("dgx-h100", 4).unwrap();
+    let w: PipelineWorkload = serde_json::from_value(serde_json::json!({
+        "model": "gpt3-2.7b", "stages": 8, "micro_batches": 8, "failures": failures,
+        "duration": "3d", "schedule": "zb-h1", "optimizer_step": "staggered"
+    }))
+    .unwrap();
+    let prep = pipeline::run::prepare(&cluster, &w, &system(policy)).unwrap();
+    (1..=3)
+        .map(|seed| prep.run(&cluster, seed, false).unwrap().metrics["throughput_vs_healthy"])
+        .sum::<f64>()
+        / 3.0
+}
+
+// The headline's direction, on a small version of it (GPT-3 2.7B, 8 stages x 4 pipelines on 4
+// DGX H100, 8 micro-batches, 3 days) with one schedule for every policy.
+//
+// This replaces `slipstream_keeps_the_highest_throughput_under_failures`, which asserted
+// SlipStream above Oobleck with 3 GPUs down and at MTBF 1 h. That held only while SlipStream
+// alone ran decoupled B/W with staggered steps and the baselines ran synchronous 1F1B, and
+// while a rebuilt Oobleck stage synchronised two original stages' parameters. With the same
+// schedule for all and Oobleck's layer-wise synchronisation, the small job gives (mean of
+// seeds 1-3, measured when this test was written): 3 GPUs down, Oobleck 0.898, SlipStream
+// 0.868, Bamboo 0.658, checkpoint-restart 0; MTBF 1 h, Oobleck 0.914, SlipStream 0.908,
+// Bamboo 0.702, spare servers 0.501, checkpoint-restart 0.118. The assertions below are what
+// that fair model shows, not a loosened bound.
+
 #[test]
-fn slipstream_keeps_the_highest_throughput_under_failures() {
+fn under_one_schedule_slipstream_and_oobleck_lead_and_oobleck_is_ahead() {
     for failures in [
         serde_json::json!({ "concurrent": 3 }),
         serde_json::json!({ "mtbf": "1h", "repair": "2h" }),
     ] {
-        let slip = throughput(failures.clone(), "slipstream");
-        for other in ["oobleck", "bamboo", "checkpoint-restart"] {
-            let t = throughput(failures.clone(), other);
-            assert!(slip > t, "{failures}: slipstream {slip:.3} vs {other} {t:.3}");
+        let slip = fair(failures.clone(), "slipstream");
+        let oob = fair(failures.clone(), "oobleck");
+        // Both keep training far above the systems that restart or carry redundancy.
+        for other in ["bamboo", "spare-servers", "checkpoint-restart"] {
+            let t = fair(failures.clone(), other);
+            assert!(
+                slip > t && oob > t,
+                "{failures}: slipstream {slip:.3}, oobleck {oob:.3} vs {other} {t:.3}"
+            );
         }
+        // Re-routing a failed GPU's micro-batches onto its peers costs more than rebuilding
+        // a shorter pipeline when the schedule leaves the peers few bubbles: Oobleck is ahead,
+        // by less than 10%.
+        assert!(oob > slip, "{failures}: oobleck {oob:.3} vs slipstream {slip:.3}");
+        assert!(oob - slip < 0.1, "{failures}: oobleck {oob:.3} vs slipstream {slip:.3}");
+    }
+}
+
+#[test]
+fn at_fleet_failure_rates_the_policy_barely_matters() {
+    // Llama 3's rate (419 unexpected interruptions in 54 days on 16,384 GPUs: one per 50,677
+    // GPU-hours) on this 32-GPU job is one failure every 1,584 h: over 3 days every policy
+    // without standing redundancy stays within 0.5% of the healthy job, and SlipStream and
+    // Oobleck are equal; Bamboo pays its redundant forwards all the time.
+    let failures = serde_json::json!({ "mtbf": "1584h", "repair": "2h" });
+    let slip = fair(failures.clone(), "slipstream");
+    for other in ["checkpoint-restart", "spare-servers", "oobleck"] {
+        let t = fair(failures.clone(), other);
+        assert!(t > 0.995, "{other} {t:.4}");
+        assert!((slip - t).abs() < 0.005, "slipstream {slip:.4} vs {other} {t:.4}");
+    }
+    assert!(fair(failures, "bamboo") < 0.9);
+}
+
+#[test]
+fn under_node_failures_slipstream_and_oobleck_tie() {
+    // A node is a whole pipeline here: SlipStream re-routes all its micro-batches, Oobleck
+    // drops it and re-splits the batch; both lose about a quarter and stay within 5% of each
+    // other (measured: Oobleck 0.626, SlipStream 0.632 at MTBF 1 h), well above spare servers
+    // (0.369), Bamboo (0.288) and checkpoint-restart (0.074).
+    let failures = serde_json::json!({ "mtbf": "1h", "repair": "2h", "unit": "node" });
+    let slip = fair(failures.clone(), "slipstream");
+    let oob = fair(failures.clone(), "oobleck");
+    assert!((slip - oob).abs() < 0.05, "slipstream {slip:.3} vs oobleck {oob:.3}");
+    for other in ["bamboo", "spare-servers", "checkpoint-restart"] {
+        let t = fair(failures.clone(), other);
+        assert!(slip > t && oob > t, "{other} {t:.3}");
     }
 }
 
@@ -117,7 +188,159 @@ fn without_failures_only_redundancy_costs() {
         throughput(none.clone(), "bamboo") < ckpt,
         "Bamboo's redundant forwards cost throughput"
     );
+    // Every policy runs the workload's schedule: without failures Oobleck and SlipStream run
+    // exactly the plain program (SlipStream's gain can only come from re-routing).
     assert_eq!(throughput(none.clone(), "oobleck"), ckpt);
+    assert_eq!(throughput(none.clone(), "slipstream"), ckpt);
+}
+
+#[test]
+fn every_policy_runs_the_workload_schedule_and_step_mode() {
+    // The schedule and the optimizer-step mode are workload settings: whatever the policy,
+    // its programs decouple B and W exactly when the schedule does, and stagger their steps
+    // exactly when the workload does.
+    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
+    let mut failed = vec![false; 12];
+    failed[5] = true;
+    for schedule in SCHEDULES {
+        for step in ["auto", "synchronous", "staggered"] {
+            let w = workload(serde_json::json!({ "schedule": schedule, "optimizer_step": step }));
+            let kind = w.schedule;
+            let staggered = match step {
+                "auto" => kind.staggered_by_default(),
+                s => s == "staggered",
+            };
+            for name in POLICIES {
+                let spec = system(name);
+                let prep = pipeline::run::prepare(&cluster, &w, &spec).unwrap();
+                let costs =
+                    pipeline::policies::RestartCost { restart_and_load: simcore::SimTime::ZERO };
+                let pol = pipeline::policies::build(&spec, costs, 8);
+                for f in [vec![false; 12], failed.clone()] {
+                    let Config::Run { .. } = pol.config(prep.job(), &f) else { continue };
+                    let (program, stag) = pol.program(prep.job(), &f).unwrap();
+                    assert_eq!(program.fused_backward, kind.fused_backward(), "{name} {schedule}");
+                    assert_eq!(stag, staggered, "{name} {schedule} {step}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn oobleck_syncs_only_the_layers_a_rebuilt_stage_holds() {
+    // GPT-3 6.7B (32 layers, h = 4096, V = 50,257, s = 2,048), 8 stages x 4 pipelines on 4 DGX
+    // H100; stage 3 of pipeline 0 fails, so that pipeline is rebuilt on 7 GPUs with layers
+    // [5, 5, 5, 5, 4, 4, 4] (the others keep 4 per stage). By hand:
+    //   layer   12h^2 + 13h    = 12 * 16,777,216 + 53,248     =   201,379,840 parameters
+    //   embedding (V + s) h    = 52,305 * 4,096               =   214,241,280
+    //   rebuilt stage 0        = embedding + 5 layers         = 1,221,140,480
+    //   plain stage 0          = embedding + 4 layers         = 1,019,760,640
+    // The rebuilt stage 0 all-reduces 2 bytes per parameter of what it holds:
+    //   2 * 1,221,140,480 = 2,442,280,960 bytes,
+    // and its optimizer step moves 28 bytes per parameter: 34,191,933,440 bytes. (The former
+    // approximation synchronised original stages 0 and 1 there: 1,825,280,000 parameters.)
+    let cluster = Cluster::preset("dgx-h100", 4).unwrap();
+    let w: PipelineWorkload = serde_json::from_value(serde_json::json!({
+        "model": "gpt3-6.7b", "stages": 8, "pipelines": 4, "micro_batches": 16
+    }))
+    .unwrap();
+    let spec = system("oobleck");
+    let prep = pipeline::run::prepare(&cluster, &w, &spec).unwrap();
+    let costs = pipeline::policies::RestartCost { restart_and_load: simcore::SimTime::ZERO };
+    let pol = pipeline::policies::build(&spec, costs, 8);
+    let mut failed = vec![false; 32];
+    failed[3] = true;
+    let (program, staggered) = pol.program(prep.job(), &failed).unwrap();
+    let stages: Vec<usize> = program.pipelines.iter().map(|p| p.work.len()).collect();
+    assert_eq!(stages, vec![8, 8, 8, 7], "pipelines longest first");
+    // The rebuilt pipeline is the fourth: its stage 0 runs on GPU 3 * 8 + 0.
+    let (rebuilt, plain) = (cluster::GpuId(24), cluster::GpuId(0));
+    assert_eq!(program.pipelines[3].work[0].params, 1_221_140_480.0);
+    assert_eq!(program.pipelines[0].work[0].params, 1_019_760_640.0);
+    let held = |gpu| -> f64 {
+        program.sync.iter().filter(|g| g.members.contains(&gpu)).map(|g| g.params).sum()
+    };
+    assert_eq!(held(rebuilt), 1_221_140_480.0);
+    assert_eq!(held(plain), 1_019_760_640.0);
+    // The same in the built graph: bytes of the all-reduces the GPU takes part in, and of its
+    // optimizer steps, over one iteration.
+    let opts = BuildOptions {
+        boundary_bytes: 1e6,
+        dtype: Dtype::Bf16,
+        grad_bytes_per_param: pipeline::run::GRAD_BYTES_PER_PARAM,
+        optimizer_bytes_per_param: pipeline::run::OPTIMIZER_BYTES_PER_PARAM,
+        staggered,
+        iterations: 1,
+    };
+    let it = build(&program, &opts).unwrap();
+    let g = &it.graph;
+    let (mut reduced, mut stepped) = (0.0, 0.0);
+    for op in g.ops() {
+        match g.kind(op) {
+            taskgraph::OpKind::Collective { group, bytes, .. }
+                if g.group(*group).contains(&rebuilt) =>
+            {
+                reduced += bytes
+            }
+            taskgraph::OpKind::Compute { gpu, bytes, .. }
+                if *gpu == rebuilt && g.name(op) == "optimizer step" =>
+            {
+                stepped += bytes
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(reduced, 2_442_280_960.0);
+    assert_eq!(stepped, 34_191_933_440.0);
+}
+
+#[test]
+fn bamboo_absorbs_a_node_failure() {
+    // 8 stages x 4 pipelines on 4 DGX H100: each stage's backup (the next stage of its
+    // pipeline) is placed on another node, so losing any one whole node leaves every stage of
+    // every pipeline a live copy: a takeover, no restart, no pipeline dropped.
+    let cluster = Cluster::preset("dgx-h100", 4).unwrap();
+    let w: PipelineWorkload = serde_json::from_value(serde_json::json!({
+        "model": "gpt3-1.3b", "stages": 8, "pipelines": 4, "micro_batches": 8
+    }))
+    .unwrap();
+    let spec = system("bamboo");
+    let prep = pipeline::run::prepare(&cluster, &w, &spec).unwrap();
+    let job = prep.job().clone();
+    let costs =
+        pipeline::policies::RestartCost { restart_and_load: simcore::SimTime::from_secs(60) };
+    for node in 0..4 {
+        let mut pol = pipeline::policies::build(&spec, costs, 8);
+        let mut failed = vec![false; 32];
+        for g in node * 8..node * 8 + 8 {
+            failed[g] = true;
+        }
+        let reaction = pol.react(&job, &failed, true);
+        assert!(!reaction.rollback, "node {node}: {reaction:?}");
+        let Config::Run { samples_per_iter, .. } = pol.config(&job, &failed) else {
+            panic!("node {node}: Bamboo stopped")
+        };
+        assert_eq!(
+            samples_per_iter,
+            job.samples_per_iteration(),
+            "node {node}: a pipeline dropped"
+        );
+    }
+    // Over a day with node 1 down for two hours: no restart.
+    let dir = std::env::temp_dir().join(format!("pipeline-bamboo-node-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("node.csv");
+    std::fs::write(&trace, "time,event,node\n1h,fail,1\n3h,recover,1\n").unwrap();
+    let w: PipelineWorkload = serde_json::from_value(serde_json::json!({
+        "model": "gpt3-1.3b", "stages": 8, "pipelines": 4, "micro_batches": 8,
+        "duration": "1d", "failures": { "trace": trace }
+    }))
+    .unwrap();
+    let r = pipeline::run::prepare(&cluster, &w, &spec).unwrap().run(&cluster, 1, false).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(r.metrics["restarts"], 0.0, "{:?}", r.metrics);
+    assert!(r.metrics["throughput_vs_healthy"] > 0.5, "{:?}", r.metrics);
 }
 
 #[test]

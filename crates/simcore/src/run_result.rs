@@ -20,6 +20,11 @@ pub struct RunResult {
     /// Row-major matrices (rows of equal length), for heatmaps.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub matrices: BTreeMap<String, Vec<Vec<f64>>>,
+    /// What a reader must know to read the numbers right (e.g. that the network was
+    /// contention-free, so times are an upper bound on performance); every output of the run
+    /// shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caveats: Vec<String>,
     /// An execution trace, kept only when the experiment asks for one.
     #[serde(skip)]
     pub trace: Option<ChromeTrace>,
@@ -45,6 +50,14 @@ impl RunResult {
     /// Sets a series.
     pub fn series(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
         self.series.insert(name.to_string(), values);
+        self
+    }
+
+    /// Adds a caveat (once).
+    pub fn caveat(&mut self, text: &str) -> &mut Self {
+        if !self.caveats.iter().any(|c| c == text) {
+            self.caveats.push(text.to_string());
+        }
         self
     }
 

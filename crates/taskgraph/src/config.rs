@@ -2,16 +2,35 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How transfers share the network.
+/// How transfers share the network (and host work the host's memory).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NetworkMode {
-    /// Every transfer takes its closed-form time as if alone on the network (fast).
+    /// Congestion-aware closed form (the default): an operation takes its closed-form time,
+    /// and every link it uses (NVLink, PCIe, NIC, switch port, host DRAM) is a first-come,
+    /// first-served queue that serves the operation's bytes at the link's bandwidth, so
+    /// concurrent operations never push a link above its capacity. Fast; FIFO rather than
+    /// fair sharing.
     #[default]
     Analytic,
-    /// Transfers are flows whose rates are shared max-min fairly on every link (faithful
+    /// Every operation takes its closed-form time as if alone on the network: concurrent
+    /// transfers each get whole links. An upper bound on performance, labelled so in results.
+    ContentionFree,
+    /// Transfers are flows whose rates are shared max-min fairly on every link (exact sharing
     /// under contention, slower).
     Flow,
+}
+
+impl NetworkMode {
+    /// What results must say when they were produced in this mode, if anything.
+    pub fn caveat(self) -> Option<&'static str> {
+        match self {
+            NetworkMode::ContentionFree => Some(
+                "network: contention-free — concurrent transfers each use whole links, so times are an upper bound on performance (lower bounds on time)",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// Settings of one execution.
@@ -39,6 +58,10 @@ pub struct ExecConfig {
     /// sharing links only in flow mode. 0 means one stream per group.
     #[serde(default = "one")]
     pub comm_streams: u8,
+    /// Keep, in analytic mode, what every link's queue served and when
+    /// ([`crate::Execution::link_queue_log`]): for tests and inspection; off by default.
+    #[serde(default)]
+    pub record_link_queues: bool,
 }
 
 fn one() -> u8 {
@@ -56,6 +79,7 @@ impl Default for ExecConfig {
             compute_streams: 1,
             copy_engines: 2,
             comm_streams: 1,
+            record_link_queues: false,
         }
     }
 }

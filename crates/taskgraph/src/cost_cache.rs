@@ -8,16 +8,34 @@
 //! filled on and empties itself when used with another.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
-use cluster::{Algorithm, Cluster, CollectiveKind, GpuId, RouteMemo};
+use cluster::{Algorithm, Cluster, CollectiveKind, CommCost, GpuId, RouteMemo};
 use simcore::SimTime;
+
+/// The closed-form time of an operation and the seconds each link it uses is busy carrying
+/// its payload (by link id).
+#[derive(Clone, Debug)]
+pub(crate) struct OpCost {
+    pub time: SimTime,
+    pub links: Rc<[(u32, f64)]>,
+}
+
+impl OpCost {
+    pub(crate) fn of(cost: &CommCost) -> OpCost {
+        OpCost {
+            time: cost.time,
+            links: cost.link_busy_secs.iter().map(|&(l, s)| (l.0, s)).collect(),
+        }
+    }
+}
 
 /// Analytic costs by operation.
 #[derive(Debug, Default)]
 pub struct CostCache {
     cluster: usize,
-    collectives: HashMap<(u8, u8, u64, Vec<u32>), SimTime>,
-    sends: HashMap<(u32, u32, u64), SimTime>,
+    collectives: HashMap<(u8, u8, u64, Vec<u32>), OpCost>,
+    sends: HashMap<(u32, u32, u64), OpCost>,
     pub(crate) routes: RouteMemo,
 }
 
@@ -53,20 +71,20 @@ impl CostCache {
         algorithm: Algorithm,
         group: &[GpuId],
         bytes: f64,
-        compute: impl FnOnce() -> Result<SimTime, cluster::ClusterError>,
-    ) -> Result<SimTime, cluster::ClusterError> {
+        compute: impl FnOnce() -> Result<OpCost, cluster::ClusterError>,
+    ) -> Result<OpCost, cluster::ClusterError> {
         let key = (
             kind as u8,
             algorithm as u8,
             bytes.to_bits(),
             group.iter().map(|g| g.0).collect::<Vec<u32>>(),
         );
-        if let Some(&t) = self.collectives.get(&key) {
-            return Ok(t);
+        if let Some(c) = self.collectives.get(&key) {
+            return Ok(c.clone());
         }
-        let t = compute()?;
-        self.collectives.insert(key, t);
-        Ok(t)
+        let c = compute()?;
+        self.collectives.insert(key, c.clone());
+        Ok(c)
     }
 
     pub(crate) fn send(
@@ -74,14 +92,14 @@ impl CostCache {
         src: GpuId,
         dst: GpuId,
         bytes: f64,
-        compute: impl FnOnce() -> Result<SimTime, cluster::ClusterError>,
-    ) -> Result<SimTime, cluster::ClusterError> {
+        compute: impl FnOnce() -> Result<OpCost, cluster::ClusterError>,
+    ) -> Result<OpCost, cluster::ClusterError> {
         let key = (src.0, dst.0, bytes.to_bits());
-        if let Some(&t) = self.sends.get(&key) {
-            return Ok(t);
+        if let Some(c) = self.sends.get(&key) {
+            return Ok(c.clone());
         }
-        let t = compute()?;
-        self.sends.insert(key, t);
-        Ok(t)
+        let c = compute()?;
+        self.sends.insert(key, c.clone());
+        Ok(c)
     }
 }

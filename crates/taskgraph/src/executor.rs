@@ -6,12 +6,20 @@
 //!
 //! - compute: the roofline kernel time;
 //! - delay: as given;
-//! - send, collective and copy in **analytic** mode: the closed-form time of the planned
-//!   transfers as if alone on the network;
-//! - send, collective and copy in **flow** mode: each phase first waits its latency, then
-//!   starts one flow per transfer (payload divided by the protocol's bandwidth factor) in a
-//!   max-min fair [`FlowNetwork`]; the phase ends when its last flow ends. Concurrent
-//!   operations therefore slow each other down where they share links.
+//! - send, collective, exchange, copy and host work in **analytic** mode (the default): the
+//!   closed-form time of the planned transfers, and every link they cross is a first-come,
+//!   first-served queue: the link serves the operation's bytes (payload over the protocol's
+//!   bandwidth factor) at its bandwidth after the bytes of the operations that reached it
+//!   first, and the operation ends when its closed-form time has passed and every link has
+//!   served it. No link ever carries more than its bandwidth; a lone operation takes exactly
+//!   its closed-form time. Host work queues on its node's DRAM link, as do copies to and from
+//!   host memory;
+//! - the same in **contention-free** mode, without the queues: every operation as if alone
+//!   on the network (an upper bound on performance);
+//! - send, collective, exchange, copy and host work in **flow** mode: each phase first waits
+//!   its latency, then starts one flow per transfer (payload divided by the protocol's
+//!   bandwidth factor) in a max-min fair [`FlowNetwork`]; the phase ends when its last flow
+//!   ends. Concurrent operations therefore slow each other down where they share links.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -22,7 +30,7 @@ use cluster::{
 use simcore::{Model, Scheduler, SimTime, Simulation};
 
 use crate::config::{ExecConfig, NetworkMode};
-use crate::cost_cache::CostCache;
+use crate::cost_cache::{CostCache, OpCost};
 use crate::error::GraphError;
 use crate::graph::TaskGraph;
 use crate::op::{OpId, OpKind};
@@ -56,6 +64,8 @@ struct InFlight {
     phases: Rc<Vec<FlowPhase>>,
     phase: usize,
     outstanding: u32,
+    /// It ends no earlier than this (host work's own rate limit).
+    min_end: SimTime,
 }
 
 type CollKey = (u32, u8, u8, u64);
@@ -80,6 +90,9 @@ struct Exec<'g, 'c, 'k> {
     cache: &'k mut CostCache,
     coll_flow: HashMap<CollKey, Rc<Vec<FlowPhase>>>,
     send_flow: HashMap<(u32, u32, u64), Rc<Vec<FlowPhase>>>,
+    // Analytic mode: when each link's queue is next free, and (if asked) what it served.
+    link_free: Vec<SimTime>,
+    link_log: Option<Vec<(u32, u32, SimTime, SimTime)>>,
     // Flow mode.
     flows: Option<FlowNetwork>,
     in_flight: HashMap<u32, InFlight>,
@@ -127,30 +140,78 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         s.stop();
     }
 
-    /// Duration of an op in analytic mode (or of a compute/delay op in any mode).
-    fn analytic_duration(&mut self, op: u32) -> Result<SimTime, ClusterError> {
+    /// The DRAM link of `node`'s host (host to memory).
+    fn dram_link(&mut self, node: u32) -> Result<(VertexId, VertexId, u32), ClusterError> {
+        let topo = self.cluster.topology();
+        let (host, dram) = (topo.host_vertex(node)?, topo.host_memory_vertex(node)?);
+        let link =
+            self.net.router().route(host, dram)?.links.first().copied().ok_or_else(|| {
+                ClusterError::Unsupported(format!("node {node} has no link to its memory"))
+            })?;
+        Ok((host, dram, link.0))
+    }
+
+    /// The closed-form cost of an op: its time as if alone, and the seconds each link it uses
+    /// is busy with it (compute and delays use none).
+    fn analytic_cost(&mut self, op: u32) -> Result<OpCost, ClusterError> {
         let graph = self.graph;
+        let none = || -> Rc<[(u32, f64)]> { Rc::from(Vec::new()) };
         Ok(match *graph.kind(OpId(op)) {
-            OpKind::Compute { flops, bytes, dtype, .. } => {
-                self.cluster.compute().kernel_time(flops, bytes, dtype)?
+            OpKind::Compute { flops, bytes, dtype, .. } => OpCost {
+                time: self.cluster.compute().kernel_time(flops, bytes, dtype)?,
+                links: none(),
+            },
+            OpKind::Delay { duration } => OpCost { time: duration, links: none() },
+            OpKind::Copy { from, to, bytes } => {
+                let time = self.net.copy_time(from, to, bytes)?;
+                let links = if from == to || bytes <= 0.0 {
+                    none()
+                } else {
+                    let topo = self.cluster.topology();
+                    let route = self.net.copy_route(from, to)?;
+                    route.links.iter().map(|&l| (l.0, bytes / topo.link(l).bandwidth())).collect()
+                };
+                OpCost { time, links }
             }
-            OpKind::Delay { duration } => duration,
-            OpKind::Copy { from, to, bytes } => self.net.copy_time(from, to, bytes)?,
+            OpKind::HostWork { node, bytes, rate } => {
+                let (_, _, link) = self.dram_link(node)?;
+                let dram = self.cluster.topology().link(cluster::LinkId(link)).bandwidth();
+                let time = SimTime::from_secs_f64_ceil(bytes / rate.min(dram));
+                OpCost { time, links: Rc::from(vec![(link, bytes / dram)]) }
+            }
             OpKind::Send { src, dst, bytes } => {
                 let net = &mut self.net;
-                self.cache.send(src, dst, bytes, || Ok(net.send(src, dst, bytes)?.1.time))?
+                self.cache
+                    .send(src, dst, bytes, || Ok(OpCost::of(&net.send(src, dst, bytes)?.1)))?
             }
             OpKind::Collective { kind, algorithm, group, bytes, .. } => {
                 let net = &mut self.net;
                 let members = graph.group(group);
                 self.cache.collective(kind, algorithm, members, bytes, || {
-                    Ok(net.collective(kind, algorithm, members, bytes)?.1.time)
+                    Ok(OpCost::of(&net.collective(kind, algorithm, members, bytes)?.1))
                 })?
             }
             OpKind::Exchange { traffic, .. } => {
-                self.net.all_to_all_v(graph.traffic(traffic))?.1.time
+                OpCost::of(&self.net.all_to_all_v(graph.traffic(traffic))?.1)
             }
         })
+    }
+
+    /// When an op launched `now` ends in analytic mode: its closed-form time, and every link
+    /// it uses serving its bytes after what reached the link before (first come, first
+    /// served); the links' queues advance.
+    fn queued_end(&mut self, op: u32, now: SimTime, cost: &OpCost) -> SimTime {
+        let mut end = now + cost.time;
+        for &(l, secs) in cost.links.iter() {
+            let free = &mut self.link_free[l as usize];
+            let begin = (*free).max(now);
+            *free = begin + SimTime::from_secs_f64_ceil(secs);
+            end = end.max(*free);
+            if let Some(log) = self.link_log.as_mut() {
+                log.push((l, op, begin, *free));
+            }
+        }
+        end
     }
 
     /// The phases of a communication op in flow mode; `None` for ops that are not flows.
@@ -158,6 +219,11 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         let graph = self.graph;
         Ok(match *graph.kind(OpId(op)) {
             OpKind::Compute { .. } | OpKind::Delay { .. } => None,
+            OpKind::HostWork { node, bytes, .. } => {
+                let (host, dram, _) = self.dram_link(node)?;
+                let flows = if bytes > 0.0 { vec![(host, dram, bytes)] } else { vec![] };
+                Some(Rc::new(vec![FlowPhase { latency: SimTime::ZERO, flows }]))
+            }
             OpKind::Copy { from, to, bytes } => {
                 if from == to {
                     return Ok(None); // inside one GPU's HBM: a streaming kernel
@@ -265,12 +331,22 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             }
             Some(phases) => {
                 let latency = phases[0].latency;
-                self.in_flight.insert(op, InFlight { phases, phase: 0, outstanding: 0 });
+                let min_end = match *graph.kind(OpId(op)) {
+                    OpKind::HostWork { bytes, rate, .. } => {
+                        now + SimTime::from_secs_f64_ceil(bytes / rate)
+                    }
+                    _ => now,
+                };
+                self.in_flight.insert(op, InFlight { phases, phase: 0, outstanding: 0, min_end });
                 s.schedule_in(latency, Ev::PhaseLatencyElapsed(op));
             }
-            None => match self.analytic_duration(op) {
-                Ok(d) => {
-                    s.schedule_in(d, Ev::OpFinished(op));
+            None => match self.analytic_cost(op) {
+                Ok(cost) => {
+                    let end = match self.cfg.network {
+                        NetworkMode::ContentionFree => now + cost.time,
+                        _ => self.queued_end(op, now, &cost),
+                    };
+                    s.schedule_at(end, Ev::OpFinished(op));
                 }
                 Err(e) => self.fail(device_err(graph, op, e), s),
             },
@@ -337,8 +413,12 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             let latency = f.phases[f.phase].latency;
             s.schedule_in(latency, Ev::PhaseLatencyElapsed(op));
         } else {
-            self.in_flight.remove(&op);
-            self.finish(op, s);
+            let min_end = self.in_flight.remove(&op).map_or(SimTime::ZERO, |f| f.min_end);
+            if s.now() < min_end {
+                s.schedule_at(min_end, Ev::OpFinished(op));
+            } else {
+                self.finish(op, s);
+            }
         }
     }
 }
@@ -468,6 +548,13 @@ fn validate(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<()
                     check_size("exchange bytes", bytes)?;
                 }
             }
+            OpKind::HostWork { node, bytes, rate } => {
+                topo.host_vertex(node).map_err(dev)?;
+                check_size("bytes", bytes)?;
+                if !(rate > 0.0 && rate.is_finite()) {
+                    return bad(format!("host work rate must be positive, got {rate}"));
+                }
+            }
             OpKind::Delay { .. } => {}
         }
     }
@@ -519,6 +606,8 @@ pub fn execute_cached(
         cache,
         coll_flow: HashMap::new(),
         send_flow: HashMap::new(),
+        link_free: vec![SimTime::ZERO; topo.links().len()],
+        link_log: cfg.record_link_queues.then(Vec::new),
         flows: (cfg.network == NetworkMode::Flow).then(|| FlowNetwork::new(topo)),
         in_flight: HashMap::new(),
         flow_epoch: 0,
@@ -557,5 +646,8 @@ pub fn execute_cached(
     }
     let critical_pred =
         (0..n).map(|i| if e.blocker[i] != NONE { e.blocker[i] } else { e.dep_pred[i] }).collect();
-    Ok(Execution::new(e.start, e.end, makespan, gpu_busy, critical_pred, events, *cfg, layout))
+    let mut exec =
+        Execution::new(e.start, e.end, makespan, gpu_busy, critical_pred, events, *cfg, layout);
+    exec.link_queue_log = e.link_log.unwrap_or_default();
+    Ok(exec)
 }

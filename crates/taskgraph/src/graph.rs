@@ -296,6 +296,11 @@ impl TaskGraphBuilder {
         self.add(name, OpKind::Exchange { group, traffic: id, host_driven })
     }
 
+    /// Host work on `node`: `bytes` through its DRAM at most at `rate` bytes/s.
+    pub fn host_work(&mut self, name: &str, node: u32, bytes: f64, rate: f64) -> OpId {
+        self.add(name, OpKind::HostWork { node, bytes, rate })
+    }
+
     /// A fixed wait.
     pub fn delay(&mut self, name: &str, duration: SimTime) -> OpId {
         self.add(name, OpKind::Delay { duration })

@@ -77,6 +77,18 @@ pub enum OpKind {
         /// Issued by host threads rather than GPU kernels.
         host_driven: bool,
     },
+    /// Host (CPU) work bound by the node's memory bandwidth, e.g. an offloaded optimizer step:
+    /// `bytes` read and written through node `node`'s DRAM, at most `rate` bytes/s (what the
+    /// work's own threads can drive). Concurrent host work and copies to or from host memory
+    /// share the DRAM's bandwidth (in the analytic and flow network modes).
+    HostWork {
+        /// The node whose host does the work.
+        node: u32,
+        /// DRAM bytes read plus written.
+        bytes: f64,
+        /// The work's own rate limit, bytes/s.
+        rate: f64,
+    },
     /// A fixed wait that uses no device (a host-side pause, a timer).
     Delay {
         /// How long.
@@ -93,6 +105,7 @@ impl OpKind {
             OpKind::Send { .. } => "send",
             OpKind::Collective { .. } => "collective",
             OpKind::Exchange { .. } => "exchange",
+            OpKind::HostWork { .. } => "host",
             OpKind::Delay { .. } => "delay",
         }
     }

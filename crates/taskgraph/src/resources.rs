@@ -131,7 +131,7 @@ impl Layout {
             }
             OpKind::Collective { host_driven: true, .. }
             | OpKind::Exchange { host_driven: true, .. } => {}
-            OpKind::Delay { .. } => {}
+            OpKind::Delay { .. } | OpKind::HostWork { .. } => {}
         }
     }
 
@@ -144,7 +144,7 @@ impl Layout {
             | OpKind::Exchange { group, host_driven: false, .. } => graph.group(group).len() as u32,
             OpKind::Collective { host_driven: true, .. }
             | OpKind::Exchange { host_driven: true, .. } => 0,
-            OpKind::Delay { .. } => 0,
+            OpKind::Delay { .. } | OpKind::HostWork { .. } => 0,
         }
     }
 }

@@ -32,9 +32,19 @@ pub struct Execution {
     events: u64,
     config: ExecConfig,
     layout: Layout,
+    /// With `ExecConfig::record_link_queues`, in analytic mode: `(link id, op, begin, end)` of
+    /// every stretch a link's queue spent serving one operation, in the order they were
+    /// booked.
+    pub(crate) link_queue_log: Vec<(u32, u32, SimTime, SimTime)>,
 }
 
 impl Execution {
+    /// What every link's queue served and when (`(link id, op, begin, end)`), if the
+    /// execution was asked to record it (`ExecConfig::record_link_queues`, analytic mode).
+    pub fn link_queue_log(&self) -> &[(u32, u32, SimTime, SimTime)] {
+        &self.link_queue_log
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         start: Vec<SimTime>,
@@ -46,7 +56,17 @@ impl Execution {
         config: ExecConfig,
         layout: Layout,
     ) -> Self {
-        Execution { start, end, makespan, gpu_busy, critical_pred, events, config, layout }
+        Execution {
+            start,
+            end,
+            makespan,
+            gpu_busy,
+            critical_pred,
+            events,
+            config,
+            layout,
+            link_queue_log: Vec::new(),
+        }
     }
 
     /// When `op` started.
@@ -157,6 +177,10 @@ impl Execution {
                     let total: f64 = graph.traffic(traffic).iter().map(|t| t.2).sum();
                     args.insert("bytes".into(), Value::from(total));
                     args.insert("transfers".into(), Value::from(graph.traffic(traffic).len()));
+                }
+                OpKind::HostWork { node, bytes, .. } => {
+                    args.insert("node".into(), Value::from(node));
+                    args.insert("bytes".into(), Value::from(bytes));
                 }
                 OpKind::Delay { .. } => {}
             }

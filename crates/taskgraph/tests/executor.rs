@@ -74,7 +74,8 @@ fn one_stream_serialises_two_streams_overlap() {
 fn collectives_of_different_groups_overlap_only_with_several_comm_streams() {
     // Two all-reduces of overlapping groups {0,1} and {1,2} (two communicators). With one
     // communication stream GPU 1 runs them in sequence; with two, group 0 uses stream 0 and
-    // group 1 stream 1, so they overlap. In flow mode they then share GPU 1's NVLink port.
+    // group 1 stream 1, so they overlap: fully when links are contention-free, and sharing
+    // GPU 1's NVLink port in the analytic (queued) and flow modes.
     let c = dgx(1);
     let mut b = TaskGraphBuilder::new();
     let x =
@@ -86,14 +87,23 @@ fn collectives_of_different_groups_overlap_only_with_several_comm_streams() {
     let t = one.duration(x);
     assert_eq!(one.duration(y), t);
     assert_eq!(one.makespan(), t + t);
-    let two_cfg = ExecConfig { comm_streams: 2, ..ExecConfig::default() };
+    let two_cfg = ExecConfig {
+        comm_streams: 2,
+        network: NetworkMode::ContentionFree,
+        ..ExecConfig::default()
+    };
     let two = execute(&g, &c, &two_cfg).unwrap();
     assert_eq!(two.makespan(), t);
     assert_eq!(two.start(y), SimTime::ZERO);
     // 0: one stream per group, here two on GPU 1.
     assert_eq!(g.max_groups_per_gpu(), 2);
-    let per_group = execute(&g, &c, &ExecConfig { comm_streams: 0, ..ExecConfig::default() });
+    let per_group = execute(&g, &c, &ExecConfig { comm_streams: 0, ..two_cfg });
     assert_eq!(per_group.unwrap().makespan(), t);
+    // Analytic: both start at once, GPU 1's port serves x's bytes first, then y's.
+    let queued = execute(&g, &c, &ExecConfig { network: NetworkMode::Analytic, ..two_cfg });
+    let queued = queued.unwrap();
+    assert_eq!(queued.start(y), SimTime::ZERO);
+    assert!(queued.makespan() > t && queued.makespan() <= t + t, "{:?}", queued.makespan());
     // Busy time is summed over streams: GPU 1 was busy on two streams at once.
     assert_eq!(two.gpu_busy()[1].comm, t + t);
     let shared = execute(&g, &c, &ExecConfig { network: NetworkMode::Flow, ..two_cfg }).unwrap();
@@ -262,4 +272,69 @@ fn network_mode_round_trips_through_serde() {
     assert_eq!(cfg.network, NetworkMode::Flow);
     assert_eq!(cfg.compute_streams, 1);
     assert!(serde_json::from_str::<ExecConfig>(r#"{"network":"flows"}"#).is_err());
+}
+
+#[test]
+fn analytic_links_are_first_come_first_served_queues() {
+    // GPU0->GPU8 and GPU1->GPU9 share NIC 0's uplink (two GPUs per NIC): analytic mode serves
+    // the first send, then the second (each at the NIC's rate); contention-free gives each the
+    // whole NIC (an upper bound); flow mode shares it max-min fairly.
+    let mut spec = ClusterSpec::preset("dgx-h100").unwrap().with_nodes(2);
+    spec.node.nics = 4;
+    let c = Cluster::new(spec).unwrap();
+    let bytes = 1e9;
+    let mut b = TaskGraphBuilder::new();
+    let s1 = b.send("a", GpuId(0), GpuId(8), bytes);
+    let s2 = b.send("b", GpuId(1), GpuId(9), bytes);
+    let g = b.build().unwrap();
+    let secs = |cfg: ExecConfig| {
+        let run = execute(&g, &c, &cfg).unwrap();
+        (run.end(s1).as_secs_f64(), run.end(s2).as_secs_f64())
+    };
+    let free = secs(ExecConfig { network: NetworkMode::ContentionFree, ..ExecConfig::default() });
+    let queued = secs(ExecConfig::default());
+    let flow = secs(ExecConfig::flow());
+    let nic = bytes / (50e9 * 0.94);
+    assert!((free.0 - nic).abs() / nic < 0.01 && (free.1 - nic).abs() / nic < 0.01, "{free:?}");
+    assert!((queued.0 - nic).abs() / nic < 0.01, "{queued:?}");
+    assert!((queued.1 - 2.0 * nic).abs() / nic < 0.01, "{queued:?}");
+    assert!((flow.1 - 2.0 * nic).abs() / nic < 0.01, "{flow:?}");
+    assert!(NetworkMode::ContentionFree.caveat().is_some());
+    assert!(NetworkMode::Analytic.caveat().is_none());
+}
+
+#[test]
+fn host_work_shares_the_nodes_dram() {
+    // Two host steps of 10 GB on one DGX node (its DRAM bandwidth from the catalog):
+    // alone each takes bytes / DRAM bandwidth; together they share it (analytic: one after
+    // the other; flow: half each), and a rate below the DRAM's caps a step.
+    let c = dgx(1);
+    let dram = {
+        let topo = c.topology();
+        let (h, m) = (topo.host_vertex(0).unwrap(), topo.host_memory_vertex(0).unwrap());
+        topo.links().iter().find(|l| l.from == h && l.to == m).unwrap().bandwidth()
+    };
+    let bytes = 1e10;
+    let mut b = TaskGraphBuilder::new();
+    let h1 = b.host_work("adam 0", 0, bytes, 1e15);
+    let h2 = b.host_work("adam 1", 0, bytes, 1e15);
+    let slow = b.host_work("slow", 0, bytes, dram / 4.0);
+    b.depend(h2, slow);
+    let g = b.build().unwrap();
+    let alone = bytes / dram;
+    for (cfg, second) in [
+        (ExecConfig::default(), 2.0),
+        (ExecConfig::flow(), 2.0),
+        (ExecConfig { network: NetworkMode::ContentionFree, ..ExecConfig::default() }, 1.0),
+    ] {
+        let run = execute(&g, &c, &cfg).unwrap();
+        let end2 = run.end(h2).as_secs_f64();
+        assert!(
+            (end2 - second * alone).abs() / alone < 1e-6,
+            "{:?}: {end2} vs {alone}",
+            cfg.network
+        );
+        let d = run.duration(slow).as_secs_f64();
+        assert!((d - 4.0 * alone).abs() / alone < 1e-6, "{:?}: rate cap {d}", cfg.network);
+    }
 }

@@ -1,6 +1,7 @@
 //! Invariants over random DAGs: dependencies respected, no op starts before it is ready,
 //! streams never run two ops at once, results identical across runs, the critical path is a
-//! contiguous chain that spans the makespan.
+//! contiguous chain that spans the makespan; in analytic mode no link serves two operations at
+//! once (so none exceeds its capacity).
 
 use cluster::{Algorithm, Cluster, CollectiveKind, Dtype, GpuId, MemoryTier};
 use proptest::prelude::*;
@@ -14,7 +15,7 @@ fn random_graph(seed: u64, ops: usize) -> TaskGraph {
     for i in 0..ops {
         let g = GpuId(rng.below(16) as u32);
         let h = GpuId(rng.below(16) as u32);
-        let op = match rng.below(7) {
+        let op = match rng.below(8) {
             0 | 1 => b.compute("k", g, rng.next_f64() * 1e12, rng.next_f64() * 1e9, Dtype::Bf16),
             2 => b.send("s", g, h, rng.next_f64() * 1e8),
             3 => {
@@ -32,6 +33,7 @@ fn random_graph(seed: u64, ops: usize) -> TaskGraph {
                 )
             }
             4 => b.copy("cp", MemoryTier::Host(g.0 / 8), MemoryTier::Hbm(g), rng.next_f64() * 1e8),
+            6 if rng.below(2) == 0 => b.host_work("h", g.0 / 8, rng.next_f64() * 1e9, 2e11),
             5 => {
                 let traffic = (0..1 + rng.below(6))
                     .map(|k| {
@@ -100,8 +102,41 @@ fn check(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<(), T
     Ok(())
 }
 
+/// In analytic mode every link (NVLink, PCIe, NIC, switch port, host DRAM) serves one
+/// operation at a time, each for its bytes over the link's bandwidth, inside the operation's
+/// run: so no link ever carries more than its capacity.
+fn links_within_capacity(graph: &TaskGraph, cluster: &Cluster) -> Result<(), TestCaseError> {
+    let cfg = ExecConfig { record_link_queues: true, ..ExecConfig::default() };
+    let run = execute(graph, cluster, &cfg).unwrap();
+    let mut log = run.link_queue_log().to_vec();
+    log.sort_by_key(|&(l, _, begin, _)| (l, begin));
+    for w in log.windows(2) {
+        if w[0].0 == w[1].0 {
+            prop_assert!(w[1].2 >= w[0].3, "link {} serves two operations at once", w[0].0);
+        }
+    }
+    for &(_, op, begin, end) in &log {
+        let op = taskgraph::OpId(op);
+        prop_assert!(begin >= run.start(op) && end <= run.end(op), "served outside its op");
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn analytic_links_never_exceed_capacity(seed in any::<u64>(), ops in 1usize..120) {
+        let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+        links_within_capacity(&random_graph(seed, ops), &cluster)?;
+    }
+
+    #[test]
+    fn contention_free_invariants(seed in any::<u64>(), ops in 1usize..120) {
+        let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+        let cfg = ExecConfig { network: NetworkMode::ContentionFree, ..ExecConfig::default() };
+        check(&random_graph(seed, ops), &cluster, &cfg)?;
+    }
 
     #[test]
     fn analytic_invariants(seed in any::<u64>(), ops in 1usize..120) {

@@ -1,36 +1,25 @@
 //! TorchRec column-wise sharding: a table of dimension `d` becomes `ceil(d / block)` shards
 //! of `block` columns (the last one may be narrower; modelled as equal shares), each placed
-//! by the greedy partitioner and serving every trainer's lookups for its columns.
+//! like a table-wise shard and serving every trainer's lookups for its columns. TorchRec's
+//! planner ([`super::torchrec`]) with only `column_wise` allowed.
 
 use super::PlanCtx;
-use super::greedy::{TableShards, Where, partition};
-use crate::estimator::ShardShape;
+use super::torchrec::{self, Params, Sharding};
 use crate::plan::Plan;
 use simcore::InputError;
 
 /// The plan with shards of `block` columns.
-pub fn plan(ctx: &PlanCtx<'_>, block: u32) -> Result<Plan, InputError> {
-    if block == 0 {
-        return Err(InputError::Invalid {
-            field: "params.column_block".into(),
-            message: "must be at least 1".into(),
-        });
-    }
-    let splits = ctx
-        .tables
-        .iter()
-        .enumerate()
-        .map(|(table, t)| {
-            let count = t.spec.dim.div_ceil(block).max(1);
-            let shape = ShardShape {
-                access_share: 1.0,
-                col_share: 1.0 / f64::from(count),
-                partial: false,
-                replica: false,
-                node_reduce: false,
-            };
-            TableShards { table, shape, count, place: Where::Any }
-        })
-        .collect();
-    partition(ctx, splits, "column-wise")
+pub fn plan(
+    ctx: &PlanCtx<'_>,
+    block: u32,
+    cache_load_factor: f64,
+    scale_up: bool,
+) -> Result<Plan, InputError> {
+    let params = Params {
+        types: vec![Sharding::ColumnWise],
+        column_block: block,
+        cache_load_factor,
+        scale_up,
+    };
+    torchrec::plan(ctx, &params, "column-wise")
 }

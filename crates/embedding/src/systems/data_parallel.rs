@@ -1,17 +1,20 @@
-//! TorchRec data-parallel: every table on every GPU; each GPU looks up its own samples with
-//! no all-to-all, and the whole table's gradient is all-reduced every step (DDP).
+//! TorchRec data-parallel: every table on every GPU (TorchRec's `dense` kernel, in HBM); each
+//! GPU looks up its own samples with no all-to-all, and the whole table's gradient is
+//! all-reduced every step (DDP). TorchRec's planner ([`super::torchrec`]) with only
+//! `data_parallel` allowed.
 
 use super::PlanCtx;
-use super::greedy::{TableShards, Where, partition};
-use crate::estimator::ShardShape;
+use super::torchrec::{self, Params, Sharding};
 use crate::plan::Plan;
 use simcore::InputError;
 
 /// The plan.
 pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
-    let shape = ShardShape { replica: true, ..ShardShape::WHOLE };
-    let splits = (0..ctx.tables.len())
-        .map(|table| TableShards { table, shape, count: ctx.tiers.gpus, place: Where::EveryGpu })
-        .collect();
-    partition(ctx, splits, "data-parallel")
+    let params = Params {
+        types: vec![Sharding::DataParallel],
+        column_block: 128,
+        cache_load_factor: crate::estimator::CACHE_RATIO,
+        scale_up: false,
+    };
+    torchrec::plan(ctx, &params, "data-parallel")
 }

@@ -123,6 +123,7 @@ pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
                 uvm_bytes: 0.0,
                 partial: !t.spec.sequence,
                 node_reduce: false,
+                cache_fills: 0.0,
             });
         };
         if !t.spec.sequence {

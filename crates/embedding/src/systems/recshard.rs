@@ -101,8 +101,20 @@ pub fn gpu_optimum(
     members: &[usize],
     capacity: f64,
 ) -> (Vec<u64>, f64) {
+    let (rows, cost, _) = gpu_optimum_with_price(tables, costs, members, capacity);
+    (rows, cost)
+}
+
+/// [`gpu_optimum`] and the benefit per byte at which it stops caching rows (0 when every used
+/// row fits): the price of a byte of HBM on that GPU.
+pub fn gpu_optimum_with_price(
+    tables: &[Table],
+    costs: &[TableCost],
+    members: &[usize],
+    capacity: f64,
+) -> (Vec<u64>, f64, f64) {
     if members.is_empty() {
-        return (Vec::new(), 0.0);
+        return (Vec::new(), 0.0, 0.0);
     }
     let bytes_at = |lambda: f64| -> f64 {
         members
@@ -111,6 +123,7 @@ pub fn gpu_optimum(
             .sum()
     };
     let all: f64 = members.iter().map(|&j| costs[j].used as f64 * costs[j].row_bytes).sum();
+    let mut price = 0.0;
     let rows: Vec<u64> = if all <= capacity {
         members.iter().map(|&j| costs[j].used).collect()
     } else {
@@ -125,6 +138,7 @@ pub fn gpu_optimum(
             }
         }
         let (at_hi, at_lo) = (hi.exp(), lo.exp());
+        price = at_hi;
         let mut rows: Vec<u64> =
             members.iter().map(|&j| costs[j].rows_at(&tables[j], at_hi)).collect();
         // Tables at the threshold (all of them when alpha = 0: equal rows) share what is left,
@@ -139,7 +153,7 @@ pub fn gpu_optimum(
         rows
     };
     let cost = members.iter().zip(&rows).map(|(&j, &x)| costs[j].cost(&tables[j], x)).sum();
-    (rows, cost)
+    (rows, cost, price)
 }
 
 /// Candidate GPUs tried per table in the greedy pass (the least loaded ones).
@@ -191,29 +205,57 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, InputError> {
     }
     // Local search: move a table off the most loaded GPU, or swap it with a table of another
     // GPU, when that lowers the pair's maximum below the current worst.
+    //
+    // Candidates that cannot beat the one in hand are not solved. The bound is weak duality:
+    // for any price `l >= 0` of an HBM byte, a GPU holding set `S` costs at least
+    // `sum_{j in S} min_x [cost_j(x) + l b_j x] - l C` (`b_j` bytes per row, `C` the capacity),
+    // each term minimised at `rows_at(l)`; priced at the current optimum of the GPU a
+    // candidate changes, it is nearly tight. The search takes the same steps as solving
+    // every candidate, up to rounding.
+    let dual = |j: usize, l: f64| {
+        let x = costs[j].rows_at(&tables[j], l).min(costs[j].used);
+        costs[j].cost(&tables[j], x) + l * costs[j].row_bytes * x as f64
+    };
+    let mut price: Vec<f64> =
+        members.iter().map(|m| gpu_optimum_with_price(tables, &costs, m, cap).2).collect();
     for _ in 0..rounds {
         let worst = (0..g)
             .max_by(|&a, &b| gpu_cost[a].total_cmp(&gpu_cost[b]).then(b.cmp(&a)))
             .unwrap_or(0);
-        // (index on worst, dst, index on dst or none, new src cost, new dst cost)
-        let mut best: Option<(usize, usize, Option<usize>, f64, f64)> = None;
-        let better = |best: &Option<(usize, usize, Option<usize>, f64, f64)>, m: f64| {
+        // (index on worst, dst, index on dst or none, new src cost, new dst cost, src price,
+        // dst price)
+        type Step = (usize, usize, Option<usize>, f64, f64, f64, f64);
+        let mut best: Option<Step> = None;
+        let better = |best: &Option<Step>, m: f64| {
             m < gpu_cost[worst] * (1.0 - 1e-9) && best.is_none_or(|b| m < b.3.max(b.4))
         };
+        // Dual sums of every GPU at its own price, and of the worst GPU's tables at each
+        // price.
+        let sums: Vec<f64> =
+            (0..g).map(|d| members[d].iter().map(|&i| dual(i, price[d])).sum()).collect();
+        let lw = price[worst];
         for (k, &j) in members[worst].iter().enumerate() {
             let mut rest = members[worst].clone();
             rest.remove(k);
-            let (_, c_src) = gpu_optimum(tables, &costs, &rest, cap);
+            let (_, c_src, p_src) = gpu_optimum_with_price(tables, &costs, &rest, cap);
+            if !better(&best, c_src) {
+                continue;
+            }
+            let src_sum = sums[worst] - dual(j, lw);
             for dst in 0..g {
                 if dst == worst {
                     continue;
                 }
-                if stored[dst] + used_bytes(j) <= total_cap {
+                let ld = price[dst];
+                let j_at_dst = dual(j, ld);
+                if stored[dst] + used_bytes(j) <= total_cap
+                    && better(&best, sums[dst] + j_at_dst - ld * cap)
+                {
                     let mut m = members[dst].clone();
                     m.push(j);
-                    let (_, c_dst) = gpu_optimum(tables, &costs, &m, cap);
+                    let (_, c_dst, p_dst) = gpu_optimum_with_price(tables, &costs, &m, cap);
                     if better(&best, c_src.max(c_dst)) {
-                        best = Some((k, dst, None, c_src, c_dst));
+                        best = Some((k, dst, None, c_src, c_dst, p_src, p_dst));
                     }
                 }
                 for (l, &i) in members[dst].iter().enumerate() {
@@ -222,19 +264,24 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, InputError> {
                     {
                         continue;
                     }
+                    let src_bound = (src_sum + dual(i, lw) - lw * cap).max(c_src);
+                    let dst_bound = sums[dst] - dual(i, ld) + j_at_dst - ld * cap;
+                    if !better(&best, src_bound.max(dst_bound)) {
+                        continue;
+                    }
                     let mut src_set = rest.clone();
                     src_set.push(i);
                     let mut dst_set = members[dst].clone();
                     dst_set[l] = j;
-                    let (_, a) = gpu_optimum(tables, &costs, &src_set, cap);
-                    let (_, b) = gpu_optimum(tables, &costs, &dst_set, cap);
+                    let (_, a, pa) = gpu_optimum_with_price(tables, &costs, &src_set, cap);
+                    let (_, b, pb) = gpu_optimum_with_price(tables, &costs, &dst_set, cap);
                     if better(&best, a.max(b)) {
-                        best = Some((k, dst, Some(l), a, b));
+                        best = Some((k, dst, Some(l), a, b, pa, pb));
                     }
                 }
             }
         }
-        let Some((k, dst, swap, c_src, c_dst)) = best else { break };
+        let Some((k, dst, swap, c_src, c_dst, p_src, p_dst)) = best else { break };
         let j = members[worst].remove(k);
         stored[worst] -= used_bytes(j);
         stored[dst] += used_bytes(j);
@@ -248,6 +295,8 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, InputError> {
         }
         gpu_cost[worst] = c_src;
         gpu_cost[dst] = c_dst;
+        price[worst] = p_src;
+        price[dst] = p_dst;
     }
     let mut plan = Plan::default();
     for (gpu, m) in members.iter().enumerate() {
@@ -265,6 +314,7 @@ pub fn plan(ctx: &PlanCtx<'_>, rounds: u32) -> Result<Plan, InputError> {
                 uvm_bytes: (t.used - x.min(t.used)) as f64 * costs[j].row_bytes,
                 partial: false,
                 node_reduce: false,
+                cache_fills: 0.0,
             });
         }
     }

@@ -1,25 +1,20 @@
 //! TorchRec table-row-wise: each table's rows split over the GPUs of one node (chosen by the
-//! greedy partitioner), so the reduce-scatter of partial sums starts on NVLink; every trainer
-//! still sends ids to and receives outputs from that node.
+//! partitioner), so the reduce-scatter of partial sums starts on NVLink; every trainer still
+//! sends ids to and receives outputs from that node. TorchRec's planner
+//! ([`super::torchrec`]) with only `table_row_wise` allowed.
 
 use super::PlanCtx;
-use super::greedy::{TableShards, Where, partition};
-use crate::estimator::ShardShape;
+use super::torchrec::{self, Params, Sharding};
 use crate::plan::Plan;
 use simcore::InputError;
 
 /// The plan.
-pub fn plan(ctx: &PlanCtx<'_>) -> Result<Plan, InputError> {
-    let per = ctx.tiers.gpus_per_node.min(ctx.tiers.gpus);
-    let shape = ShardShape {
-        access_share: 1.0 / f64::from(per),
-        col_share: 1.0,
-        partial: true,
-        replica: false,
-        node_reduce: true,
+pub fn plan(ctx: &PlanCtx<'_>, cache_load_factor: f64, scale_up: bool) -> Result<Plan, InputError> {
+    let params = Params {
+        types: vec![Sharding::TableRowWise],
+        column_block: 128,
+        cache_load_factor,
+        scale_up,
     };
-    let splits = (0..ctx.tables.len())
-        .map(|table| TableShards { table, shape, count: per, place: Where::OneNode })
-        .collect();
-    partition(ctx, splits, "table-row-wise")
+    torchrec::plan(ctx, &params, "table-row-wise")
 }

@@ -124,6 +124,14 @@ pub fn write_report(
     let metric_order: Vec<&str> = plan.kind.info().metrics.iter().map(|d| d.name).collect();
     let wide = wide_table(plan, &summarize(plan, records), &metric_order);
     let notes = column_notes(plan, &wide.metrics);
+    let mut caveats: Vec<String> = Vec::new();
+    for r in records {
+        for c in &r.caveats {
+            if !caveats.contains(c) {
+                caveats.push(c.clone());
+            }
+        }
+    }
     let cfg = &plan.loaded.config;
     let config_yaml = plan.resolved_yaml();
     let mut env = Environment::new();
@@ -138,7 +146,7 @@ pub fn write_report(
                 systems => cfg.systems.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
                 seeds => cfg.seeds.0.clone(), version => MLSIM_VERSION, git => GIT_REVISION,
                 plots => minijinja::Value::from(minijinja::value::Serde(&plots)),
-                skipped => skipped.clone(), header => wide.header.clone(),
+                skipped => skipped.clone(), caveats => caveats.clone(), header => wide.header.clone(),
                 label_columns => wide.label_columns, table => wide.rows.clone(),
                 notes => notes.clone(), config => config_yaml.clone(),
             })
@@ -159,6 +167,9 @@ pub fn write_report(
         cfg.systems.len(),
         cfg.seeds.0.len()
     ));
+    for c in &caveats {
+        md.push_str(&format!("> **Caveat.** {c}\n\n"));
+    }
     for p in &plots {
         md.push_str(&format!("## {}\n\n![{}]({})\n\n{}\n\n", p.title, p.title, p.svg, p.caption));
     }

@@ -307,7 +307,19 @@ pub fn build(
         ));
     }
     let where_keys: Vec<&str> = p.filter.keys().map(String::as_str).collect();
+    let mut caveats: Vec<String> = Vec::new();
+    for r in &selected {
+        for c in &r.caveats {
+            if !caveats.contains(c) {
+                caveats.push(c.clone());
+            }
+        }
+    }
     let mut ctx = BuildCtx { plan, dir, selected, where_keys, caption: filter_caption(p) };
     let figure = kind_of(p.kind).build(p, &mut ctx).map_err(plot_err)?;
-    Ok(Chart { title, caption: ctx.caption, figure })
+    let mut caption = ctx.caption;
+    if !caveats.is_empty() {
+        caption = format!("{caption} · {}", crate::summary::short_caveats(&caveats));
+    }
+    Ok(Chart { title, caption, figure })
 }

@@ -83,6 +83,7 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
         algo,
         match args.mode {
             ModeArg::Analytic => "analytic",
+            ModeArg::ContentionFree => "contention-free (upper bound)",
             ModeArg::Flow => "flow-level",
         },
         match spec.comm {
@@ -120,7 +121,7 @@ pub fn run(args: &CollectiveArgs) -> Result<()> {
             .collective(kind, algo, &group, bytes as f64)
             .with_context(|| format!("{kind} of {bytes} bytes over {n} GPUs"))?;
         let time = match args.mode {
-            ModeArg::Analytic => cost.time,
+            ModeArg::Analytic | ModeArg::ContentionFree => cost.time,
             ModeArg::Flow => {
                 let mut b = TaskGraphBuilder::new();
                 b.collective(kind.name(), kind, plan.algorithm, &group, bytes as f64);

@@ -103,6 +103,18 @@ fn print_summary(plan: &Plan, records: &[RunRecord]) -> std::io::Result<()> {
     for l in &lines {
         out!("{}", render(l))?;
     }
+    let mut caveats: Vec<(&str, usize)> = Vec::new();
+    for r in records {
+        for c in &r.caveats {
+            match caveats.iter_mut().find(|(x, _)| x == c) {
+                Some((_, n)) => *n += 1,
+                None => caveats.push((c, 1)),
+            }
+        }
+    }
+    for (c, n) in caveats {
+        out!("caveat ({n} of {} runs): {c}", records.len())?;
+    }
     Ok(())
 }
 

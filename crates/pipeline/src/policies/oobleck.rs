@@ -6,13 +6,20 @@
 //! costs a reconfiguration pause; no progress is lost (the states are copied from the other
 //! pipelines' replicas).
 //!
-//! Assumption (docs/models/pipeline.md): the gradient of each original stage's layers is
-//! all-reduced once over the GPUs that hold its first layer, one per pipeline; the templates'
-//! search is not modelled (a rebuilt pipeline spreads its layers evenly).
+//! Synchronisation is layer-wise, as in Oobleck: every layer's gradient is all-reduced over the
+//! GPUs that hold that layer, one per pipeline, and every GPU steps the optimizer for exactly
+//! the layers it holds. Consecutive layers with the same holders share one all-reduce (one
+//! bucket), so a rebuilt stage all-reduces and steps its own parameters, no more
+//! ([`sync_groups`]). The embedding belongs to each pipeline's first stage, the output layer
+//! (tied to it) to its last.
+//!
+//! Assumption (docs/models/pipeline.md): the templates' search is not modelled (a rebuilt
+//! pipeline spreads its layers evenly).
 
 use crate::iteration::{PipelineDesc, Program, StageWork, SyncGroup, Task, gpu_of};
 use crate::policy::{Config, JobModel, Policy, Reaction};
 use crate::schedule::Schedule;
+use models::TransformerSpec;
 use simcore::InputError;
 
 /// The policy.
@@ -112,20 +119,9 @@ impl Policy for Oobleck {
         let total = job.shape.pipelines * job.schedule.micro_batches;
         let micro = Self::split(job, &lengths, total);
         let b = job.micro_batch_size;
-        // Layer ranges of the original stages.
-        let original = crate::stages::partition(&job.model, p);
-        let starts: Vec<u32> = original
-            .iter()
-            .scan(0, |acc, &n| {
-                let s = *acc;
-                *acc += n;
-                Some(s)
-            })
-            .collect();
         let mut pipelines = Vec::new();
         let mut gpus = Vec::new();
-        // Per pipeline, per new stage: its first layer.
-        let mut layer_start: Vec<Vec<u32>> = Vec::new();
+        let mut parts_of = Vec::with_capacity(lengths.len());
         for (i, (&len, &m)) in lengths.iter().zip(&micro).enumerate() {
             let i = i as u32;
             let parts = crate::stages::partition(&job.model, len);
@@ -141,38 +137,71 @@ impl Policy for Oobleck {
                 let tasks = sched.order[s as usize].iter().map(|&st| Task::new(i, s, st)).collect();
                 gpus.push((gpu_of(i, s, p), tasks));
             }
-            layer_start.push(
-                parts
-                    .iter()
-                    .scan(0, |acc, &n| {
-                        let s = *acc;
-                        *acc += n;
-                        Some(s)
-                    })
-                    .collect(),
-            );
+            parts_of.push(parts);
             pipelines.push(PipelineDesc { work, micro_batches: m });
         }
-        // The new stage of pipeline i holding layer l.
-        let stage_of = |i: usize, l: u32| -> u32 {
-            layer_start[i].iter().rposition(|&st| st <= l).unwrap_or(0) as u32
-        };
-        let sync = (0..p as usize)
-            .map(|s| {
-                let (lo, hi) = (starts[s], starts[s] + original[s]);
-                let mut stages = Vec::new();
-                let mut members = Vec::new();
-                for i in 0..lengths.len() {
-                    let (a, z) = (stage_of(i, lo), stage_of(i, hi.saturating_sub(1).max(lo)));
-                    members.push(gpu_of(i as u32, a, p));
-                    stages.extend((a..=z).map(|x| (i as u32, x)));
-                }
-                SyncGroup { members, params: job.work[s].params, stages }
-            })
-            .collect();
+        let sync = sync_groups(&job.model, &parts_of, p);
         gpus.sort_by_key(|(g, _)| g.0);
         let program =
             Program { pipelines, gpus, sync, fused_backward: job.schedule.kind.fused_backward() };
         Ok((program, job.staggered))
     }
+}
+
+/// Layer-wise gradient synchronisation of pipelines with layers per stage `parts` (one entry
+/// per pipeline, pipeline `i` on GPUs `gpu_of(i, s, p)`): the model's units (the embedding, its
+/// layers, the output layer) in order, cut wherever the holder of a unit changes in any
+/// pipeline; each piece is one all-reduce over its holders, one per pipeline, which then step
+/// the piece's parameters. Every GPU's pieces add up to exactly its own stage's parameters.
+pub fn sync_groups(model: &TransformerSpec, parts: &[Vec<u32>], p: u32) -> Vec<SyncGroup> {
+    let layers = model.layers;
+    // Unit u: 0 the embedding, 1..=L layer u - 1, L + 1 the output layer.
+    let unit_params = |u: u32| -> f64 {
+        if u == 0 {
+            model.embedding_params()
+        } else if u == layers + 1 {
+            model.token_embedding_params()
+        } else {
+            model.layer_params()
+        }
+    };
+    // The stage of each pipeline that holds unit u.
+    let holders = |u: u32| -> Vec<u32> {
+        parts
+            .iter()
+            .map(|part| {
+                let last = part.len().saturating_sub(1) as u32;
+                if u == 0 {
+                    return 0;
+                }
+                if u == layers + 1 {
+                    return last;
+                }
+                let mut end = 0;
+                for (s, &n) in part.iter().enumerate() {
+                    end += n;
+                    if u - 1 < end {
+                        return s as u32;
+                    }
+                }
+                last
+            })
+            .collect()
+    };
+    let mut groups: Vec<(Vec<u32>, f64)> = Vec::new();
+    for u in 0..=layers + 1 {
+        let h = holders(u);
+        match groups.last_mut() {
+            Some((prev, params)) if *prev == h => *params += unit_params(u),
+            _ => groups.push((h, unit_params(u))),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(h, params)| SyncGroup {
+            members: h.iter().enumerate().map(|(i, &s)| gpu_of(i as u32, s, p)).collect(),
+            params,
+            stages: h.iter().enumerate().map(|(i, &s)| (i as u32, s)).collect(),
+        })
+        .collect()
 }

@@ -1,13 +1,18 @@
 //! SlipStream / ReCycle: no spares and no restart. When GPU (d, s) fails, its micro-batches are
 //! re-routed to stage `s` of the other pipelines, which hold the same weights: the upstream
-//! stage sends the activations to the chosen peer, the peer runs the extra F and B and sends
+//! stage sends the activations to the chosen peer, the peer runs the extra F, B and W and sends
 //! on to the failed GPU's neighbours (our interpretation of the paper, arXiv 2405.14009; see
-//! `docs/models/pipeline.md`). Two changes make the extra work fit in bubbles: B and
-//! W are decoupled (the input gradient leaves after B) and the peer's extra W's wait until its
-//! extra B's are done (into the cool-down); optimizer steps are staggered. The extra passes
-//! are a second lane of the peer's program: they share its compute stream and run where they
-//! are ready, between its own passes (the paper plans their slots with a MILP; this is the
-//! greedy version).
+//! `docs/models/pipeline.md`). The extra passes are a second lane of the peer's program: they
+//! share its compute stream and run where they are ready, between its own passes (the paper
+//! plans their slots with a MILP; this is the greedy version).
+//!
+//! The schedule and the optimizer-step mode are the workload's, as for every other policy:
+//! decoupled B/W and staggered steps are the zero-bubble schedules' (Qi et al., ICLR'24), not
+//! SlipStream's, so SlipStream gets them only where the workload runs them. What re-routing
+//! adds on top: with a decoupled schedule (`zb-h1`, `zb-h2`) the peer's extra W's wait until
+//! its extra B's are done (into the cool-down bubbles, SS's adaptive schedule); with a fused
+//! backward (`1f1b`, `gpipe`) the input gradient leaves only after W, so the extra W follows
+//! its B at once.
 //!
 //! Micro-batches of a failed GPU go to the peer with the least extra work so far (ties: lowest
 //! pipeline). Plans are cached per failure pattern up to a permutation of the pipelines (the
@@ -66,6 +71,7 @@ impl Policy for Slipstream {
         masks.sort_unstable();
         let down = |i: u32, s: u32| masks[i as usize] & (1 << s) != 0;
         let m = job.schedule.micro_batches;
+        let fused = job.schedule.kind.fused_backward();
         let mut gpus = Vec::new();
         let mut sync = Vec::new();
         for s in 0..p {
@@ -87,31 +93,28 @@ impl Policy for Slipstream {
                 if extra[k].is_empty() {
                     continue;
                 }
-                // The re-routed passes on a second lane: F and B in the failed GPU's schedule
-                // order, every W after the last B (into the cool-down).
+                // The re-routed passes on a second lane, in the failed GPU's schedule order;
+                // with B and W decoupled, every W after the last B (into the cool-down).
                 let ex = &extra[k];
                 let mine = |micro: u32| ex.iter().filter(move |x| x.1 == micro);
+                let task = |i: u32, j: u32, pass: Pass| Task {
+                    pipeline: i,
+                    stage: s,
+                    pass,
+                    micro: j,
+                    redundant: false,
+                };
                 let mut lane: Vec<Task> = Vec::with_capacity(3 * extra[k].len());
-                for st in own.iter().filter(|st| st.pass != Pass::W) {
-                    for &(i, j) in mine(st.micro) {
-                        lane.push(Task {
-                            pipeline: i,
-                            stage: s,
-                            pass: st.pass,
-                            micro: j,
-                            redundant: false,
-                        });
+                if fused {
+                    for st in own {
+                        lane.extend(mine(st.micro).map(|&(i, j)| task(i, j, st.pass)));
                     }
-                }
-                for st in own.iter().filter(|st| st.pass == Pass::W) {
-                    for &(i, j) in mine(st.micro) {
-                        lane.push(Task {
-                            pipeline: i,
-                            stage: s,
-                            pass: Pass::W,
-                            micro: j,
-                            redundant: false,
-                        });
+                } else {
+                    for st in own.iter().filter(|st| st.pass != Pass::W) {
+                        lane.extend(mine(st.micro).map(|&(i, j)| task(i, j, st.pass)));
+                    }
+                    for st in own.iter().filter(|st| st.pass == Pass::W) {
+                        lane.extend(mine(st.micro).map(|&(i, j)| task(i, j, Pass::W)));
                     }
                 }
                 gpus.push((gpu_of(q, s, p), lane));
@@ -125,8 +128,8 @@ impl Policy for Slipstream {
         gpus.sort_by_key(|(g, _)| g.0);
         let desc = PipelineDesc { work: job.work.clone(), micro_batches: m };
         Ok((
-            Program { pipelines: vec![desc; dp as usize], gpus, sync, fused_backward: false },
-            true,
+            Program { pipelines: vec![desc; dp as usize], gpus, sync, fused_backward: fused },
+            job.staggered,
         ))
     }
 }

@@ -341,7 +341,9 @@ mod tests {
 
     #[test]
     fn the_curve_interpolates_the_exact_fetches() {
-        for (u, alpha, m) in [(1_000_000u64, 0.943, 200_000.0), (5_000_000, 1.1, 1e6), (30_000, 0.7, 5e4)] {
+        for (u, alpha, m) in
+            [(1_000_000u64, 0.943, 200_000.0), (5_000_000, 1.1, 1e6), (30_000, 0.7, 5e4)]
+        {
             let pop = Popularity::new(u, alpha);
             let curve = MissCurve::new(&pop, u, m);
             for clf in [0.001, 0.01, 0.05, 0.2, 0.5, 0.9] {

@@ -201,11 +201,8 @@ pub fn shard_perf(
         let c = fwd_out / hw.comms_bw;
         (c, c)
     };
-    let prefetch = if kernel == Kernel::FusedUvmCaching {
-        cache.fetches * d * e / hw.ddr_bw
-    } else {
-        0.0
-    };
+    let prefetch =
+        if kernel == Kernel::FusedUvmCaching { cache.fetches * d * e / hw.ddr_bw } else { 0.0 };
     fwd_compute + fwd_comms + bwd_compute + bwd_comms + prefetch
 }
 

@@ -8,10 +8,13 @@
 //!   generator, or a list) and [`config`]: the workload ([`EmbeddingWorkload`]) and the
 //!   [`SystemSpec`];
 //! - [`access`]: skewed row popularity calibrated on Meta's production reuse statistics
-//!   (`data/recsys/`); [`tiers`] and [`cache`]: HBM, host memory and an LRU row cache;
-//! - [`systems`] (one file each): TorchRec's table-wise, row-wise, column-wise, data-parallel
-//!   and table-row-wise through its greedy partitioner and perf [`estimator`], RecShard's
-//!   per-row tiering, FlexShard's sequence-table placement; [`recd`]: RecD's deduplication;
+//!   (`data/recsys/`); [`tiers`] and [`cache`]: HBM, host memory and FBGEMM's LRU row cache
+//!   (a miss fetched once per batch and written back on eviction);
+//! - [`systems`] (one file each): TorchRec's planner (per table, every sharding type and
+//!   kernel rated by its perf [`estimator`], its proposers, greedy partitioner and cache
+//!   scale-up) and its single-type variants (table-wise, row-wise, column-wise, data-parallel,
+//!   table-row-wise), RecShard's per-row tiering, FlexShard's sequence-table placement;
+//!   [`recd`]: RecD's deduplication;
 //! - [`plan`]: each step's lookups and traffic; [`step`]: the step as a task graph on the
 //!   shared executor, so step times and imbalance come from the same cost model as every
 //!   other simulator; [`run`] and [`simulator`]: the runner's entry points.

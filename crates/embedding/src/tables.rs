@@ -467,8 +467,10 @@ mod tests {
         // the 3.3 TB in used rows.
         assert!(t.iter().all(|t| t.used_rows() == t.rows));
         let h = preset("production-mix-hashed").unwrap();
-        assert!(t.iter().zip(&h).all(|(a, b)| a.rows == b.rows && a.dim == b.dim
-            && a.coverage == b.coverage && a.pooling == b.pooling));
+        assert!(t.iter().zip(&h).all(|(a, b)| a.rows == b.rows
+            && a.dim == b.dim
+            && a.coverage == b.coverage
+            && a.pooling == b.pooling));
         let used: f64 = h.iter().map(|t| t.used_rows() as f64 * t.row_bytes(4)).sum();
         assert!(used > 2.0e12 && used < 2.2e12, "{used:e}");
     }

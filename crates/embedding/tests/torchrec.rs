@@ -95,7 +95,8 @@ fn torchrec_mixes_sharding_types_and_kernels_on_three_tables() {
         scale_up: false,
     };
     let best = torchrec::search(&ctx, &params).unwrap().unwrap();
-    let chosen: Vec<(Sharding, Kernel)> = best.options.iter().map(|o| (o.sharding, o.kernel)).collect();
+    let chosen: Vec<(Sharding, Kernel)> =
+        best.options.iter().map(|o| (o.sharding, o.kernel)).collect();
     assert_eq!(
         chosen,
         [
@@ -106,7 +107,11 @@ fn torchrec_mixes_sharding_types_and_kernels_on_three_tables() {
     );
     let fetches = 4e6 * (1.0 - (-2000.0f64 / 5e6).exp());
     assert!((fetches - 1599.68).abs() < 0.01);
-    assert!((best.options[2].fetches - fetches).abs() < 0.01 * fetches, "{}", best.options[2].fetches);
+    assert!(
+        (best.options[2].fetches - fetches).abs() < 0.01 * fetches,
+        "{}",
+        best.options[2].fetches
+    );
     let us = 1e-6;
     assert!((best.options[0].perf - 85.472 * us).abs() < 1e-12);
     assert!((best.options[1].perf - 270.272 * us).abs() < 1e-12);
@@ -178,6 +183,7 @@ fn an_lru_miss_moves_its_row_once_each_way() {
     let (serial, piped) = (step(false), step(true));
     assert!(piped < serial, "prefetch {piped} vs inline {serial}");
     // The miss model is a workload setting.
-    let spec: CacheSpec = serde_json::from_value(serde_json::json!({ "misses": "direct" })).unwrap();
+    let spec: CacheSpec =
+        serde_json::from_value(serde_json::json!({ "misses": "direct" })).unwrap();
     assert_eq!(spec.misses, MissModel::Direct);
 }

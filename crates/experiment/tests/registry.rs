@@ -78,6 +78,7 @@ workload:
   sessions: { mean_length: 4 }
   steps: 2
 systems:
+  - name: torchrec
   - name: table-wise
   - name: row-wise
   - name: column-wise

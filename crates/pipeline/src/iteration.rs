@@ -16,7 +16,10 @@
 //! of stage `s` waits for it (in GPipe and 1F1B, B and W are one backward pass, so the gradient
 //! leaves after W); W follows its B. No send when both run on one GPU. After every W of a
 //! stage, wherever it ran, the stage's gradient is all-reduced over its sync group (16-bit),
-//! then every member steps its optimizer (a memory-bound kernel over its parameters).
+//! then every member steps its optimizer (a memory-bound kernel over its parameters). A GPU in
+//! several groups (Oobleck's layer-wise pieces, Bamboo's takeovers) takes part in their
+//! all-reduces one at a time (a rank issues its collectives one after another), in the best
+//! order a runtime can pick, [`issue_order`]: groups that share no GPU run together.
 //!
 //! Between iterations: with **synchronous** steps every GPU waits until every stage has
 //! stepped (Megatron's global gradient-norm clipping makes this a barrier); with
@@ -111,7 +114,8 @@ pub struct Program {
     /// tasks interleave in the order they become ready (a runtime that runs whatever is
     /// ready, as Bamboo's backup does with its two stages).
     pub gpus: Vec<(GpuId, Vec<Task>)>,
-    /// Gradient synchronisation groups.
+    /// Gradient synchronisation groups. A GPU in several groups takes part in their
+    /// all-reduces one at a time and steps them in the same order, [`issue_order`].
     pub sync: Vec<SyncGroup>,
     /// Whether B and W are one backward pass (GPipe, 1F1B).
     pub fused_backward: bool,
@@ -155,6 +159,26 @@ impl Program {
     pub fn gpu_running(&self, task: &Task) -> Option<GpuId> {
         self.gpus.iter().find(|(_, t)| t.contains(task)).map(|(g, _)| *g)
     }
+}
+
+/// The order in which every GPU issues its all-reduces: colour by colour of a greedy colouring
+/// of `sync` in program order (a group takes the smallest colour that no earlier group sharing
+/// a GPU with it has), program order within a colour. Groups of one colour share no GPU and
+/// run at the same time; a staircase of groups (each sharing GPUs with the next, as Oobleck's
+/// pieces with a shorter pipeline) takes two rounds instead of one chain. One global order, so
+/// no two GPUs wait on each other in opposite orders.
+pub fn issue_order(sync: &[SyncGroup]) -> Vec<usize> {
+    let mut colours: Vec<usize> = Vec::with_capacity(sync.len());
+    for (k, group) in sync.iter().enumerate() {
+        let taken: Vec<usize> = (0..k)
+            .filter(|&j| sync[j].members.iter().any(|m| group.members.contains(m)))
+            .map(|j| colours[j])
+            .collect();
+        colours.push((0..).find(|c| !taken.contains(c)).unwrap_or(0));
+    }
+    let mut order: Vec<usize> = (0..sync.len()).collect();
+    order.sort_by_key(|&k| colours[k]);
+    order
 }
 
 /// How to build the graph.
@@ -206,6 +230,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
         lane_gpus: program.gpus.iter().map(|(g, _)| *g).collect(),
     };
     let mut after: Vec<Option<OpId>> = vec![None; n];
+    let order = issue_order(&program.sync);
     for _ in 0..opts.iterations.max(1) {
         // Where each (non-redundant) task ran, and its op.
         let mut at: HashMap<(u32, u32, Pass, u32), (GpuId, OpId)> = HashMap::new();
@@ -272,15 +297,18 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             }
         }
         // Gradient synchronisation and optimizer steps.
-        let mut iter_ar = Vec::with_capacity(program.sync.len());
-        let mut iter_steps = Vec::with_capacity(program.sync.len());
+        let mut iter_ar = vec![None; program.sync.len()];
+        let mut iter_steps = vec![Vec::new(); program.sync.len()];
         // A GPU may have several entries (lanes of tasks that share its compute stream).
         let mut lanes: HashMap<GpuId, Vec<usize>> = HashMap::new();
         for (i, (gpu, _)) in program.gpus.iter().enumerate() {
             lanes.entry(*gpu).or_default().push(i);
         }
         let mut last_step: HashMap<GpuId, OpId> = HashMap::new();
-        for group in &program.sync {
+        // Each GPU's previous all-reduce: the next one it takes part in waits for it.
+        let mut last_ar: HashMap<GpuId, OpId> = HashMap::new();
+        for &k in &order {
+            let group = &program.sync[k];
             let mut ws = Vec::new();
             for &(d, s) in &group.stages {
                 let m = program.pipelines.get(d as usize).map_or(0, |p| p.micro_batches);
@@ -297,6 +325,11 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     opts.grad_bytes_per_param * group.params,
                 );
                 g.depend_all(&ws, op);
+                for gpu in &group.members {
+                    if let Some(prev) = last_ar.insert(*gpu, op) {
+                        g.depend(prev, op);
+                    }
+                }
                 Some(op)
             } else {
                 None
@@ -333,8 +366,8 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 last_step.insert(*gpu, op);
                 steps.push(op);
             }
-            iter_ar.push(ar);
-            iter_steps.push(steps);
+            iter_ar[k] = ar;
+            iter_steps[k] = steps;
         }
         let stepped: Vec<OpId> = (0..n)
             .map(|i| {

@@ -68,6 +68,10 @@ fn executor(c: &mut Criterion) {
     group.bench_function(format!("analytic/{}ops", graph.len()), |b| {
         b.iter(|| execute(&graph, &cluster, &ExecConfig::default()).unwrap().makespan())
     });
+    group.bench_function(format!("contention-free/{}ops", graph.len()), |b| {
+        let cfg = ExecConfig { network: NetworkMode::ContentionFree, ..ExecConfig::default() };
+        b.iter(|| execute(&graph, &cluster, &cfg).unwrap().makespan())
+    });
     let small = graph.clone();
     group.throughput(Throughput::Elements(small.len() as u64));
     group.bench_function(format!("flow/{}ops", small.len()), |b| {

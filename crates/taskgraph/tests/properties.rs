@@ -122,6 +122,65 @@ fn links_within_capacity(graph: &TaskGraph, cluster: &Cluster) -> Result<(), Tes
     Ok(())
 }
 
+/// A DAG of transfers whose bytes are known: sends inside a node (NVLink), sends between nodes
+/// (NIC and switch ports), copies between host memory and HBM (PCIe) and host work (DRAM).
+/// Returns the graph and each op's payload bytes.
+fn transfer_graph(seed: u64, ops: usize) -> (TaskGraph, Vec<f64>) {
+    let mut rng = simcore::RandomStreams::new(seed).stream("transfers");
+    let mut b = TaskGraphBuilder::new();
+    let mut bytes = Vec::new();
+    for i in 0..ops {
+        let g = GpuId(rng.below(16) as u32);
+        let n = rng.next_f64() * 1e8 + 1.0;
+        let op = match i % 4 {
+            0 => b.send("nvlink", g, GpuId((g.0 / 8) * 8 + (g.0 + 1) % 8), n),
+            1 => b.send("nic", g, GpuId((g.0 + 8) % 16), n),
+            2 => b.copy("pcie", MemoryTier::Host(g.0 / 8), MemoryTier::Hbm(g), n),
+            _ => b.host_work("dram", g.0 / 8, n, 1e15),
+        };
+        if i > 0 && rng.below(3) == 0 {
+            b.depend(taskgraph::OpId(rng.below(i as u64) as u32), op);
+        }
+        bytes.push(n);
+    }
+    (b.build().unwrap(), bytes)
+}
+
+/// Per resource class: every class the graph uses shows up in the queue log, a link serves one
+/// transfer at a time, and each transfer holds each link at least its bytes over the link's
+/// bandwidth. Together: over any window, no NVLink, PCIe link, NIC or DRAM carries more bytes
+/// than its bandwidth times the window.
+fn each_resource_within_capacity(seed: u64, ops: usize) -> Result<(), TestCaseError> {
+    let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+    let (graph, bytes) = transfer_graph(seed, ops);
+    let cfg = ExecConfig { record_link_queues: true, ..ExecConfig::default() };
+    let run = execute(&graph, &cluster, &cfg).unwrap();
+    let topo = cluster.topology();
+    let mut log = run.link_queue_log().to_vec();
+    let mut classes = std::collections::BTreeSet::new();
+    for &(l, op, begin, end) in &log {
+        let link = topo.link(cluster::LinkId(l));
+        classes.insert(format!("{:?}", link.class));
+        let need = bytes[op as usize] / link.bandwidth();
+        let held = end.as_secs_f64() - begin.as_secs_f64();
+        prop_assert!(
+            held >= need * (1.0 - 1e-9) - 1e-9,
+            "{:?} link {l} held {held} s for {need} s of bytes",
+            link.class
+        );
+    }
+    for class in ["Nvlink", "Network", "Pcie", "Memory"] {
+        prop_assert!(ops < 8 || classes.contains(class), "no {class} link in the queue log");
+    }
+    log.sort_by_key(|&(l, _, begin, _)| (l, begin));
+    for w in log.windows(2) {
+        if w[0].0 == w[1].0 {
+            prop_assert!(w[1].2 >= w[0].3, "link {} serves two transfers at once", w[0].0);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -129,6 +188,11 @@ proptest! {
     fn analytic_links_never_exceed_capacity(seed in any::<u64>(), ops in 1usize..120) {
         let cluster = Cluster::preset("dgx-a100", 2).unwrap();
         links_within_capacity(&random_graph(seed, ops), &cluster)?;
+    }
+
+    #[test]
+    fn no_nvlink_pcie_nic_or_dram_above_capacity(seed in any::<u64>(), ops in 1usize..80) {
+        each_resource_within_capacity(seed, ops)?;
     }
 
     #[test]

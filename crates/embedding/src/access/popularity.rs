@@ -135,8 +135,7 @@ impl Popularity {
             return (u as f64, 0.0);
         }
         let c = lookups / harmonic(u, a);
-        let [s, d] =
-            self.rank_sum_with(FAST, c, &[], |lam| [-(-lam).exp_m1(), lam * (-lam).exp()]);
+        let [s, d] = self.rank_sum_with(FAST, c, &[], |lam| [-(-lam).exp_m1(), lam * (-lam).exp()]);
         (s.clamp(0.0, (u as f64).min(lookups)), (d / lookups).clamp(0.0, 1.0))
     }
 

@@ -26,7 +26,7 @@ pub fn build(spec: &SystemSpec, costs: RestartCost, gpus_per_node: u32) -> Box<d
             Box::new(spare_servers::SpareServers::new(*spares, gpus_per_node, costs))
         }
         SystemSpec::Bamboo { failover } => Box::new(bamboo::Bamboo::new(*failover, costs)),
-        SystemSpec::Oobleck { reconfigure } => Box::new(oobleck::Oobleck::new(*reconfigure)),
+        SystemSpec::Oobleck { reconfigure } => Box::new(oobleck::Oobleck::new(*reconfigure, costs)),
         SystemSpec::Slipstream { replan } => Box::new(slipstream::Slipstream::new(*replan, costs)),
     }
 }

@@ -4,7 +4,9 @@
 //! micro-batches are re-split across the pipelines in proportion to their speed (the inverse of
 //! their slowest stage's F + B + W FLOPs), so their iterations take about as long. Every change
 //! costs a reconfiguration pause; no progress is lost (the states are copied from the other
-//! pipelines' replicas).
+//! pipelines' replicas) unless a failure takes out every copy of some layer
+//! ([`Oobleck::state_lost`]): then the job restarts from the last checkpoint on the GPUs that
+//! are up (a rollback and the restart cost), as Oobleck falls back to its checkpoint.
 //!
 //! Synchronisation is layer-wise, as in Oobleck: every layer's gradient is all-reduced over the
 //! GPUs that hold that layer, one per pipeline, and every GPU steps the optimizer for exactly
@@ -13,9 +15,18 @@
 //! ([`sync_groups`]). The embedding belongs to each pipeline's first stage, the output layer
 //! (tied to it) to its last.
 //!
+//! Order: a GPU takes part in one all-reduce at a time. With a rebuilt pipeline the pieces
+//! form a staircase (plain stage 1 shares layer 4 with rebuilt stage 0 and layers 5-7 with
+//! rebuilt stage 1, and so on), so issuing them in layer order, as Oobleck's engine does
+//! (`do_allreduce`: one blocking all-reduce per layer, in reverse layer order), would chain the
+//! pieces of the whole pipeline one after another. The iteration builder issues them in the
+//! best order instead, as for every policy ([`crate::iteration::issue_order`]): two rounds for
+//! one shorter pipeline. An assumption in Oobleck's favour (docs/models/pipeline.md §6).
+//!
 //! Assumption (docs/models/pipeline.md): the templates' search is not modelled (a rebuilt
 //! pipeline spreads its layers evenly).
 
+use super::RestartCost;
 use crate::iteration::{PipelineDesc, Program, StageWork, SyncGroup, Task, gpu_of};
 use crate::policy::{Config, JobModel, Policy, Reaction};
 use crate::schedule::Schedule;
@@ -25,12 +36,41 @@ use simcore::InputError;
 /// The policy.
 pub struct Oobleck {
     reconfigure: simcore::SimTime,
+    costs: RestartCost,
+    /// The failed set before the latest change.
+    before: Vec<bool>,
 }
 
 impl Oobleck {
-    /// With the reconfiguration pause.
-    pub fn new(reconfigure: simcore::SimTime) -> Self {
-        Oobleck { reconfigure }
+    /// With the reconfiguration pause, and the restart cost for when a layer's every copy is
+    /// lost.
+    pub fn new(reconfigure: simcore::SimTime, costs: RestartCost) -> Self {
+        Oobleck { reconfigure, costs, before: Vec::new() }
+    }
+
+    /// Whether the GPUs that failed between `before` and `after` held every copy of some
+    /// layer: under `before`, each running pipeline's surviving GPUs hold its layers, evenly
+    /// re-split in stage order; a layer survives where one of its holders is still up.
+    pub fn state_lost(job: &JobModel, before: &[bool], after: &[bool]) -> bool {
+        let (p, dp) = (job.shape.stages, job.shape.pipelines);
+        let down = |f: &[bool], g: u32| f.get(g as usize).copied().unwrap_or(false);
+        let mut held = vec![false; job.model.layers as usize];
+        for d in 0..dp {
+            let up: Vec<u32> = (0..p).filter(|&s| !down(before, d * p + s)).collect();
+            let len = up.len() as u32;
+            if len == 0 || job.peak_gpu_bytes(len, job.schedule.micro_batches) > job.hbm_bytes {
+                continue;
+            }
+            let mut first = 0usize;
+            for (k, &n) in crate::stages::partition(&job.model, len).iter().enumerate() {
+                let n = n as usize;
+                if !down(after, d * p + up[k]) {
+                    held[first..first + n].iter_mut().for_each(|h| *h = true);
+                }
+                first += n;
+            }
+        }
+        held.iter().any(|&h| !h)
     }
 
     /// Lengths of the pipelines that can run, longest first.
@@ -99,8 +139,20 @@ impl Oobleck {
 }
 
 impl Policy for Oobleck {
-    fn react(&mut self, _job: &JobModel, _failed: &[bool], _fail: bool) -> Reaction {
-        Reaction { pause: self.reconfigure, rollback: false }
+    fn react(&mut self, job: &JobModel, failed: &[bool], fail: bool) -> Reaction {
+        let before = std::mem::replace(&mut self.before, failed.to_vec());
+        let was_down = Self::lengths(job, &before).is_empty();
+        let now_down = Self::lengths(job, failed).is_empty();
+        // Restarting from the checkpoint on the GPUs that are up (Oobleck's fallback when
+        // no copy of some layer is left): nothing to pause for while nothing can run.
+        let restart = if now_down { simcore::SimTime::ZERO } else { self.costs.restart_and_load };
+        if was_down {
+            Reaction { pause: restart, rollback: false }
+        } else if fail && Self::state_lost(job, &before, failed) {
+            Reaction { pause: restart, rollback: true }
+        } else {
+            Reaction { pause: self.reconfigure, rollback: false }
+        }
     }
 
     fn config(&self, job: &JobModel, failed: &[bool]) -> Config {

@@ -166,15 +166,11 @@ impl<'a> Enumerator<'a> {
             Kernel::Fused | Kernel::Dense => (0.0, 1.0),
         };
         let t = &self.ctx.tables[j];
-        let perf = shard_perf(
-            t,
-            shape,
-            kernel,
-            CacheTerms { load_factor: lf, fetches },
-            &self.ctx.hw,
-        );
-        let key = mix(mix((j as u64) ^ ((sharding as u64) << 40) ^ ((kernel as u64) << 48))
-            ^ lf.to_bits());
+        let perf =
+            shard_perf(t, shape, kernel, CacheTerms { load_factor: lf, fetches }, &self.ctx.hw);
+        let key =
+            mix(mix((j as u64) ^ ((sharding as u64) << 40) ^ ((kernel as u64) << 48))
+                ^ lf.to_bits());
         ShardingOption {
             table: j,
             sharding,
@@ -193,7 +189,12 @@ impl<'a> Enumerator<'a> {
 
     /// Every option of table `j` with a sharding type among `types`, in TorchRec's order
     /// (sharding type, then kernel), caches at `load_factor`.
-    pub fn options(&mut self, j: usize, types: &[Sharding], load_factor: f64) -> Vec<ShardingOption> {
+    pub fn options(
+        &mut self,
+        j: usize,
+        types: &[Sharding],
+        load_factor: f64,
+    ) -> Vec<ShardingOption> {
         let sequence = self.ctx.tables[j].spec.sequence;
         let mut out = Vec::new();
         for &s in types {

@@ -31,9 +31,8 @@ pub fn partition(proposal: &[&ShardingOption], tiers: &Tiers) -> Option<Partitio
     let g = tiers.gpus as usize;
     let (cap_hbm, cap_ddr) = (tiers.hbm_capacity, tiers.uvm_capacity);
     // What cannot fit in the whole cluster cannot be partitioned (a shortcut, same answer).
-    let (hbm, ddr) = proposal
-        .iter()
-        .fold((0.0, 0.0), |(h, d), o| (h + o.total_hbm(), d + o.total_ddr()));
+    let (hbm, ddr) =
+        proposal.iter().fold((0.0, 0.0), |(h, d), o| (h + o.total_hbm(), d + o.total_ddr()));
     if hbm > cap_hbm * g as f64 || ddr > cap_ddr * g as f64 {
         return None;
     }
@@ -41,9 +40,8 @@ pub fn partition(proposal: &[&ShardingOption], tiers: &Tiers) -> Option<Partitio
     let mut ddr_free = vec![cap_ddr; g];
     let mut perf = vec![0.0f64; g];
     let mut gpus: Vec<Vec<u32>> = vec![Vec::new(); proposal.len()];
-    let fits = |o: &ShardingOption, i: usize, hf: &[f64], df: &[f64]| {
-        o.hbm <= hf[i] && o.ddr <= df[i]
-    };
+    let fits =
+        |o: &ShardingOption, i: usize, hf: &[f64], df: &[f64]| o.hbm <= hf[i] && o.ddr <= df[i];
     for (n, o) in proposal.iter().enumerate().filter(|(_, o)| o.uniform()) {
         for i in 0..(o.count as usize).min(g) {
             if !fits(o, i, &hbm_free, &ddr_free) {

@@ -153,9 +153,7 @@ pub fn scale_up(
     // Cached tables wholly in HBM (TorchRec's `get_hbm_ceiling`).
     let ceiling: f64 = start
         .iter()
-        .map(|o| {
-            if o.kernel == Kernel::FusedUvmCaching { o.total_ddr() } else { o.total_hbm() }
-        })
+        .map(|o| if o.kernel == Kernel::FusedUvmCaching { o.total_ddr() } else { o.total_hbm() })
         .sum();
     let budget_max = available.min(ceiling - used0);
     // The tables that can scale, with their full size and priority.
@@ -193,7 +191,8 @@ fn next_plan(
     cached: &[(usize, f64, f64)],
     budget: f64,
 ) -> Vec<ShardingOption> {
-    let mut size: Vec<f64> = cached.iter().map(|&(n, full, _)| start[n].load_factor * full).collect();
+    let mut size: Vec<f64> =
+        cached.iter().map(|&(n, full, _)| start[n].load_factor * full).collect();
     let mut left = budget;
     for _ in 0..128 {
         if left <= 1.0 {

@@ -93,6 +93,9 @@ struct Exec<'g, 'c, 'k> {
     // Analytic mode: when each link's queue is next free, and (if asked) what it served.
     link_free: Vec<SimTime>,
     link_log: Option<Vec<(u32, u32, SimTime, SimTime)>>,
+    // The link list of ops that use none (compute, delay): shared, so costing one allocates
+    // nothing.
+    no_links: Rc<[(u32, f64)]>,
     // Flow mode.
     flows: Option<FlowNetwork>,
     in_flight: HashMap<u32, InFlight>,
@@ -155,7 +158,7 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
     /// is busy with it (compute and delays use none).
     fn analytic_cost(&mut self, op: u32) -> Result<OpCost, ClusterError> {
         let graph = self.graph;
-        let none = || -> Rc<[(u32, f64)]> { Rc::from(Vec::new()) };
+        let none = || Rc::clone(&self.no_links);
         Ok(match *graph.kind(OpId(op)) {
             OpKind::Compute { flops, bytes, dtype, .. } => OpCost {
                 time: self.cluster.compute().kernel_time(flops, bytes, dtype)?,
@@ -608,6 +611,7 @@ pub fn execute_cached(
         send_flow: HashMap::new(),
         link_free: vec![SimTime::ZERO; topo.links().len()],
         link_log: cfg.record_link_queues.then(Vec::new),
+        no_links: Rc::from(Vec::new()),
         flows: (cfg.network == NetworkMode::Flow).then(|| FlowNetwork::new(topo)),
         in_flight: HashMap::new(),
         flow_epoch: 0,

@@ -5,7 +5,7 @@
 //!
 //! 1. **Loader (CPU).** Sample the roots' neighbourhood ([`crate::sampling`]) at
 //!    `sample_edge_ns` per sampled edge; a Cluster-GCN batch instead collects the subgraph its
-//!    parts induce, at the same cost per adjacency entry scanned. Where the features live in
+//!    parts induce, at `scan_edge_ns` per adjacency entry scanned. Where the features live in
 //!    host memory the loader also gathers the batch's rows into a pinned buffer at
 //!    `host_gather_bandwidth`.
 //! 2. **Copy to the GPU.** The batch's indices (`index_bytes` each: the sampled edges' two ends,
@@ -67,8 +67,10 @@ pub struct EpochModel {
     pub l2: L2Spec,
     /// Where the features live.
     pub feature_store: FeatureStore,
-    /// CPU nanoseconds per sampled edge (per adjacency entry scanned for Cluster-GCN).
+    /// CPU nanoseconds per sampled edge.
     pub sample_edge_ns: f64,
+    /// CPU nanoseconds per adjacency entry scanned (Cluster-GCN's induced subgraph).
+    pub scan_edge_ns: f64,
     /// Bytes per second one loader process gathers into a pinned buffer (host features).
     pub host_gather_bandwidth: f64,
     /// Loader worker processes (0: the training loop samples).
@@ -102,6 +104,7 @@ impl EpochModel {
             },
             feature_store: config::feature_store(),
             sample_edge_ns: config::sample_edge_ns(),
+            scan_edge_ns: config::scan_edge_ns(),
             host_gather_bandwidth: config::host_gather_bandwidth().0,
             loader_workers: 0,
             prefetch_factor: config::prefetch_factor(),
@@ -170,6 +173,8 @@ struct BatchGraph {
     edges: u64,
     /// Adjacency entries the loader visited (sampled or scanned).
     loader_edges: u64,
+    /// Whether they were scanned (an induced subgraph) rather than sampled.
+    scanned: bool,
 }
 
 fn batch_graph(
@@ -186,6 +191,7 @@ fn batch_graph(
             layers: vec![(n, s.edges as f64); layers],
             edges: s.edges,
             loader_edges: s.scanned,
+            scanned: true,
             rows: s.nodes,
         };
     }
@@ -202,7 +208,7 @@ fn batch_graph(
         })
         .collect();
     let edges = s.edges.iter().map(|l| l.len() as u64).sum();
-    BatchGraph { rows: s.nodes, layers: per_layer, edges, loader_edges: edges }
+    BatchGraph { rows: s.nodes, layers: per_layer, edges, loader_edges: edges, scanned: false }
 }
 
 /// Simulates one epoch of `batches` on GPU 0 of `cluster` (host memory of node 0), sampling
@@ -265,7 +271,8 @@ pub fn simulate_epoch(
         l2.other_traffic(rows_bytes + 2.0 * activations + 16.0 * params);
 
         // Loader on the CPU.
-        let mut load_s = g.loader_edges as f64 * model.sample_edge_ns * 1e-9;
+        let per_edge_ns = if g.scanned { model.scan_edge_ns } else { model.sample_edge_ns };
+        let mut load_s = g.loader_edges as f64 * per_edge_ns * 1e-9;
         let mut h2d = (2.0 * g.edges as f64 + n0 + batch.roots.len() as f64) * index;
         if model.feature_store == FeatureStore::Host {
             load_s += rows_bytes / model.host_gather_bandwidth.max(1.0);
@@ -368,6 +375,7 @@ mod tests {
     use crate::generate::GraphSpec;
     use crate::gpu_l2::L2Model;
     use crate::policies::SystemSpec;
+    use crate::sampling::star_of_stars;
     use simcore::RandomStreams;
 
     #[test]
@@ -416,8 +424,8 @@ mod tests {
         assert!(mean(&seq) < mean(&rand));
         // The realistic L2 (two partitions, flushed between batches). Measured: hit rates
         // 0.004 random (its batches' 13k rows and their copies overflow a partition before the
-        // next gather) and 0.579 alpha 0 (0.733 with the exact LRU); GPU times 11.46 ms and
-        // 9.82 ms (11.31 and 9.78 exact): the gather is a small share of the GPU's step.
+        // next gather) and 0.579 alpha 0 (0.733 with the exact LRU); GPU times 12.02 ms and
+        // 10.38 ms (11.87 and 10.34 exact): the gather is a small share of the GPU's step.
         let realistic =
             EpochModel { sample_edge_ns: 0.0, ..EpochModel::new(512, 128, 10, vec![10, 5]) };
         assert_eq!(realistic.l2.model, L2Model::Realistic);
@@ -427,18 +435,6 @@ mod tests {
         assert!(seq_r.l2.far_hits > 0 && seq_r.l2.far_hits < seq_r.l2.near_hits);
         assert!(seq_r.gpu_time_s < rand_r.gpu_time_s);
         assert!(rand_r.gpu_time_s > rand.gpu_time_s, "fewer hits cost GPU time");
-    }
-
-    /// Node 0 linked to 1..=10; each i in 1..=10 linked to 10i+1..=10i+9 (ids < 110).
-    fn star_of_stars() -> Graph {
-        let mut e = Vec::new();
-        for i in 1..=10u32 {
-            e.push((0, i));
-            for j in 1..=9 {
-                e.push((i, 10 * i + j));
-            }
-        }
-        Graph::from_edges(110, &e)
     }
 
     #[test]
@@ -476,12 +472,12 @@ mod tests {
         // One worker samples ahead while the GPU works: between the two.
         let one = run(&EpochModel { loader_workers: 1, ..model.clone() });
         assert!(one.epoch_time_s < seq.epoch_time_s && one.epoch_time_s > 0.033);
-        // Launches: 15 kernels a layer and 13 a step, of which the gather, each layer's forward
-        // and backward kernel and AdamW are modelled; the other 13 x 2 + 12 = 38 cost the 2 us
-        // launch overhead each: 228 us over three batches.
+        // Launches: 18 kernels a layer and 14 a step, of which each layer's forward and
+        // backward kernel and AdamW are modelled; the other 16 x 2 + 13 = 45 cost the 2 us
+        // launch overhead each: 270 us over three batches.
         let bare = run(&EpochModel { kernels_per_layer: 2, step_kernels: 1, ..model.clone() });
         let launches = seq.gpu_time_s - bare.gpu_time_s;
-        assert!((launches - 3.0 * 38.0 * 2e-6).abs() < 1e-9, "{launches}");
+        assert!((launches - 3.0 * 45.0 * 2e-6).abs() < 1e-9, "{launches}");
         // Features in host memory: the loader gathers 101 rows of 128 B at 4 GB/s and the
         // copy carries them; L2 sees no gathers.
         let host = run(&EpochModel { feature_store: FeatureStore::Host, ..model.clone() });
@@ -508,7 +504,8 @@ mod tests {
         let cluster = Cluster::preset("dgx-a100", 1).unwrap();
         let batches = [Batch { roots: vec![1, 3], parts: vec![0, 1] }];
         let mut model = EpochModel::new(32, 16, 4, vec![1, 1]);
-        model.sample_edge_ns = 1000.0;
+        model.sample_edge_ns = 1e6; // not used: nothing is sampled
+        model.scan_edge_ns = 1000.0;
         let mut rng = RandomStreams::new(1).stream("epoch");
         let within = SampleIn::BatchParts { part: &part };
         let s = simulate_epoch(&g, &batches, &model, within, &cluster, &mut rng).unwrap();

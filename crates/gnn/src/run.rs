@@ -166,6 +166,7 @@ impl Prepared {
             },
             feature_store: w.feature_store,
             sample_edge_ns: w.sample_edge_ns,
+            scan_edge_ns: w.scan_edge_ns,
             host_gather_bandwidth: w.host_gather_bandwidth.0,
             loader_workers: w.loader_workers,
             prefetch_factor: w.prefetch_factor,

@@ -291,22 +291,24 @@ impl<'a> BatchSampler<'a> {
     }
 }
 
+/// A test graph: node 0 linked to 1..=10; each i in 1..=10 linked to 10i+1..=10i+9
+/// (ids < 110).
+#[cfg(test)]
+pub(crate) fn star_of_stars() -> Graph {
+    let mut e = Vec::new();
+    for i in 1..=10u32 {
+        e.push((0, i));
+        for j in 1..=9 {
+            e.push((i, 10 * i + j));
+        }
+    }
+    Graph::from_edges(110, &e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use simcore::RandomStreams;
-
-    fn star_of_stars() -> Graph {
-        // Node 0 linked to 1..=10; each i in 1..=10 linked to 10i+1..=10i+9 (ids < 110).
-        let mut e = Vec::new();
-        for i in 1..=10u32 {
-            e.push((0, i));
-            for j in 1..=9 {
-                e.push((i, 10 * i + j));
-            }
-        }
-        Graph::from_edges(110, &e)
-    }
 
     #[test]
     fn fanouts_bound_the_sample_and_nodes_are_unique() {

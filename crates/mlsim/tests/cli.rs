@@ -258,8 +258,19 @@ fn missing_data_is_named_with_its_expected_path_at_the_dataset_entry() {
         .expect("mlsim runs");
     let (_, err) = text_of(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    // The sweep entry that names the data set, and the folder that was looked for.
-    assert!(err.contains("policies.yaml:35:"), "{err}");
+    // The sweep entry that names the data set (its first value, found in the file so that
+    // comments above it cannot move it), and the folder that was looked for.
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let config = std::fs::read_to_string(format!("{root}/configs/gnn/policies.yaml")).unwrap();
+    let (line, col) = config
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            let at = l.find("workload.dataset: [")?;
+            Some((i + 1, at + "workload.dataset: [".len() + 1))
+        })
+        .expect("policies.yaml sweeps workload.dataset");
+    assert!(err.contains(&format!("policies.yaml:{line}:{col}:")), "{err}");
     assert!(err.contains("workload.dataset: the Planetoid files are missing"), "{err}");
     assert!(err.contains(&dir.join("planetoid").display().to_string()), "{err}");
     let _ = std::fs::remove_dir_all(&dir);

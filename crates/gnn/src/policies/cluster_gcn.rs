@@ -1,7 +1,8 @@
 //! `cluster-gcn` (Chiang et al., KDD'19): the graph is split into parts (METIS,
 //! [`crate::partition`]); each epoch the parts are shuffled and every `q` consecutive parts
-//! form a batch whose roots are their training nodes and whose neighbourhood is sampled only
-//! inside those parts (the subgraph they induce). Batch sizes vary with the parts; groups
+//! form a batch whose roots are their training nodes and whose computation graph is the whole
+//! subgraph those parts induce, every node and every edge among them, with no sampling
+//! ([`crate::sampling::BatchSampler::induced`]). Batch sizes vary with the parts; groups
 //! without training nodes are skipped.
 
 use simcore::StreamRng;

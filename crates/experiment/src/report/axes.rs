@@ -146,6 +146,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_y_axis_starts_at_zero_unless_asked_to_fit_the_data() {
+        // Accuracies of 0.66-0.97: from zero the whole range is 0..1.05; fitted, 0.64..0.99.
+        assert_eq!(padded(0.66, 0.97, true).0, 0.0);
+        let (lo, hi) = padded(0.66, 0.97, false);
+        assert!(
+            (lo - (0.66 - 0.05 * 0.31)).abs() < 1e-12 && (hi - (0.97 + 0.08 * 0.31)).abs() < 1e-12
+        );
+        // Negative data is never cut at zero.
+        assert!(padded(-1.0, 2.0, true).0 < -1.0);
+        let spec: crate::report::spec::PlotSpec =
+            serde_json::from_str(r#"{"type": "line", "metric": "m"}"#).unwrap();
+        assert!(spec.y_from_zero, "the default starts at zero");
+        let spec: crate::report::spec::PlotSpec =
+            serde_json::from_str(r#"{"type": "line", "metric": "m", "y_from_zero": false}"#)
+                .unwrap();
+        assert!(!spec.y_from_zero);
+    }
+
+    #[test]
     fn axis_numbers_read_well() {
         assert_eq!(fmt_value(1048576.0, AxisFormat::Bytes), "1MiB");
         assert_eq!(fmt_value(1.5 * 1073741824.0, AxisFormat::Bytes), "1.5GiB");

@@ -43,6 +43,8 @@ pub struct LinesFigure {
     pub log_x: bool,
     /// log10 y.
     pub log_y: bool,
+    /// A linear y axis starts at zero.
+    pub y_from_zero: bool,
     /// The lines.
     pub lines: Vec<Line>,
     /// x positions of event marks (vertical lines), with what they mark.
@@ -65,6 +67,7 @@ impl Draw for LinesFigure {
             x_categories,
             log_x,
             log_y,
+            y_from_zero,
             lines,
             marks,
             round_x_ticks,
@@ -81,7 +84,7 @@ impl Draw for LinesFigure {
         let (y0, y1) = padded(
             ys.clone().fold(f64::INFINITY, f64::min),
             ys.fold(f64::NEG_INFINITY, f64::max),
-            !log_y,
+            !log_y && *y_from_zero,
         );
         let mut c = ChartBuilder::on(main)
             .caption(title, (FAMILY, 22))

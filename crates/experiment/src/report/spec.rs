@@ -63,6 +63,11 @@ pub struct PlotSpec {
     /// Logarithmic y axis.
     #[serde(default)]
     pub log_y: bool,
+    /// Start a linear y axis at zero (line and series plots; default true). `false` fits the
+    /// axis to the data, so small differences and their confidence intervals stay visible
+    /// (accuracies between 0.66 and 0.97, say).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub y_from_zero: bool,
     /// Keep only points whose sweep values match (`{cluster.nodes: 2}`).
     #[serde(default, rename = "where", skip_serializing_if = "Map::is_empty")]
     pub filter: Map<String, Value>,
@@ -72,6 +77,13 @@ pub struct PlotSpec {
     /// Keep only this seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl PlotSpec {

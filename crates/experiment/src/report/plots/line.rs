@@ -149,6 +149,7 @@ impl PlotKind for LinePlot {
                 x_categories: categories,
                 log_x: p.log_x,
                 log_y: p.log_y,
+                y_from_zero: p.y_from_zero,
                 lines,
                 marks: None,
                 round_x_ticks: p.x_metric.is_some(),

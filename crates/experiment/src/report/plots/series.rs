@@ -91,6 +91,7 @@ impl PlotKind for SeriesPlot {
                 x_categories: None,
                 log_x: p.log_x,
                 log_y: p.log_y,
+                y_from_zero: p.y_from_zero,
                 lines,
                 marks,
                 round_x_ticks: false,

@@ -1,8 +1,8 @@
 //! # serving — an LLM inference server simulator (in progress)
 //!
-//! This crate will simulate an LLM inference server — continuous batching over a KV-cache
-//! memory pool, schedulers, and reuse of KV cache across requests — as a library other crates
-//! (the agent simulations) drive request by request. What exists today is its foundation:
+//! This crate simulates an LLM inference server — continuous batching over a KV-cache memory
+//! pool, schedulers, and reuse of KV cache across requests — as a library other crates (the
+//! agent simulations) drive request by request. What exists today:
 //!
 //! - [`Tokens`] ([`tokens`]): token sequences as runs of pieces `(span, start, len)`; two
 //!   tokens are equal iff they have the same span and offset. Prompts are built from spans
@@ -19,10 +19,26 @@
 //!   over the prompts' radix tree computes exactly the sum of its edge lengths) and such a
 //!   depth-first order.
 //!
-//! The engine (arrivals, admission, batching, preemption), the iteration cost model, the
-//! schedulers, workloads and metrics are not written yet. What the modelled systems do:
-//! SGLang's RadixAttention (Zheng et al., NeurIPS'24, arXiv 2312.07104) and vLLM's automatic
-//! prefix caching (vLLM design documents).
+//! - [`BatchShape`] and [`IterationCost`] ([`batch`]): what one iteration computes and the
+//!   interface that prices it (the roofline cost model on the cluster is not written yet).
+//! - [`Request`] and [`Completion`] ([`request`]): a request (prompt, output length, the span
+//!   its output uses so a later chat turn can include it) and how it was served.
+//! - [`Scheduler`] ([`scheduler`]): the admission order, [`SchedulePolicy`] `fcfs`, `lpm`
+//!   ([`lpm`], with SGLang's FCFS fallback and in-batch prefix check), `dfs-weight`
+//!   ([`dfs_weight`]), `random`, `lof`.
+//! - [`Server`] ([`engine`]): SGLang-style continuous batching with explicit time — a KV pool
+//!   shared by cache and running requests, prefill admission under token budgets with chunked
+//!   prefill, room reserved for future outputs ([`Admission`]: SGLang's new-token ratio or
+//!   vLLM's watermark), decode steps, retraction with recomputation when memory runs out.
+//!   [`EngineConfig`] ([`config`]) holds its settings and [`kv_pool_tokens`] sizes the pool
+//!   from memory. [`ServingSim`] / [`run_workload`] ([`run`]) run a whole workload on simcore.
+//! - [`Metrics`] and [`ServerStats`] ([`metrics`]): throughput, hit rate, TTFT/TPOT/E2E
+//!   percentiles, batch size, preemptions, KV use, and series over time.
+//!
+//! Not written yet: the iteration cost model, model presets, workloads and trace replay,
+//! replicas and routers, the `kind: serving` runner entry and its configs. What the modelled
+//! systems do: SGLang's RadixAttention (Zheng et al., NeurIPS'24, arXiv 2312.07104) and vLLM's
+//! automatic prefix caching (vLLM design documents).
 //!
 //! ## Example: a shared system prompt
 //!
@@ -54,17 +70,60 @@
 //! let best = optimal_reuse(&[p1, p2]);
 //! assert_eq!(best.computed_tokens, 2048 + 2 * 128);
 //! ```
+//!
+//! ## Example: serving two requests
+//!
+//! ```
+//! use serving::{BatchShape, CachePolicy, EngineConfig, IterationCost, Request, Tokens, run_workload};
+//! use simcore::SimTime;
+//!
+//! // A stand-in cost: 1 ms per iteration plus 10 us per token.
+//! struct Cost;
+//! impl IterationCost for Cost {
+//!     fn iteration_time(&mut self, b: &BatchShape) -> SimTime {
+//!         SimTime::from_micros(1000 + 10 * b.tokens())
+//!     }
+//! }
+//!
+//! let sys = Tokens::span(0, 0, 2048);
+//! let reqs = vec![
+//!     Request::new(0, SimTime::ZERO, sys.concat(&Tokens::span(1, 0, 128)), 16, 100),
+//!     Request::new(1, SimTime::from_secs(1), sys.concat(&Tokens::span(2, 0, 128)), 16, 101),
+//! ];
+//! let cfg = EngineConfig { kv_tokens: 100_000, ..EngineConfig::default() };
+//! let run = run_workload(cfg, CachePolicy::Radix { page_size: 1 }.build(), Box::new(Cost), reqs)
+//!     .unwrap();
+//! assert_eq!(run.completions.len(), 2);
+//! // The second request reuses the system prompt: 2048 of 4352 prompt tokens.
+//! assert!((run.metrics.cache_hit_rate - 2048.0 / 4352.0).abs() < 1e-12);
+//! ```
 
+pub mod batch;
 pub mod cache;
+pub mod config;
+pub mod dfs_weight;
+pub mod engine;
+pub mod lpm;
+pub mod metrics;
 mod none;
 pub mod optimal;
 mod prefix_blocks;
 mod radix;
+pub mod request;
+pub mod run;
+pub mod scheduler;
 pub mod tokens;
 
+pub use batch::{BatchShape, IterationCost, PrefillChunk};
 pub use cache::{CachePolicy, CacheUsage, KvCache, Lease};
+pub use config::{Admission, EngineConfig, kv_pool_tokens};
+pub use engine::{Server, SubmitError};
+pub use metrics::{Metrics, ServerStats};
 pub use none::NoCache;
 pub use optimal::{OptimalReuse, dfs_order, optimal_reuse};
 pub use prefix_blocks::PrefixBlockCache;
 pub use radix::RadixCache;
+pub use request::{Completion, Request};
+pub use run::{ServingEvent, ServingSim, WorkloadRun, run_workload};
+pub use scheduler::{Candidate, SchedulePolicy, Scheduler, UnknownPolicy};
 pub use tokens::{Piece, Token, Tokens};

@@ -165,6 +165,9 @@ pub struct NicSpec {
     /// Source keys.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// What is assumed rather than sourced.
+    #[serde(default)]
+    pub assumptions: Option<String>,
 }
 
 /// A network switch.
@@ -432,6 +435,12 @@ mod tests {
         assert_eq!(a100.l2_cache.0, 40 << 20);
         assert_eq!(c.nic("connectx7-ndr400").unwrap().bandwidth.0, 50e9);
         assert_eq!(c.nccl.protocols.len(), 3);
+        // A10G: 70 TFLOP/s dense BF16, 600 GB/s, 23028 MiB as nvidia-smi reports, no NVLink.
+        let a10g = c.gpu("a10g").unwrap();
+        assert_eq!(a10g.peak_flops(Dtype::Bf16).unwrap(), 70e12);
+        assert_eq!(a10g.memory_bandwidth.0, 600e9);
+        assert_eq!(a10g.memory.0, 23_028 << 20);
+        assert!(a10g.nvlink.is_none() && a10g.pcie == "gen4");
     }
 
     #[test]

@@ -174,6 +174,9 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("cloud-a100-100g", include_str!("../presets/cloud-a100-100g.yaml")),
     ("dgx-a100", include_str!("../presets/dgx-a100.yaml")),
     ("dgx-h100", include_str!("../presets/dgx-h100.yaml")),
+    ("g5-xlarge", include_str!("../presets/g5-xlarge.yaml")),
+    ("g5-12xlarge", include_str!("../presets/g5-12xlarge.yaml")),
+    ("g5-48xlarge", include_str!("../presets/g5-48xlarge.yaml")),
 ];
 
 impl ClusterSpec {
@@ -289,6 +292,21 @@ mod tests {
             assert_eq!(&spec.name, name);
             spec.validate(&spec.catalog()).unwrap();
         }
+    }
+
+    #[test]
+    fn g5_presets_are_a10g_nodes_on_pcie() {
+        for (name, gpus) in [("g5-xlarge", 1), ("g5-12xlarge", 4), ("g5-48xlarge", 8)] {
+            let spec = ClusterSpec::preset(name).unwrap();
+            assert_eq!((spec.node.gpu.as_str(), spec.node.gpus), ("a10g", gpus), "{name}");
+            assert_ne!(spec.node.intra, IntraConnect::Nvswitch, "{name}");
+        }
+        let mut spec = ClusterSpec::preset("g5-12xlarge").unwrap();
+        spec.node.intra = IntraConnect::Nvswitch;
+        let e = spec.validate(&spec.catalog()).unwrap_err().to_string();
+        assert!(e.contains("A10G") && e.contains("no NVLink"), "{e}");
+        let e = ClusterSpec::preset("g5-12x").unwrap_err().to_string();
+        assert!(e.contains("did you mean `g5-12xlarge`"), "{e}");
     }
 
     #[test]

@@ -20,7 +20,15 @@
 //!   depth-first order.
 //!
 //! - [`BatchShape`] and [`IterationCost`] ([`batch`]): what one iteration computes and the
-//!   interface that prices it (the roofline cost model on the cluster is not written yet).
+//!   interface that prices it.
+//! - [`RooflineCost`] ([`cost`]): the iteration cost of one replica on the cluster's roofline
+//!   — Vidur's operator decomposition (projections, MLP or experts, norms, prefill and decode
+//!   attention, KV writes, LM head) priced as kernels of `cluster`'s compute model with FLOPs
+//!   from `models`' inference helpers, tensor-parallel all-reduces on the cluster's collective
+//!   model, CUDA graphs for decode, and a per-iteration CPU overhead ([`CostConfig`]); within
+//!   10% of published A100 prefill and decode latencies (docs/models/serving.md). [`TpShard`]
+//!   ([`tp`]) splits weights and KV over the TP GPUs and sizes the replica's KV pool, with an
+//!   error naming the model and GPU when it does not fit.
 //! - [`Request`] and [`Completion`] ([`request`]): a request (prompt, output length, the span
 //!   its output uses so a later chat turn can include it) and how it was served.
 //! - [`Scheduler`] ([`scheduler`]): the admission order, [`SchedulePolicy`] `fcfs`, `lpm`
@@ -35,7 +43,7 @@
 //! - [`Metrics`] and [`ServerStats`] ([`metrics`]): throughput, hit rate, TTFT/TPOT/E2E
 //!   percentiles, batch size, preemptions, KV use, and series over time.
 //!
-//! Not written yet: the iteration cost model, model presets, workloads and trace replay,
+//! Not written yet: workloads and trace replay,
 //! replicas and routers, the `kind: serving` runner entry and its configs. What the modelled
 //! systems do: SGLang's RadixAttention (Zheng et al., NeurIPS'24, arXiv 2312.07104) and vLLM's
 //! automatic prefix caching (vLLM design documents).
@@ -101,6 +109,7 @@
 pub mod batch;
 pub mod cache;
 pub mod config;
+pub mod cost;
 pub mod dfs_weight;
 pub mod engine;
 pub mod lpm;
@@ -113,10 +122,12 @@ pub mod request;
 pub mod run;
 pub mod scheduler;
 pub mod tokens;
+pub mod tp;
 
 pub use batch::{BatchShape, IterationCost, PrefillChunk};
 pub use cache::{CachePolicy, CacheUsage, KvCache, Lease};
 pub use config::{Admission, EngineConfig, kv_pool_tokens};
+pub use cost::{CostBreakdown, CostConfig, RooflineCost};
 pub use engine::{Server, SubmitError};
 pub use metrics::{Metrics, ServerStats};
 pub use none::NoCache;
@@ -127,3 +138,4 @@ pub use request::{Completion, Request};
 pub use run::{ServingEvent, ServingSim, WorkloadRun, run_workload};
 pub use scheduler::{Candidate, SchedulePolicy, Scheduler, UnknownPolicy};
 pub use tokens::{Piece, Token, Tokens};
+pub use tp::{TpComm, TpShard, sglang_mem_fraction};

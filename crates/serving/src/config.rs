@@ -1,7 +1,7 @@
 //! The engine's settings, their defaults and sources, and the KV pool size from memory.
 //!
 //! Defaults follow SGLang's server arguments and scheduler constants (`server_args.py`,
-//! `schedule_batch.py`, `schedule_policy.py`; see `../shared/references/serving.md`):
+//! `schedule_batch.py`, `schedule_policy.py` in sgl-project/sglang; docs/models/serving.md):
 //! max prefill tokens 16,384, chunked prefill 8,192, new-token ratio 0.7 decaying to
 //! 0.7 x 0.14 = 0.098 over 600 decode steps, 20 decode steps of room kept per request after a
 //! retraction, output estimates clipped at 4,096 tokens. Values marked "assumption" are ours.

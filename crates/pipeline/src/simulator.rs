@@ -30,7 +30,7 @@ const SYSTEMS: &[Described] = &[
     Described {
         name: "oobleck",
         unit: "",
-        description: "re-instantiate shorter pipelines from templates and re-split the batch; layer-wise gradient sync; params: reconfigure (default 30s)",
+        description: "re-instantiate shorter pipelines from templates and re-split the batch; layer-wise gradient sync; a checkpoint restart only when every copy of a layer is lost; params: reconfigure (default 30s)",
     },
     Described {
         name: "slipstream",

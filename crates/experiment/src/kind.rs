@@ -207,6 +207,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &SimulatorKind::<pipeline::PipelineSimulator>::NEW,
         &SimulatorKind::<embedding::EmbeddingSimulator>::NEW,
         &SimulatorKind::<gnn::GnnSimulator>::NEW,
+        &SimulatorKind::<serving::ServingSimulator>::NEW,
     ]
 }
 

@@ -107,6 +107,35 @@ systems:
   - { name: comm-rand, params: { alpha: 0.5 } }
 seeds: 1
 "#],
+        "serving" => &[
+            r#"
+name: reg-serving
+kind: serving
+cluster: { preset: g5-xlarge, nodes: 1 }
+workload:
+  model: llama-2-7b
+  requests: { type: shared-prefix, groups: 2, prompts_per_group: 3, system_prompt_tokens: 256, question_tokens: 32, output_tokens: 8 }
+systems:
+  - name: radix
+  - { name: radix-fcfs, system: radix, params: { schedule: fcfs } }
+  - { name: prefix-blocks, params: { admission: vllm } }
+  - name: none
+seeds: 1
+"#,
+            r#"
+name: reg-serving-replicas
+kind: serving
+cluster: { preset: g5-12xlarge, nodes: 1 }
+workload:
+  model: llama-2-7b
+  replicas: 2
+  router: cache-aware
+  arrivals: { poisson: 50 }
+  requests: { type: multi-turn, chats: 3, turns: 2, user_tokens: [16, 32] }
+systems: [{ name: radix }]
+seeds: 1
+"#,
+        ],
         _ => return None,
     })
 }

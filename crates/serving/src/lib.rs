@@ -43,9 +43,21 @@
 //! - [`Metrics`] and [`ServerStats`] ([`metrics`]): throughput, hit rate, TTFT/TPOT/E2E
 //!   percentiles, batch size, preemptions, KV use, and series over time.
 //!
-//! Not written yet: workloads and trace replay,
-//! replicas and routers, the `kind: serving` runner entry and its configs. What the modelled
-//! systems do: SGLang's RadixAttention (Zheng et al., NeurIPS'24, arXiv 2312.07104) and vLLM's
+//! - [`WorkloadSpec`] ([`workload`]): the calls clients send — [`Call`]s with prompts as
+//!   [`Tokens`], output lengths and dependencies, rooted at [`Arrivals`] (offline, Poisson or
+//!   a trace's timestamps). Seeded generators (`shared-prefix` with SGLang's benchmark
+//!   defaults, `few-shot`, `multi-turn`, `tree-of-thought`, `agent-chain`) and replays of the
+//!   Azure 2023 (Splitwise) and Mooncake traces shipped in `data/serving/`, one file each.
+//!
+//! - [`drive`] ([`driver`]): a workload of dependent calls on one or more replicas, each a
+//!   [`Server`] with its own cache, behind a [`Router`] ([`router`]: `round-robin`,
+//!   `least-outstanding`, `cache-aware`); a call is sent `delay` after its last parent
+//!   completes. [`optimal_hit_rate`] is the offline bound beside the achieved hit rate.
+//! - [`ServingSimulator`] ([`simulator`]): `kind: serving` for the experiment runner, with its
+//!   workload and system entries ([`ServingWorkload`], [`SystemSpec`]: `radix`,
+//!   `prefix-blocks`, `none`) in [`workload_config`]; configs in `configs/serving/`.
+//!
+//! What the modelled systems do: SGLang's RadixAttention (Zheng et al., NeurIPS'24, arXiv 2312.07104) and vLLM's
 //! automatic prefix caching (vLLM design documents).
 //!
 //! ## Example: a shared system prompt
@@ -111,6 +123,7 @@ pub mod cache;
 pub mod config;
 pub mod cost;
 pub mod dfs_weight;
+pub mod driver;
 pub mod engine;
 pub mod lpm;
 pub mod metrics;
@@ -119,15 +132,20 @@ pub mod optimal;
 mod prefix_blocks;
 mod radix;
 pub mod request;
+pub mod router;
 pub mod run;
 pub mod scheduler;
+pub mod simulator;
 pub mod tokens;
 pub mod tp;
+pub mod workload;
+pub mod workload_config;
 
 pub use batch::{BatchShape, IterationCost, PrefillChunk};
 pub use cache::{CachePolicy, CacheUsage, KvCache, Lease};
 pub use config::{Admission, EngineConfig, kv_pool_tokens};
 pub use cost::{CostBreakdown, CostConfig, RooflineCost};
+pub use driver::{DriveRun, DriverEvent, drive, optimal_hit_rate};
 pub use engine::{Server, SubmitError};
 pub use metrics::{Metrics, ServerStats};
 pub use none::NoCache;
@@ -135,7 +153,11 @@ pub use optimal::{OptimalReuse, dfs_order, optimal_reuse};
 pub use prefix_blocks::PrefixBlockCache;
 pub use radix::RadixCache;
 pub use request::{Completion, Request};
+pub use router::{Router, RouterPolicy};
 pub use run::{ServingEvent, ServingSim, WorkloadRun, run_workload};
 pub use scheduler::{Candidate, SchedulePolicy, Scheduler, UnknownPolicy};
+pub use simulator::ServingSimulator;
 pub use tokens::{Piece, Token, Tokens};
 pub use tp::{TpComm, TpShard, sglang_mem_fraction};
+pub use workload::{Arrivals, Call, WorkloadSpec};
+pub use workload_config::{ServingWorkload, SystemSpec};

@@ -76,6 +76,9 @@ pub struct EngineConfig {
     pub mixed_batches: bool,
     /// Order of admission.
     pub schedule: SchedulePolicy,
+    /// `lpm` uses plain queue order while more than this many requests wait (SGLang's current
+    /// `schedule_policy.py`: 128); `None` never falls back, as in the SGLang paper.
+    pub lpm_fcfs_above: Option<u32>,
     /// Room for future output tokens.
     pub admission: Admission,
     /// Output lengths are clipped to this in admission estimates (SGLang 4,096).
@@ -97,6 +100,7 @@ impl Default for EngineConfig {
             max_running_requests: 1_024,
             mixed_batches: false,
             schedule: SchedulePolicy::Fcfs,
+            lpm_fcfs_above: Some(crate::lpm::FCFS_ABOVE as u32),
             admission: Admission::SGLANG,
             clip_max_new_tokens: 4_096,
             seed: 0,

@@ -219,7 +219,7 @@ impl Server {
             Admission::Watermark { .. } => 0.0,
         };
         Ok(Self {
-            sched: Scheduler::new(config.schedule, rng),
+            sched: Scheduler::new(config.schedule, rng, config.lpm_fcfs_above),
             page: u64::from(cache.page_tokens().max(1)),
             cfg: config,
             cache,

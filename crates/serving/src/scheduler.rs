@@ -109,12 +109,14 @@ pub struct Scheduler {
     policy: SchedulePolicy,
     rng: StreamRng,
     keys: Vec<u64>,
+    lpm_fcfs_above: Option<u32>,
 }
 
 impl Scheduler {
-    /// A scheduler of `policy`; `rng` is used by `random` only.
-    pub fn new(policy: SchedulePolicy, rng: StreamRng) -> Self {
-        Self { policy, rng, keys: Vec::new() }
+    /// A scheduler of `policy`; `rng` is used by `random` only; `lpm` falls back to queue order
+    /// while more than `lpm_fcfs_above` requests wait (never with `None`).
+    pub fn new(policy: SchedulePolicy, rng: StreamRng, lpm_fcfs_above: Option<u32>) -> Self {
+        Self { policy, rng, keys: Vec::new(), lpm_fcfs_above }
     }
 
     /// The policy.
@@ -127,7 +129,7 @@ impl Scheduler {
     pub fn queue_order(&self, waiting: usize) -> bool {
         match self.policy {
             SchedulePolicy::Fcfs => true,
-            SchedulePolicy::Lpm => waiting > crate::lpm::FCFS_ABOVE,
+            SchedulePolicy::Lpm => self.lpm_fcfs_above.is_some_and(|n| waiting > n as usize),
             _ => waiting <= 1,
         }
     }
@@ -169,7 +171,7 @@ mod tests {
     use simcore::RandomStreams;
 
     fn sched(p: SchedulePolicy) -> Scheduler {
-        Scheduler::new(p, RandomStreams::new(1).stream("schedule"))
+        Scheduler::new(p, RandomStreams::new(1).stream("schedule"), Some(128))
     }
 
     #[test]

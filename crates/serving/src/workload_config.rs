@@ -326,6 +326,11 @@ pub enum SystemSpec {
         /// Tokens per page (SGLang 1).
         #[serde(default = "one")]
         page_size: u32,
+        /// `lpm` falls back to FCFS while more than this many requests wait (default 128,
+        /// SGLang's current scheduler); `never` keeps longest-prefix-first at any queue length,
+        /// as in the SGLang paper.
+        #[serde(default)]
+        lpm_fallback: LpmFallback,
         /// Override the workload's admission rule.
         #[serde(default)]
         admission: Option<AdmissionName>,
@@ -351,6 +356,40 @@ pub enum SystemSpec {
         #[serde(default)]
         admission: Option<AdmissionName>,
     },
+}
+
+/// When `lpm` gives way to FCFS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "a number of waiting requests (SGLang: 128) or `never`")]
+pub enum LpmFallback {
+    /// Above this many waiting requests.
+    Above(u32),
+    /// Never (`never`).
+    Never(Never),
+}
+
+/// The word `never`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Never {
+    /// No fallback.
+    Never,
+}
+
+impl Default for LpmFallback {
+    fn default() -> Self {
+        LpmFallback::Above(crate::lpm::FCFS_ABOVE as u32)
+    }
+}
+
+impl LpmFallback {
+    /// The engine's threshold.
+    pub fn threshold(self) -> Option<u32> {
+        match self {
+            LpmFallback::Above(n) => Some(n),
+            LpmFallback::Never(_) => None,
+        }
+    }
 }
 
 fn lpm() -> String {
@@ -436,6 +475,10 @@ impl SystemSpec {
             max_running_requests: w.engine.max_running_requests,
             mixed_batches: w.engine.mixed_batches,
             schedule: self.schedule()?,
+            lpm_fcfs_above: match *self {
+                SystemSpec::Radix { lpm_fallback, .. } => lpm_fallback.threshold(),
+                _ => EngineConfig::default().lpm_fcfs_above,
+            },
             admission: self.admission(w.engine.admission),
             seed,
             ..EngineConfig::default()
@@ -502,5 +545,20 @@ mod tests {
         assert_eq!(none.admission(AdmissionName::Sglang), Admission::SGLANG);
         let bad = s(json!({ "system": "radix", "page_size": 0 }));
         assert_eq!(bad.cache().unwrap_err().field(), Some("params.page_size"));
+        // lpm's FCFS fallback: 128 waiting requests by default (today's SGLang), a number, or
+        // never (the paper's scheduler).
+        let fallback = |v: serde_json::Value| match s(v) {
+            SystemSpec::Radix { lpm_fallback, .. } => lpm_fallback.threshold(),
+            _ => unreachable!(),
+        };
+        assert_eq!(fallback(json!({ "system": "radix" })), Some(128));
+        assert_eq!(fallback(json!({ "system": "radix", "lpm_fallback": 1000 })), Some(1000));
+        assert_eq!(fallback(json!({ "system": "radix", "lpm_fallback": "never" })), None);
+        let e = serde_json::from_value::<SystemSpec>(
+            json!({ "system": "radix", "lpm_fallback": "later" }),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("or `never`"), "{e}");
     }
 }

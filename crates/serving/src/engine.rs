@@ -655,8 +655,12 @@ impl Server {
         }
         let n = if fcfs { self.waiting.len() } else { self.order.len() };
         let mut admitted = 0usize;
-        self.picked.clear();
-        self.picked.resize(self.waiting.len(), false);
+        if !fcfs {
+            // Admitted positions, to take out of the queue afterwards (queue order drains its
+            // head instead, so it needs no O(waiting) scratch per round).
+            self.picked.clear();
+            self.picked.resize(self.waiting.len(), false);
+        }
         for k in 0..n {
             if self.running.len() >= self.cfg.max_running_requests as usize || chunk_budget == 0 {
                 break;
@@ -715,7 +719,9 @@ impl Server {
             self.set_kv(s, eff, eff);
             self.running.push(s);
             self.push_chunk(s, take);
-            self.picked[pos] = true;
+            if !fcfs {
+                self.picked[pos] = true;
+            }
             admitted += 1;
             chunk_budget -= take;
             input_budget = input_budget.saturating_sub(take);

@@ -11,7 +11,8 @@
 //!   "Llama 2: Open Foundation and Fine-Tuned Chat Models", 2023, Table 1 (context 4k, GQA for
 //!   70B); Meta, "Introducing Meta Llama 3" (2024: 8K context, GQA, 128K-token vocabulary) and
 //!   Dubey et al., "The Llama 3 Herd of Models", 2024, Table 3 (8B/70B: 32/80 layers,
-//!   4,096/8,192 wide, FFN 14,336/28,672, 32/64 heads, 8 KV heads); Jiang et al., "Mixtral of Experts", 2024, Table 1 (dim 4,096, 32 layers, head dim
+//!   4,096/8,192 wide, FFN 14,336/28,672, 32/64 heads, 8 KV heads; Llama 3.1: the same shapes
+//!   with a 128K context); Jiang et al., "Mixtral of Experts", 2024, Table 1 (dim 4,096, 32 layers, head dim
 //!   128, 32 heads, 8 KV heads, hidden dim 14,336, context 32,768, vocabulary 32,000, 8 experts,
 //!   top 2). All are Llama-style blocks (SwiGLU, RMSNorm, rotary positions, untied output).
 //!   Their weights are published in 16-bit (`torch_dtype` bfloat16 for Llama 3 and Mixtral,
@@ -63,7 +64,7 @@ pub struct LlamaConfig {
 }
 
 /// Llama-style presets, from each model's Hugging Face `config.json`:
-/// `meta-llama/Llama-2-{7b,13b,70b}-hf`, `meta-llama/Meta-Llama-3-{8B,70B}`,
+/// `meta-llama/Llama-2-{7b,13b,70b}-hf`, `meta-llama/Meta-Llama-3-{8B,70B}`, `meta-llama/Llama-3.1-8B`,
 /// `mistralai/Mixtral-8x7B-v0.1`.
 pub const LLAMA_PRESETS: &[LlamaConfig] = &[
     // Llama-2-7b-hf: 32 x 4096, 32 heads (MHA), intermediate 11008, vocab 32000, 4096 ctx.
@@ -76,6 +77,8 @@ pub const LLAMA_PRESETS: &[LlamaConfig] = &[
     llama("llama-3-8b", 32, 4096, 32, 8, 14_336, 128_256, 8_192),
     // Meta-Llama-3-70B: 80 x 8192, 64 heads, 8 KV heads, intermediate 28672, vocab 128256.
     llama("llama-3-70b", 80, 8192, 64, 8, 28_672, 128_256, 8_192),
+    // Llama-3.1-8B: Llama-3-8B's shape with max_position_embeddings 131072 (128K context).
+    llama("llama-3.1-8b", 32, 4096, 32, 8, 14_336, 128_256, 131_072),
     // Mixtral-8x7B-v0.1: 32 x 4096, 32 heads, 8 KV heads, intermediate 14336 per expert,
     // vocab 32000, 32768 ctx, 8 local experts, 2 per token.
     LlamaConfig {
@@ -194,6 +197,7 @@ mod tests {
             ("llama-2-70b", 68.98),
             ("llama-3-8b", 8.03),
             ("llama-3-70b", 70.6),
+            ("llama-3.1-8b", 8.03),
             ("mixtral-8x7b", 46.7),
         ] {
             let p = preset(name).unwrap().params() / 1e9;

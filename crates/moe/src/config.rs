@@ -13,9 +13,20 @@ use taskgraph::NetworkMode;
 pub use models::ModelRef;
 
 /// The model of `model` with MoE layers every `moe_every` layers (default 2); an unknown
-/// preset is an error listing them.
+/// preset is an error listing them. The expert layers are costed as GPT-style FFNs (two
+/// matrices of `ffn_mult · hidden`), so a Llama-family model (gated MLP, GQA, its own experts)
+/// is an error rather than a silently wrong cost.
 pub fn resolve_model(model: &ModelRef, moe_every: Option<u32>) -> Result<MoeModel, InputError> {
     let base = models::resolve(model).map_err(|e| InputError::invalid("model", e))?;
+    if base.family != models::Family::Gpt || base.experts > 1 {
+        return Err(InputError::invalid(
+            "model",
+            format!(
+                "`{}` is a {:?}-family model; kind: moe costs GPT-style dense FFNs turned into experts, so it takes a GPT model (a preset such as gpt-small, gpt-medium, gpt3-1.3b, or a spec with family: gpt)",
+                base.name, base.family
+            ),
+        ));
+    }
     Ok(MoeModel { base, moe_every: moe_every.unwrap_or(DEFAULT_MOE_EVERY) })
 }
 
@@ -138,5 +149,18 @@ impl SystemSpec {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_llama_model_is_refused() {
+        let err = resolve_model(&ModelRef::Named("llama-2-7b".into()), None).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("model") && msg.contains("GPT"), "{msg}");
+        assert!(resolve_model(&ModelRef::Named("gpt-small".into()), None).is_ok());
     }
 }

@@ -8,8 +8,9 @@ use crate::error::ConfigError;
 use crate::report::axes::{e, fmt_value, legend, legend_text, padded, tx};
 use crate::report::font::FAMILY;
 use crate::report::marks::color;
+use crate::plan::plain;
 use crate::report::plot::{
-    AxisFormat, BuildCtx, CheckCtx, Draw, Figure, PlotKind, describe, format_of, point_label,
+    AxisFormat, BuildCtx, CheckCtx, Draw, Figure, PlotKind, describe, format_of,
 };
 use crate::report::spec::PlotSpec;
 use crate::store::RunRecord;
@@ -27,8 +28,10 @@ pub struct BarsFigure {
     y_format: AxisFormat,
     /// log10 y.
     log_y: bool,
-    /// Group (point) labels.
-    groups: Vec<String>,
+    /// Group (point) labels, one line per varying sweep axis.
+    groups: Vec<Vec<String>>,
+    /// The x axis description: the sweep axis when only one varies between groups.
+    x_label: Option<String>,
     /// System labels.
     systems: Vec<String>,
     /// Each system's position in the config's `systems` (its colour).
@@ -64,12 +67,17 @@ impl PlotKind for BarsPlot {
                 .enumerate()
                 .filter(|(_, s)| p.system.as_ref().is_none_or(|x| x == s))
                 .unzip();
-            let mut groups: Vec<(usize, String)> = Vec::new();
+            let mut groups: Vec<(usize, &serde_json::Map<String, serde_json::Value>)> =
+                Vec::new();
             for r in &rows {
                 if !groups.iter().any(|(i, _)| *i == r.point) {
-                    groups.push((r.point, point_label(&r.params, where_keys)));
+                    groups.push((r.point, &r.params));
                 }
             }
+            let (labels, x_label) = group_labels(
+                &groups.iter().map(|(_, p)| *p).collect::<Vec<_>>(),
+                where_keys,
+            );
             let values = groups
                 .iter()
                 .map(|(pt, _)| {
@@ -87,7 +95,8 @@ impl PlotKind for BarsPlot {
                 y_label: describe(plan, &metric),
                 y_format: format_of(plan, &metric),
                 log_y: p.log_y,
-                groups: groups.into_iter().map(|(_, l)| l).collect(),
+                groups: labels,
+                x_label,
                 systems,
                 slots,
                 values,
@@ -103,7 +112,8 @@ impl Draw for BarsFigure {
         main: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), String> {
-        let BarsFigure { y_label, y_format, log_y, groups, systems, slots, values } = self;
+        let BarsFigure { y_label, x_label, y_format, log_y, groups, systems, slots, values } =
+            self;
         let tops = values.iter().flatten().flatten().map(|(m, ci)| tx(m + ci, *log_y));
         let bottoms = values
             .iter()
@@ -121,7 +131,7 @@ impl Draw for BarsFigure {
         let mut c = ChartBuilder::on(main)
             .caption(title, (FAMILY, 22))
             .margin(14)
-            .x_label_area_size(56)
+            .x_label_area_size(if x_label.is_some() { 64 } else { 56 })
             .y_label_area_size(78)
             .build_cartesian_2d(0f64..n, y0..y1)
             .map_err(e)?;
@@ -131,6 +141,7 @@ impl Draw for BarsFigure {
             .disable_x_mesh()
             .x_labels(0)
             .x_label_formatter(&none)
+            .x_desc(x_label.as_deref().unwrap_or(""))
             .y_desc(y_label.as_str())
             .y_label_formatter(&y_fmt)
             .axis_desc_style((FAMILY, 15))
@@ -176,10 +187,92 @@ impl Draw for BarsFigure {
         legend(&mut c, SeriesLabelPosition::UpperRight)?;
         let style =
             TextStyle::from((FAMILY, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
-        for (g, label) in groups.iter().enumerate() {
+        let slot_px = {
+            let (a, _) = c.backend_coord(&(0.0, y0));
+            let (b, _) = c.backend_coord(&(1.0, y0));
+            (b - a).max(1)
+        };
+        for (g, lines) in groups.iter().enumerate() {
             let (px, py) = c.backend_coord(&(g as f64 + 0.5, y0));
-            main.draw_text(label, &style, (px, py + 8)).map_err(e)?;
+            for (i, line) in lines.iter().enumerate() {
+                let text = fit(line, slot_px);
+                main.draw_text(&text, &style, (px, py + 8 + 14 * i as i32)).map_err(e)?;
+            }
         }
         Ok(())
+    }
+}
+
+/// One label per group from its sweep parameters (less the plot's `where` keys and any key
+/// equal in every group): just the value when a single axis varies (that axis names the x
+/// axis), else `key=value` lines, one per varying axis.
+fn group_labels(
+    params: &[&serde_json::Map<String, serde_json::Value>],
+    skip: &[&str],
+) -> (Vec<Vec<String>>, Option<String>) {
+    let mut varying: Vec<&str> = Vec::new();
+    for p in params {
+        for k in p.keys() {
+            if skip.contains(&k.as_str()) || varying.contains(&k.as_str()) {
+                continue;
+            }
+            if params.iter().any(|q| q.get(k) != p.get(k)) {
+                varying.push(k);
+            }
+        }
+    }
+    let value = |p: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        p.get(k).map(plain).unwrap_or_else(|| "-".into())
+    };
+    match varying.as_slice() {
+        [] => (params.iter().map(|_| vec!["all".to_string()]).collect(), None),
+        [k] => (params.iter().map(|p| vec![value(p, k)]).collect(), Some(k.to_string())),
+        keys => (
+            params
+                .iter()
+                .map(|p| keys.iter().map(|k| format!("{k}={}", value(p, k))).collect())
+                .collect(),
+            None,
+        ),
+    }
+}
+
+/// `text` cut with an ellipsis to about `px` pixels of 12-point type (7 px a character).
+fn fit(text: &str, px: i32) -> String {
+    let max = ((px - 4) / 7).max(3) as usize;
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Value, json};
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn one_varying_axis_labels_by_value_and_names_the_axis() {
+        let a = map(json!({"workload.requests": "shared", "seeds": 1}));
+        let b = map(json!({"workload.requests": "chat", "seeds": 1}));
+        let (labels, x) = group_labels(&[&a, &b], &[]);
+        assert_eq!(labels, vec![vec!["shared".to_string()], vec!["chat".to_string()]]);
+        assert_eq!(x.as_deref(), Some("workload.requests"));
+    }
+
+    #[test]
+    fn several_varying_axes_give_one_line_each() {
+        let a = map(json!({"x": 1, "y": "a"}));
+        let b = map(json!({"x": 2, "y": "b"}));
+        let (labels, x) = group_labels(&[&a, &b], &["z"]);
+        assert_eq!(labels[1], vec!["x=2".to_string(), "y=b".to_string()]);
+        assert_eq!(x, None);
+        assert_eq!(fit("abcdefghijklmnop", 60), "abcdefg…");
     }
 }

@@ -441,6 +441,16 @@ mod tests {
         assert_eq!(a10g.memory_bandwidth.0, 600e9);
         assert_eq!(a10g.memory.0, 23_028 << 20);
         assert!(a10g.nvlink.is_none() && a10g.pcie == "gen4");
+        // L4: 121 TFLOP/s dense BF16 (242 with sparsity), 300 GB/s, 24 GB = 24e9 B as the
+        // datasheet states, 48 MiB L2, no NVLink, PCIe Gen4.
+        let l4 = c.gpu("l4").unwrap();
+        assert_eq!(l4.peak_flops(Dtype::Bf16).unwrap(), 121e12);
+        assert_eq!(l4.peak_flops(Dtype::Fp8).unwrap(), 242.5e12);
+        assert_eq!(l4.memory_bandwidth.0, 300e9);
+        assert_eq!(l4.memory.0, 24_000_000_000);
+        assert_eq!(l4.l2_cache.0, 48 << 20);
+        assert!(l4.nvlink.is_none() && l4.pcie == "gen4");
+        assert_eq!(l4.tdp_watts, 72.0);
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //!   NVLink, PCIe), NVLink and PCIe generations, NICs, switches, hosts, SSDs, and NCCL's
 //!   latency constants.
 //! - [`ClusterSpec`]: a cluster as YAML data: one node's parts, a node count and a fabric.
-//!   Presets ship in `presets/` (`dgx-a100`, `dgx-h100`, `cloud-a100-100g`, and AWS's A10G
-//!   nodes `g5-xlarge`, `g5-12xlarge`, `g5-48xlarge`).
+//!   Presets ship in `presets/` (`dgx-a100`, `dgx-h100`, `cloud-a100-100g`, AWS's A10G
+//!   nodes `g5-xlarge`, `g5-12xlarge`, `g5-48xlarge` and AWS's L4 nodes `g6-xlarge`,
+//!   `g6-12xlarge`, `g6-48xlarge`).
 //! - [`Topology`]: a petgraph graph of devices and directed links, and nothing else.
 //!   [`build_topology`] wires a spec into one: each node's parts, then, through [`fabric`], a
 //!   fat-tree or rail-optimized leaf-spine network between nodes.

@@ -177,6 +177,9 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("g5-xlarge", include_str!("../presets/g5-xlarge.yaml")),
     ("g5-12xlarge", include_str!("../presets/g5-12xlarge.yaml")),
     ("g5-48xlarge", include_str!("../presets/g5-48xlarge.yaml")),
+    ("g6-xlarge", include_str!("../presets/g6-xlarge.yaml")),
+    ("g6-12xlarge", include_str!("../presets/g6-12xlarge.yaml")),
+    ("g6-48xlarge", include_str!("../presets/g6-48xlarge.yaml")),
 ];
 
 impl ClusterSpec {
@@ -307,6 +310,22 @@ mod tests {
         assert!(e.contains("A10G") && e.contains("no NVLink"), "{e}");
         let e = ClusterSpec::preset("g5-12x").unwrap_err().to_string();
         assert!(e.contains("did you mean `g5-12xlarge`"), "{e}");
+    }
+
+    #[test]
+    fn g6_presets_are_l4_nodes_on_pcie() {
+        for (name, gpus) in [("g6-xlarge", 1), ("g6-12xlarge", 4), ("g6-48xlarge", 8)] {
+            let spec = ClusterSpec::preset(name).unwrap();
+            assert_eq!((spec.node.gpu.as_str(), spec.node.gpus), ("l4", gpus), "{name}");
+            assert_ne!(spec.node.intra, IntraConnect::Nvswitch, "{name}");
+            spec.validate(&spec.catalog()).unwrap();
+        }
+        let mut spec = ClusterSpec::preset("g6-48xlarge").unwrap();
+        spec.node.intra = IntraConnect::Nvswitch;
+        let e = spec.validate(&spec.catalog()).unwrap_err().to_string();
+        assert!(e.contains("L4") && e.contains("no NVLink"), "{e}");
+        let e = ClusterSpec::preset("g6-12x").unwrap_err().to_string();
+        assert!(e.contains("did you mean `g6-12xlarge`"), "{e}");
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn typo_in_a_cluster_override_and_in_a_preset_name() {
     let e = error(&GOOD.replace("preset: dgx-h100", "preset: dgx-h10"));
     assert_eq!(
         first_line(&e),
-        "exp.yaml:4:11: cluster.preset: unknown preset `dgx-h10` (did you mean `dgx-h100`?); valid: cloud-a100-100g, dgx-a100, dgx-h100, g5-xlarge, g5-12xlarge, g5-48xlarge"
+        "exp.yaml:4:11: cluster.preset: unknown preset `dgx-h10` (did you mean `dgx-h100`?); valid: cloud-a100-100g, dgx-a100, dgx-h100, g5-xlarge, g5-12xlarge, g5-48xlarge, g6-xlarge, g6-12xlarge, g6-48xlarge"
     );
 }
 

@@ -88,6 +88,11 @@ pub struct EngineConfig {
     /// Least time between two samples of the series (queue, KV use, running); zero: every
     /// iteration.
     pub series_interval: SimTime,
+    /// Order the waiting queue by [`crate::Request::priority`] (smaller first; equal
+    /// priorities in arrival order), so every policy sees higher-priority requests first and
+    /// `fcfs` admits by priority. Running requests are never preempted for priority (AI
+    /// Metropolis's step priority on SGLang). `false`: arrival order.
+    pub priority: bool,
 }
 
 impl Default for EngineConfig {
@@ -105,6 +110,7 @@ impl Default for EngineConfig {
             clip_max_new_tokens: 4_096,
             seed: 0,
             series_interval: SimTime::ZERO,
+            priority: false,
         }
     }
 }

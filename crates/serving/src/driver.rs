@@ -24,7 +24,7 @@ use simcore::{InputError, Model, RunResult, Scheduler as Events, SimTime, Simula
 use crate::metrics::{Metrics, ServerStats};
 use crate::router::Router;
 use crate::workload::Call;
-use crate::{Completion, Request, Server, Tokens, optimal_reuse};
+use crate::{Completion, Replicas, Request, Server, Tokens, optimal_reuse};
 
 /// Events of a driven workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,8 +37,7 @@ pub enum DriverEvent {
 
 /// The simcore model: replicas, a router and the calls.
 struct Driver {
-    servers: Vec<Server>,
-    router: Router,
+    replicas: Replicas,
     calls: Vec<Call>,
     /// Children of each call (indices).
     children: Vec<Vec<u32>>,
@@ -49,11 +48,9 @@ struct Driver {
     index: HashMap<u64, u32>,
     due: BinaryHeap<Reverse<(SimTime, u32)>>,
     due_armed: Option<SimTime>,
-    armed: Vec<Option<SimTime>>,
-    outstanding: Vec<u64>,
     replica_of: Vec<u32>,
     completions: Vec<Completion>,
-    scratch: Vec<Completion>,
+    scratch: Vec<(u32, Completion)>,
     samples: Samples,
 }
 
@@ -69,23 +66,17 @@ struct Samples {
 impl Driver {
     fn release(&mut self, i: u32, now: SimTime) {
         let c = &self.calls[i as usize];
-        let r = self.router.pick(&c.prompt, &self.servers, &self.outstanding);
         let req = Request::new(c.id, now, c.prompt.clone(), c.output_tokens, c.output_span);
         // Checked up front by `drive`.
-        if let Err(e) = self.servers[r].submit(req) {
-            panic!("serving driver: {e}");
-        }
-        self.outstanding[r] += 1;
+        let r = match self.replicas.submit(req) {
+            Ok(r) => r,
+            Err(e) => panic!("serving driver: {e}"),
+        };
         self.replica_of[i as usize] = r as u32;
     }
 
     fn sample(&mut self, now: SimTime) {
-        let (mut q, mut kv, mut run) = (0usize, 0.0, 0usize);
-        for s in &self.servers {
-            q += s.waiting_len();
-            run += s.running_len();
-            kv += s.kv_used() as f64 / s.kv_pool() as f64;
-        }
+        let (q, run, kv) = self.replicas.load();
         let t = now.as_secs_f64();
         let s = &mut self.samples;
         if s.time_s.last() == Some(&t) {
@@ -96,7 +87,7 @@ impl Driver {
         }
         s.time_s.push(t);
         s.queue.push(q as f64);
-        s.kv.push(kv / self.servers.len() as f64);
+        s.kv.push(kv);
         s.running.push(run as f64);
     }
 }
@@ -119,37 +110,27 @@ impl Model for Driver {
                     self.release(i, now);
                 }
             }
-            DriverEvent::IterationDone(r) => {
-                if self.armed[r as usize] == Some(now) {
-                    self.armed[r as usize] = None;
+            DriverEvent::IterationDone(r) => self.replicas.fired(r, now),
+        }
+        self.scratch.clear();
+        self.replicas.advance_to(now, &mut self.scratch);
+        for k in 0..self.scratch.len() {
+            let (_, c) = self.scratch[k];
+            let i = self.index[&c.id] as usize;
+            for j in 0..self.children[i].len() {
+                let ch = self.children[i][j] as usize;
+                self.waiting_parents[ch] -= 1;
+                self.parents_done[ch] = self.parents_done[ch].max(c.finish);
+                if self.waiting_parents[ch] == 0 {
+                    let at = self.parents_done[ch] + self.calls[ch].delay;
+                    self.due.push(Reverse((at, ch as u32)));
                 }
             }
+            self.completions.push(c);
         }
-        for r in 0..self.servers.len() {
-            self.scratch.clear();
-            self.servers[r].advance_to(now, &mut self.scratch);
-            for k in 0..self.scratch.len() {
-                let c = self.scratch[k];
-                self.outstanding[r] -= 1;
-                let i = self.index[&c.id] as usize;
-                for j in 0..self.children[i].len() {
-                    let ch = self.children[i][j] as usize;
-                    self.waiting_parents[ch] -= 1;
-                    self.parents_done[ch] = self.parents_done[ch].max(c.finish);
-                    if self.waiting_parents[ch] == 0 {
-                        let at = self.parents_done[ch] + self.calls[ch].delay;
-                        self.due.push(Reverse((at, ch as u32)));
-                    }
-                }
-                self.completions.push(c);
-            }
-            if let Some(t) = self.servers[r].next_event_time()
-                && self.armed[r] != Some(t)
-            {
-                sched.schedule_at(t, DriverEvent::IterationDone(r as u32));
-                self.armed[r] = Some(t);
-            }
-        }
+        self.replicas.arm(|r, t| {
+            sched.schedule_at(t, DriverEvent::IterationDone(r));
+        });
         if let Some(&Reverse((t, _))) = self.due.peek()
             && self.due_armed != Some(t)
         {
@@ -285,18 +266,14 @@ pub fn drive(
         }
     }
     let optimal = optimal_hit_rate(&calls);
-    let r = servers.len();
     let model = Driver {
-        servers,
-        router,
+        replicas: Replicas::new(servers, router),
         children,
         waiting_parents,
         parents_done: vec![SimTime::ZERO; n],
         index,
         due,
         due_armed: None,
-        armed: vec![None; r],
-        outstanding: vec![0; r],
         replica_of: vec![0; n],
         completions: Vec::with_capacity(n),
         scratch: Vec::new(),
@@ -321,7 +298,7 @@ pub fn drive(
             ),
         ));
     }
-    let stats: Vec<ServerStats> = d.servers.iter().map(|s| s.stats().clone()).collect();
+    let stats: Vec<ServerStats> = d.replicas.servers().iter().map(|s| s.stats().clone()).collect();
     let mut metrics = Metrics::compute(&d.completions, &stats[0], end);
     let iterations: u64 = stats.iter().map(|s| s.iterations).sum();
     let batch_tokens: u64 = stats.iter().map(|s| s.batch_tokens).sum();

@@ -470,6 +470,21 @@ impl Server {
         self.ceil_page(slot.kv + extra - slot.base) - slot.private
     }
 
+    /// Puts arrived slot `s` in the waiting queue: at the back, or with
+    /// [`EngineConfig::priority`] after every waiting request of equal or smaller priority.
+    fn enqueue(&mut self, s: u32) {
+        if !self.cfg.priority {
+            self.waiting.push_back(s);
+            return;
+        }
+        let p = self.slot(s).req.priority;
+        let slots = &self.slots;
+        let pos = self
+            .waiting
+            .partition_point(|&w| slots[w as usize].as_ref().expect("live slot").req.priority <= p);
+        self.waiting.insert(pos, s);
+    }
+
     fn try_start(&mut self) {
         if self.busy_until.is_some() {
             return;
@@ -479,7 +494,7 @@ impl Server {
                 break;
             }
             self.pending.pop();
-            self.waiting.push_back(s);
+            self.enqueue(s);
             self.waiting_version += 1;
         }
         if self.waiting.is_empty() && self.running.is_empty() {
@@ -762,7 +777,8 @@ impl Server {
         *pick.expect("a running request to retract")
     }
 
-    /// Retracts running request `s`: its KV is released and it waits at the queue's front.
+    /// Retracts running request `s`: its KV is released and it waits at the queue's front (with
+    /// priority ordering, at the front of its priority).
     fn retract(&mut self, s: u32) {
         let i = self.running.iter().position(|&r| r == s).expect("running");
         self.running.remove(i);
@@ -776,7 +792,17 @@ impl Server {
         slot.preemptions += 1;
         self.cache.release(lease, &computed);
         self.set_kv(s, 0, 0);
-        self.waiting.push_front(s);
+        if self.cfg.priority {
+            // Before the waiting requests of its priority: the queue stays sorted.
+            let p = self.slot(s).req.priority;
+            let slots = &self.slots;
+            let pos = self.waiting.partition_point(|&w| {
+                slots[w as usize].as_ref().expect("live slot").req.priority < p
+            });
+            self.waiting.insert(pos, s);
+        } else {
+            self.waiting.push_front(s);
+        }
         self.waiting_version += 1;
         self.stats.preemptions += 1;
     }

@@ -24,6 +24,10 @@ pub struct Request {
     pub output_tokens: u32,
     /// Span of its output tokens: they are `(output_span, 0..output_tokens)`.
     pub output_span: u64,
+    /// Admission priority, smaller first, when the engine orders by priority
+    /// ([`crate::EngineConfig::priority`]); 0 by default. AI Metropolis gives each call its
+    /// agent's step.
+    pub priority: u64,
 }
 
 impl Request {
@@ -35,7 +39,13 @@ impl Request {
         output_tokens: u32,
         output_span: u64,
     ) -> Self {
-        Self { id, arrival, prompt, output_tokens, output_span }
+        Self { id, arrival, prompt, output_tokens, output_span, priority: 0 }
+    }
+
+    /// The same request with admission priority `priority` (smaller first).
+    pub fn with_priority(mut self, priority: u64) -> Self {
+        self.priority = priority;
+        self
     }
 
     /// Its output tokens.

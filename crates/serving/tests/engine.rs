@@ -325,3 +325,23 @@ proptest! {
         prop_assert_eq!(drive(&c), out);
     }
 }
+
+#[test]
+fn priority_orders_the_waiting_queue_and_ties_keep_arrival_order() {
+    // One request runs at a time; four arrive together with priorities 3, 1, 2, 1.
+    let run = |priority: bool| {
+        let cfg = EngineConfig { max_running_requests: 1, priority, ..config(10_000) };
+        let mut s =
+            Server::new(cfg, CachePolicy::None.build(), Box::new(TestCost::new(1_000_000, 0)))
+                .unwrap();
+        for (id, p) in [(0u64, 3u64), (1, 1), (2, 2), (3, 1)] {
+            s.submit(req(id, SimTime::ZERO, Tokens::span(10 + id, 0, 8), 2).with_priority(p))
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        s.run_to_completion(&mut out);
+        out.iter().map(|c| c.id).collect::<Vec<_>>()
+    };
+    assert_eq!(run(false), vec![0, 1, 2, 3]);
+    assert_eq!(run(true), vec![1, 3, 2, 0]);
+}

@@ -5,10 +5,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::ConfigError;
+use crate::plan::plain;
 use crate::report::axes::{e, fmt_value, legend, legend_text, padded, tx};
 use crate::report::font::FAMILY;
 use crate::report::marks::color;
-use crate::plan::plain;
 use crate::report::plot::{
     AxisFormat, BuildCtx, CheckCtx, Draw, Figure, PlotKind, describe, format_of,
 };
@@ -67,17 +67,14 @@ impl PlotKind for BarsPlot {
                 .enumerate()
                 .filter(|(_, s)| p.system.as_ref().is_none_or(|x| x == s))
                 .unzip();
-            let mut groups: Vec<(usize, &serde_json::Map<String, serde_json::Value>)> =
-                Vec::new();
+            let mut groups: Vec<(usize, &serde_json::Map<String, serde_json::Value>)> = Vec::new();
             for r in &rows {
                 if !groups.iter().any(|(i, _)| *i == r.point) {
                     groups.push((r.point, &r.params));
                 }
             }
-            let (labels, x_label) = group_labels(
-                &groups.iter().map(|(_, p)| *p).collect::<Vec<_>>(),
-                where_keys,
-            );
+            let (labels, x_label) =
+                group_labels(&groups.iter().map(|(_, p)| *p).collect::<Vec<_>>(), where_keys);
             let values = groups
                 .iter()
                 .map(|(pt, _)| {
@@ -112,8 +109,7 @@ impl Draw for BarsFigure {
         main: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> Result<(), String> {
-        let BarsFigure { y_label, x_label, y_format, log_y, groups, systems, slots, values } =
-            self;
+        let BarsFigure { y_label, x_label, y_format, log_y, groups, systems, slots, values } = self;
         let tops = values.iter().flatten().flatten().map(|(m, ci)| tx(m + ci, *log_y));
         let bottoms = values
             .iter()

@@ -208,6 +208,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &SimulatorKind::<embedding::EmbeddingSimulator>::NEW,
         &SimulatorKind::<gnn::GnnSimulator>::NEW,
         &SimulatorKind::<serving::ServingSimulator>::NEW,
+        &SimulatorKind::<agents::AgentsSimulator>::NEW,
     ]
 }
 

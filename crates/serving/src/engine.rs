@@ -527,6 +527,7 @@ impl Server {
         }
         let dur = self.cost.iteration_time(&self.batch).max(SimTime::from_nanos(1));
         self.busy_until = Some(self.now + dur);
+        self.stats.busy += dur;
         self.stats.iterations += 1;
         self.stats.batch_tokens += self.batch.tokens();
         let used = self.kv_used() as f64 / self.cfg.kv_tokens as f64;

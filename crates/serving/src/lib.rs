@@ -162,4 +162,4 @@ pub use simulator::ServingSimulator;
 pub use tokens::{Piece, Token, Tokens};
 pub use tp::{TpComm, TpShard, sglang_mem_fraction};
 pub use workload::{Arrivals, Call, WorkloadSpec};
-pub use workload_config::{ServingWorkload, SystemSpec};
+pub use workload_config::{AdmissionName, CostSpec, EngineSpec, ServingWorkload, SystemSpec};

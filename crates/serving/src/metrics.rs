@@ -35,6 +35,8 @@ pub struct ServerStats {
     pub decode_tokens: u64,
     /// Running requests retracted.
     pub preemptions: u64,
+    /// Time spent running iterations (the GPUs busy).
+    pub busy: SimTime,
     /// KV in use / pool, over time.
     pub kv_used: TimeWeighted,
     /// Sample times, seconds.
@@ -57,6 +59,7 @@ impl ServerStats {
             prefill_tokens: 0,
             decode_tokens: 0,
             preemptions: 0,
+            busy: SimTime::ZERO,
             kv_used: TimeWeighted::new(start, 0.0),
             series_time_s: Vec::new(),
             series_queue: Vec::new(),

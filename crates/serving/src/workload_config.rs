@@ -247,6 +247,31 @@ fn max_running() -> u32 {
     1_024
 }
 
+impl EngineSpec {
+    /// The engine's settings with a pool of `kv_tokens`, a context of `context_len`, the
+    /// admission order `schedule` and the random seed `seed`.
+    pub fn config(
+        &self,
+        kv_tokens: u64,
+        context_len: u64,
+        schedule: SchedulePolicy,
+        seed: u64,
+    ) -> EngineConfig {
+        EngineConfig {
+            kv_tokens,
+            context_len,
+            max_prefill_tokens: self.max_prefill_tokens,
+            chunked_prefill: self.chunked_prefill,
+            max_running_requests: self.max_running_requests,
+            mixed_batches: self.mixed_batches,
+            schedule,
+            admission: self.admission.admission(),
+            seed,
+            ..EngineConfig::default()
+        }
+    }
+}
+
 impl Default for EngineSpec {
     fn default() -> Self {
         EngineSpec {
@@ -288,6 +313,21 @@ fn graph_bs() -> u32 {
     160
 }
 
+impl CostSpec {
+    /// The cost model's settings for `dtype` and `tp` GPUs per replica.
+    pub fn config(&self, dtype: Dtype, tp: u32) -> CostConfig {
+        CostConfig {
+            dtype,
+            tp,
+            cpu_overhead: self.cpu_overhead,
+            cuda_graphs: self.cuda_graphs,
+            cuda_graph_max_batch: self.cuda_graph_max_batch,
+            mem_fraction: self.mem_fraction,
+            ..CostConfig::default()
+        }
+    }
+}
+
 impl Default for CostSpec {
     fn default() -> Self {
         CostSpec {
@@ -302,15 +342,7 @@ impl Default for CostSpec {
 impl ServingWorkload {
     /// The cost model's settings.
     pub fn cost_config(&self) -> CostConfig {
-        CostConfig {
-            dtype: self.dtype,
-            tp: self.tp,
-            cpu_overhead: self.cost.cpu_overhead,
-            cuda_graphs: self.cost.cuda_graphs,
-            cuda_graph_max_batch: self.cost.cuda_graph_max_batch,
-            mem_fraction: self.cost.mem_fraction,
-            ..CostConfig::default()
-        }
+        self.cost.config(self.dtype, self.tp)
     }
 }
 
@@ -468,20 +500,12 @@ impl SystemSpec {
         seed: u64,
     ) -> Result<EngineConfig, InputError> {
         Ok(EngineConfig {
-            kv_tokens,
-            context_len,
-            max_prefill_tokens: w.engine.max_prefill_tokens,
-            chunked_prefill: w.engine.chunked_prefill,
-            max_running_requests: w.engine.max_running_requests,
-            mixed_batches: w.engine.mixed_batches,
-            schedule: self.schedule()?,
             lpm_fcfs_above: match *self {
                 SystemSpec::Radix { lpm_fallback, .. } => lpm_fallback.threshold(),
                 _ => EngineConfig::default().lpm_fcfs_above,
             },
             admission: self.admission(w.engine.admission),
-            seed,
-            ..EngineConfig::default()
+            ..w.engine.config(kv_tokens, context_len, self.schedule()?, seed)
         })
     }
 }

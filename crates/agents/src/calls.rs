@@ -11,6 +11,7 @@
 //!   flat afternoon, an evening fall), scaled so the day sums to 56,700;
 //! - prompt and output lengths lognormal with the published means (sigma 0.5 and 0.9),
 //!   clipped to 16..4,096 and 1..512 tokens;
+//! - an agent waking up plans its day in one chain of `wake_plan_calls` (28) calls;
 //! - calls come in episodes, chains of dependent calls inside one agent-step (one agent's
 //!   perceive-retrieve-plan chain), `chain_mean` 3 calls on average (geometric);
 //! - 20 agent functions, the top 5 drawing 70% of calls, each top function's prompt starting
@@ -86,6 +87,11 @@ pub struct CallShape {
     /// Utterances a conversation has at most per speaker (assumption: 8, so up to 16 lines
     /// as in the recorded demo's conversations).
     pub max_turns: u32,
+    /// Calls of the day's plan an agent makes, chained, in the step it wakes up (assumption:
+    /// 28, the structure of Generative Agents' long-term planning: the wake-up hour, the
+    /// day's broad plan, one call per hour of the hourly schedule, and two to revise the
+    /// agent's identity).
+    pub wake_plan_calls: u32,
 }
 
 impl Default for CallShape {
@@ -101,6 +107,7 @@ impl Default for CallShape {
             top_share: 0.7,
             preamble_tokens: 400,
             max_turns: 8,
+            wake_plan_calls: 28,
         }
     }
 }
@@ -188,6 +195,14 @@ impl CallShape {
         for _ in 0..lines {
             let first = out.is_empty();
             out.push(self.call_of(rng, 0, !first));
+        }
+    }
+
+    /// The day's plan: `wake_plan_calls` chained calls of function 1 (a top one), appended.
+    pub fn plan(&self, rng: &mut StreamRng, out: &mut Vec<AgentCall>) {
+        for _ in 0..self.wake_plan_calls {
+            let first = out.is_empty();
+            out.push(self.call_of(rng, 1.min(self.functions - 1), !first));
         }
     }
 

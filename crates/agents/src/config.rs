@@ -78,7 +78,8 @@ fn bf16() -> Dtype {
 pub enum WorldSpec {
     /// A generated SmallVille day ([`crate::generator`]).
     Generated {
-        /// Residents (1 to 25; more with `tile`).
+        /// Agents: 1 to 25 residents of one SmallVille, or a multiple of 25 (that many
+        /// SmallVilles side by side, each its own day).
         #[serde(default = "residents")]
         agents: u32,
         /// Start of the span, hours after midnight (default 0).
@@ -191,6 +192,16 @@ impl SystemSpec {
 }
 
 impl AgentsWorkload {
+    /// Copies of the world side by side: `tile`, times `agents / 25` for a generated world of
+    /// more than 25 agents.
+    pub fn copies(&self) -> u32 {
+        let per = match self.world {
+            WorldSpec::Generated { agents, .. } if agents > 25 => agents / 25,
+            _ => 1,
+        };
+        self.tile.saturating_mul(per)
+    }
+
     /// Checks the values serde cannot; errors name `workload.<field>`.
     pub fn validate(&self) -> Result<(), InputError> {
         if self.tile == 0 {
@@ -205,11 +216,11 @@ impl AgentsWorkload {
         self.calls.validate("workload.calls")?;
         self.hourly_calls.validate("workload.hourly_calls")?;
         if let WorldSpec::Generated { agents, town, .. } = &self.world {
-            if *agents == 0 || *agents > 25 {
+            if *agents == 0 || (*agents > 25 && agents % 25 != 0) {
                 return Err(InputError::at(
                     "workload.world.agents",
                     format!(
-                        "{agents}: SmallVille has 25 residents (1 to 25); for more, set workload.tile to place copies side by side"
+                        "{agents}: SmallVille has 25 residents; give 1 to 25, or a multiple of 25 for that many SmallVilles side by side"
                     ),
                 ));
             }
@@ -253,7 +264,16 @@ mod tests {
         }))
         .unwrap();
         let e = w.validate().unwrap_err().to_string();
-        assert!(e.contains("workload.world.agents") && e.contains("tile"), "{e}");
+        assert!(e.contains("workload.world.agents") && e.contains("multiple of 25"), "{e}");
+        w.world = WorldSpec::Generated {
+            agents: 100,
+            start_hour: 0.0,
+            hours: 1.0,
+            town: Default::default(),
+        };
+        w.tile = 2;
+        assert_eq!(w.copies(), 8);
+        w.validate().unwrap();
         w.world = WorldSpec::Recorded { start_hour: 0.0, hours: 1.0 };
         w.max_vel = 0;
         assert!(w.validate().unwrap_err().to_string().contains("workload.max_vel"));

@@ -13,10 +13,12 @@
 //! unless either talked in the last `conversation_cooldown_min` minutes; the conversation's
 //! lines are chained calls in the initiator's step.
 //!
-//! Calls: every agent-step gets its world events' calls (conversations here; activity
-//! changes and chats in a replay, [`crate::replay`]) and then, with probability `p_h`, a
-//! background episode, where `p_h` makes the hour's expected calls equal the profile:
-//! `p_h = max(0, target_h - event calls_h) / (chain_mean x agent-steps_h)` ([`fill_calls`]).
+//! Calls: every agent-step gets its world events' calls (the day's plan when the agent wakes
+//! up, conversations; activity changes and chats in a replay, [`crate::replay`]) and then,
+//! if the agent is awake, with probability `p_h` a background episode, where `p_h` makes the
+//! hour's expected calls equal the profile: `p_h = max(0, target_h - event calls_h) /
+//! (chain_mean x awake agent-steps_h)` ([`fill_calls`]; an hour with nobody awake spreads its
+//! calls over all agents).
 
 use serde::{Deserialize, Serialize};
 use simcore::{InputError, RandomStreams, StreamRng};
@@ -173,7 +175,7 @@ fn walk_day(
     radius_p: u32,
     span: Span,
     rng: &mut StreamRng,
-) -> (Vec<Vec<Pos>>, Vec<Vec<Vec<AgentCall>>>) {
+) -> (Vec<Vec<Pos>>, Vec<Vec<Vec<AgentCall>>>, Vec<Vec<bool>>) {
     let places: Vec<Place> = map.places();
     let sector = |name: &str| name.split(':').next().unwrap_or("").trim().to_string();
     let public: Vec<usize> = (0..places.len())
@@ -206,12 +208,20 @@ fn walk_day(
     let end = span.first + span.steps;
     let mut positions = Vec::with_capacity(span.steps as usize + 1);
     let mut events: Vec<Vec<Vec<AgentCall>>> = Vec::with_capacity(span.steps as usize);
+    let mut awake: Vec<Vec<bool>> = Vec::with_capacity(span.steps as usize);
     for t in 0..end {
         if t >= span.first {
             if t == span.first {
                 positions.push(people.iter().map(|r| r.pos).collect());
             }
+            awake.push(people.iter().map(|r| r.awake_at(t)).collect());
             let mut calls: Vec<Vec<AgentCall>> = vec![Vec::new(); people.len()];
+            // Waking up: the day's plan, one chain (Generative Agents' long-term planning).
+            for (i, r) in people.iter().enumerate() {
+                if matches!(r.doing, Doing::Asleep) && r.awake_at(t) {
+                    shape.plan(rng, &mut calls[i]);
+                }
+            }
             for i in 0..people.len() {
                 for j in i + 1..people.len() {
                     let (a, b) = (&people[i], &people[j]);
@@ -235,13 +245,7 @@ fn walk_day(
         // Step t: every resident moves to its position at time t + 1.
         let hour = t / STEPS_PER_HOUR;
         for (i, r) in people.iter_mut().enumerate() {
-            // Day-of-wrap: a bed time past midnight keeps the agent up at the day's start.
-            let awake_now = if r.sleep >= STEPS_PER_DAY {
-                t >= r.wake || t < r.sleep - STEPS_PER_DAY
-            } else {
-                t >= r.wake && t < r.sleep
-            };
-            if !awake_now {
+            if !r.awake_at(t) {
                 if r.pos == r.home {
                     r.doing = Doing::Asleep;
                 } else {
@@ -278,7 +282,19 @@ fn walk_day(
             positions.push(people.iter().map(|r| r.pos).collect());
         }
     }
-    (positions, events)
+    (positions, events, awake)
+}
+
+impl Resident {
+    /// Whether it is up during step `t` (a bed time past midnight keeps it up at the start
+    /// of the day too).
+    fn awake_at(&self, t: u32) -> bool {
+        if self.sleep >= STEPS_PER_DAY {
+            t >= self.wake || t < self.sleep - STEPS_PER_DAY
+        } else {
+            t >= self.wake && t < self.sleep
+        }
+    }
 }
 
 /// One tile from `from` toward `to` (diagonal when both coordinates differ).
@@ -293,7 +309,8 @@ fn toward(from: Pos, to: Pos) -> Pos {
 
 /// Builds the trace from positions (times `span.first ..=`) and each agent-step's event
 /// calls, adding background episodes so each hour's expected calls meet `hourly` (scaled to
-/// the agent count).
+/// the agent count). Episodes fall on the agent-steps `active` marks (awake agents), or on
+/// every agent-step of an hour in which none is marked or when `active` is `None`.
 #[allow(clippy::too_many_arguments)]
 pub fn fill_calls(
     width: u16,
@@ -301,37 +318,40 @@ pub fn fill_calls(
     span: Span,
     positions: &[Vec<Pos>],
     mut events: Vec<Vec<Vec<AgentCall>>>,
+    active: Option<&[Vec<bool>]>,
     shape: &CallShape,
     hourly: &HourlyCalls,
     rng: &mut StreamRng,
 ) -> AgentTrace {
     let agents = positions[0].len();
     let scale = agents as f64 / PROFILE_AGENTS;
-    // Agent-steps and event calls per hour of the span.
+    let hour_of = |k: usize| ((span.first + k as u32) / STEPS_PER_HOUR % 24) as usize;
+    let on = |k: usize, a: usize| active.is_none_or(|m| m[k][a]);
+    // Agent-steps (all, and active ones) and event calls per hour of the span.
     let mut agent_steps = [0f64; 24];
+    let mut active_steps = [0f64; 24];
     let mut event_calls = [0f64; 24];
     for (k, step) in events.iter().enumerate() {
-        let h = ((span.first + k as u32) / STEPS_PER_HOUR % 24) as usize;
+        let h = hour_of(k);
         agent_steps[h] += agents as f64;
+        active_steps[h] += (0..agents).filter(|&a| on(k, a)).count() as f64;
         event_calls[h] += step.iter().map(|c| c.len() as f64).sum::<f64>();
     }
+    let every = |h: usize| active_steps[h] == 0.0;
     let p: Vec<f64> = (0..24)
         .map(|h| {
             // Only the part of the hour inside the span.
             let share = agent_steps[h] / (agents as f64 * f64::from(STEPS_PER_HOUR));
             let want = hourly.0[h] * scale * share - event_calls[h];
-            if agent_steps[h] == 0.0 {
-                0.0
-            } else {
-                (want.max(0.0) / (shape.chain_mean * agent_steps[h])).min(1.0)
-            }
+            let over = if every(h) { agent_steps[h] } else { active_steps[h] };
+            if over == 0.0 { 0.0 } else { (want.max(0.0) / (shape.chain_mean * over)).min(1.0) }
         })
         .collect();
     let mut b = TraceBuilder::new(width, height, STEP_SECS, span.first, &positions[0]);
     for (k, step) in events.iter_mut().enumerate() {
-        let h = ((span.first + k as u32) / STEPS_PER_HOUR % 24) as usize;
+        let h = hour_of(k);
         for (a, calls) in step.iter_mut().enumerate() {
-            if rng.next_f64() < p[h] {
+            if (every(h) || on(k, a)) && rng.next_f64() < p[h] {
                 shape.episode(rng, calls);
             }
             if !calls.is_empty() {
@@ -357,8 +377,8 @@ pub fn generate(
     rng: &mut StreamRng,
 ) -> AgentTrace {
     let people = &personas[..(agents as usize).min(personas.len())];
-    let (positions, events) = walk_day(town, shape, map, people, radius_p, span, rng);
-    fill_calls(map.width, map.height, span, &positions, events, shape, hourly, rng)
+    let (positions, events, awake) = walk_day(town, shape, map, people, radius_p, span, rng);
+    fill_calls(map.width, map.height, span, &positions, events, Some(&awake), shape, hourly, rng)
 }
 
 /// The stream of generated copy `copy` for `seed`.

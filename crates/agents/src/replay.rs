@@ -56,7 +56,17 @@ pub fn replay(
             }
         }
     }
-    fill_calls(SMALLVILLE_WIDTH, SMALLVILLE_HEIGHT, span, &positions, events, shape, hourly, rng)
+    fill_calls(
+        SMALLVILLE_WIDTH,
+        SMALLVILLE_HEIGHT,
+        span,
+        &positions,
+        events,
+        None,
+        shape,
+        hourly,
+        rng,
+    )
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ impl Prepared {
                         unreachable!("generated source")
                     };
                     generate(
-                        *agents,
+                        (*agents).min(25),
                         town,
                         &w.calls,
                         &w.hourly_calls,
@@ -176,12 +176,12 @@ impl Prepared {
             }
         };
         let base = match &self.source {
-            Source::Trace(t) if w.tile <= 1 => return Ok(t.clone()),
+            Source::Trace(t) if w.copies() <= 1 => return Ok(t.clone()),
             _ => one(0),
         };
         let generated = matches!(self.source, Source::Generated { .. });
         let t = base
-            .tile(w.tile, |k| generated.then(|| one(k)))
+            .tile(w.copies(), |k| generated.then(|| one(k)))
             .map_err(|e| InputError::at("workload.tile", e))?;
         Ok(Arc::new(t))
     }

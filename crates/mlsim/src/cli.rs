@@ -40,6 +40,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Join the results directories of shards into one, identical to a single run.
     Merge(MergeArgs),
+    /// Write the world trace (positions and LLM calls) of one point of a `kind: agents`
+    /// experiment, to replay under every engine (`world: {type: trace, path: ...}`).
+    AgentsTrace(AgentsTraceArgs),
     /// List built-in presets, GPUs, collectives, experiment kinds, systems or metrics.
     List(ListArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -83,6 +86,23 @@ pub struct RunArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+}
+
+/// Arguments of `mlsim agents-trace`.
+#[derive(Debug, Args)]
+pub struct AgentsTraceArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The sweep point whose world to write (its index, as `mlsim validate` lists points'
+    /// runs; default 0).
+    #[arg(long, default_value_t = 0)]
+    pub point: usize,
+    /// The seed of the world (default 1, the first seed of a run).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The file to write (JSON lines).
+    #[arg(long, short)]
+    pub out: PathBuf,
 }
 
 /// Arguments of `mlsim report`.

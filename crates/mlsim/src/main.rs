@@ -18,6 +18,7 @@ fn main() {
         cli::Command::Validate(args) => cmd::run::validate(&args),
         cli::Command::Report(args) => cmd::run::report(&args),
         cli::Command::Merge(args) => cmd::run::merge(&args),
+        cli::Command::AgentsTrace(args) => cmd::agents_trace::run(&args),
         cli::Command::List(args) => cmd::list::run(&args),
         cli::Command::Completions(args) => {
             use clap::CommandFactory;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod agents_trace;
 pub mod collective;
 pub mod list;
 pub mod run;

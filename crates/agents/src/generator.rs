@@ -175,7 +175,7 @@ fn walk_day(
     radius_p: u32,
     span: Span,
     rng: &mut StreamRng,
-) -> (Vec<Vec<Pos>>, Vec<Vec<Vec<AgentCall>>>, Vec<Vec<bool>>) {
+) -> Day {
     let places: Vec<Place> = map.places();
     let sector = |name: &str| name.split(':').next().unwrap_or("").trim().to_string();
     let public: Vec<usize> = (0..places.len())
@@ -282,7 +282,15 @@ fn walk_day(
             positions.push(people.iter().map(|r| r.pos).collect());
         }
     }
-    (positions, events, awake)
+    Day { positions, events, awake }
+}
+
+/// What [`walk_day`] gives: positions of times `span.first ..=`, each agent-step's event
+/// calls, and whether each agent is awake in each step.
+struct Day {
+    positions: Vec<Vec<Pos>>,
+    events: Vec<Vec<Vec<AgentCall>>>,
+    awake: Vec<Vec<bool>>,
 }
 
 impl Resident {
@@ -377,8 +385,18 @@ pub fn generate(
     rng: &mut StreamRng,
 ) -> AgentTrace {
     let people = &personas[..(agents as usize).min(personas.len())];
-    let (positions, events, awake) = walk_day(town, shape, map, people, radius_p, span, rng);
-    fill_calls(map.width, map.height, span, &positions, events, Some(&awake), shape, hourly, rng)
+    let day = walk_day(town, shape, map, people, radius_p, span, rng);
+    fill_calls(
+        map.width,
+        map.height,
+        span,
+        &day.positions,
+        day.events,
+        Some(&day.awake),
+        shape,
+        hourly,
+        rng,
+    )
 }
 
 /// The stream of generated copy `copy` for `seed`.

@@ -136,6 +136,22 @@ systems: [{ name: radix }]
 seeds: 1
 "#,
         ],
+        "agents" => &[r#"
+name: reg-agents
+kind: agents
+cluster: { preset: g6-12xlarge, nodes: 1 }
+workload:
+  world: { type: generated, agents: 6, start_hour: 12, hours: 0.05 }
+  llm: { model: llama-3-8b, replicas: 2, prefix_caching: true }
+systems:
+  - name: single-thread
+  - name: parallel-sync
+  - { name: metropolis, params: { workers: 2 } }
+  - name: oracle
+  - name: no-dependency
+  - name: critical-path
+seeds: 1
+"#],
         _ => return None,
     })
 }

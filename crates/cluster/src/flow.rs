@@ -451,7 +451,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// Runs flows `(start s, links, bytes)` to the end; returns each one's completion (s).
-    fn run(caps: &[f64], flows: &[(f64, Vec<u32>, f64)], tol: f64) -> Vec<f64> {
+    fn run(caps: &[f64], flows: &[CaseFlow], tol: f64) -> Vec<f64> {
         let mut net = FlowNetwork::with_capacities(caps.to_vec());
         net.set_tolerance(tol);
         let mut order: Vec<usize> = (0..flows.len()).collect();
@@ -481,7 +481,10 @@ mod tests {
         end
     }
 
-    fn cases() -> impl Strategy<Value = (Vec<f64>, Vec<(f64, Vec<u32>, f64)>)> {
+    /// A flow of a test case: start (s), links, bytes.
+    type CaseFlow = (f64, Vec<u32>, f64);
+
+    fn cases() -> impl Strategy<Value = (Vec<f64>, Vec<CaseFlow>)> {
         (2usize..6)
             .prop_flat_map(|links| {
                 (

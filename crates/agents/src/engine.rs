@@ -32,3 +32,38 @@ pub trait Engine {
     /// `launch`. An agent may be launched only at its current step and when not running.
     fn next(&mut self, ctx: &Ctx<'_>, committed: &[u32], launch: &mut Vec<Vec<u32>>);
 }
+
+/// Agents waiting on others: `watch[b]` holds the agents that wait for `b`'s next commit.
+/// An agent waits on one agent at a time, so each commit wakes exactly its own watchers.
+#[derive(Clone, Debug, Default)]
+pub struct Watchers {
+    watch: Vec<Vec<u32>>,
+    woken: Vec<u32>,
+}
+
+impl Watchers {
+    /// No one waiting, for `agents` agents.
+    pub fn new(agents: u32) -> Self {
+        Self { watch: vec![Vec::new(); agents as usize], woken: Vec::new() }
+    }
+
+    /// `a` waits for `b`'s next commit.
+    pub fn wait(&mut self, a: u32, b: u32) {
+        self.watch[b as usize].push(a);
+    }
+
+    /// The agents that waited for `b`, no longer waiting (valid until the next call).
+    pub fn wake(&mut self, b: u32) -> Vec<u32> {
+        let mut w = std::mem::take(&mut self.watch[b as usize]);
+        let mut out = std::mem::take(&mut self.woken);
+        out.clear();
+        out.append(&mut w);
+        self.watch[b as usize] = w;
+        out
+    }
+
+    /// Gives back the list [`Watchers::wake`] returned, to reuse its allocation.
+    pub fn recycle(&mut self, list: Vec<u32>) {
+        self.woken = list;
+    }
+}

@@ -325,7 +325,7 @@ impl Prepared {
             let max = self.workload.series_points as usize;
             let names = ["time_s", "outstanding_calls", "step_spread"];
             for (name, s) in names.iter().zip(&out.series) {
-                r.series(name, thin(s, max));
+                r.series_thinned(name, s, max);
             }
         }
         if !matches!(self.system, SystemSpec::CriticalPath | SystemSpec::NoDependency) {
@@ -333,13 +333,4 @@ impl Prepared {
         }
         Ok(r)
     }
-}
-
-/// Every `k`-th sample, `k` the smallest step that leaves at most `max` (0: all).
-fn thin(s: &[f64], max: usize) -> Vec<f64> {
-    if max == 0 || s.len() <= max {
-        return s.to_vec();
-    }
-    let k = s.len().div_ceil(max);
-    s.iter().step_by(k).copied().collect()
 }

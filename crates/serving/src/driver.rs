@@ -177,21 +177,12 @@ impl DriveRun {
             .metric("throughput_programs_s", self.throughput_programs_s);
         let names = ["time_s", "queue_len", "kv_used_frac", "running"];
         for (name, s) in names.iter().zip(&self.series) {
-            r.series(name, thin(s, max_points));
+            r.series_thinned(name, s, max_points);
         }
         r.series("ttft_s", self.completions.iter().map(|c| c.ttft().as_secs_f64()).collect());
         r.series("e2e_s", self.completions.iter().map(|c| c.e2e().as_secs_f64()).collect());
         r
     }
-}
-
-/// Every `k`-th sample, `k` the smallest step that leaves at most `max`.
-fn thin(s: &[f64], max: usize) -> Vec<f64> {
-    if max == 0 || s.len() <= max {
-        return s.to_vec();
-    }
-    let k = s.len().div_ceil(max);
-    s.iter().step_by(k).copied().collect()
 }
 
 /// The offline bound on the cache hit rate of `calls`: the share of prompt tokens that need

@@ -53,6 +53,17 @@ impl RunResult {
         self
     }
 
+    /// Sets a series, keeping every `k`-th sample with `k` the smallest step that leaves at
+    /// most `max` (0: all), for long time series.
+    pub fn series_thinned(&mut self, name: &str, values: &[f64], max: usize) -> &mut Self {
+        let kept = if max == 0 || values.len() <= max {
+            values.to_vec()
+        } else {
+            values.iter().step_by(values.len().div_ceil(max)).copied().collect()
+        };
+        self.series(name, kept)
+    }
+
     /// Adds a caveat (once).
     pub fn caveat(&mut self, text: &str) -> &mut Self {
         if !self.caveats.iter().any(|c| c == text) {
@@ -81,5 +92,20 @@ impl RunResult {
         out.extend(missing("series", self.series.keys().collect(), description.series));
         out.extend(missing("matrix", self.matrices.keys().collect(), description.matrices));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinned_series_keep_every_kth_sample() {
+        let v: Vec<f64> = (0..10).map(f64::from).collect();
+        let mut r = RunResult::new();
+        r.series_thinned("a", &v, 4).series_thinned("b", &v, 0).series_thinned("c", &v, 20);
+        assert_eq!(r.series["a"], vec![0.0, 3.0, 6.0, 9.0]);
+        assert_eq!(r.series["b"], v);
+        assert_eq!(r.series["c"], v);
     }
 }

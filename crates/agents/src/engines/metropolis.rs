@@ -22,7 +22,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::engine::{Ctx, Engine};
+use crate::engine::{Ctx, Engine, Watchers};
 
 /// The out-of-order engine.
 #[derive(Debug)]
@@ -31,9 +31,8 @@ pub struct Metropolis {
     max_vel: u32,
     workers: usize,
     ready: BinaryHeap<Reverse<(u32, u32)>>,
-    watch: Vec<Vec<u32>>,
+    watch: Watchers,
     started: bool,
-    scratch: Vec<u32>,
     cluster: Vec<u32>,
     in_cluster: Vec<bool>,
     /// In the ready queue.
@@ -51,9 +50,8 @@ impl Metropolis {
             max_vel,
             workers: if workers == 0 { usize::MAX } else { workers as usize },
             ready: BinaryHeap::new(),
-            watch: vec![Vec::new(); agents as usize],
+            watch: Watchers::new(agents),
             started: false,
-            scratch: Vec::new(),
             cluster: Vec::new(),
             in_cluster: vec![false; agents as usize],
             queued: vec![false; agents as usize],
@@ -90,7 +88,7 @@ impl Metropolis {
             return;
         }
         match self.blocker(ctx, a) {
-            Some(b) => self.watch[b as usize].push(a),
+            Some(b) => self.watch.wait(a, b),
             None => {
                 self.queued[a as usize] = true;
                 self.ready.push(Reverse((s, a)));
@@ -140,7 +138,7 @@ impl Metropolis {
                 self.in_cluster[m as usize] = false;
             }
             match blocked {
-                Some(b) => self.watch[b as usize].push(a),
+                Some(b) => self.watch.wait(a, b),
                 None => {
                     for &m in &self.cluster {
                         self.launched[m as usize] = true;
@@ -167,14 +165,11 @@ impl Engine for Metropolis {
         }
         for &c in committed {
             self.consider(ctx, c);
-            let mut w = std::mem::take(&mut self.watch[c as usize]);
-            self.scratch.clear();
-            self.scratch.append(&mut w);
-            self.watch[c as usize] = w;
-            for k in 0..self.scratch.len() {
-                let a = self.scratch[k];
+            let woken = self.watch.wake(c);
+            for &a in &woken {
                 self.consider(ctx, a);
             }
+            self.watch.recycle(woken);
         }
         let from = launch.len();
         self.dispatch(ctx, launch);

@@ -3,7 +3,7 @@
 //! (`radius_p`) of it at that time, until they have reached time `s`. No cluster, no
 //! worker limit: the least any engine that keeps the world unchanged must wait.
 
-use crate::engine::{Ctx, Engine};
+use crate::engine::{Ctx, Engine, Watchers};
 use crate::neighbors::Neighbors;
 
 /// The oracle engine.
@@ -11,9 +11,8 @@ use crate::neighbors::Neighbors;
 pub struct Oracle {
     nb: Neighbors,
     /// Agents waiting for each agent to commit.
-    watch: Vec<Vec<u32>>,
+    watch: Watchers,
     started: bool,
-    scratch: Vec<u32>,
     /// Agents put in `launch` by the current call.
     launched: Vec<bool>,
 }
@@ -23,9 +22,8 @@ impl Oracle {
     pub fn new(nb: Neighbors, agents: u32) -> Self {
         Self {
             nb,
-            watch: vec![Vec::new(); agents as usize],
+            watch: Watchers::new(agents),
             started: false,
-            scratch: Vec::new(),
             launched: vec![false; agents as usize],
         }
     }
@@ -36,7 +34,7 @@ impl Oracle {
             return;
         }
         match self.nb.find(ctx.trace, s, a, |b| ctx.done[b as usize] < s) {
-            Some(b) => self.watch[b as usize].push(a),
+            Some(b) => self.watch.wait(a, b),
             None => {
                 self.launched[a as usize] = true;
                 launch.push(vec![a]);
@@ -70,14 +68,11 @@ impl Oracle {
         }
         for &c in committed {
             self.consider(ctx, c, launch);
-            let mut w = std::mem::take(&mut self.watch[c as usize]);
-            self.scratch.clear();
-            self.scratch.append(&mut w);
-            self.watch[c as usize] = w;
-            for k in 0..self.scratch.len() {
-                let a = self.scratch[k];
+            let woken = self.watch.wake(c);
+            for &a in &woken {
                 self.consider(ctx, a, launch);
             }
+            self.watch.recycle(woken);
         }
     }
 }

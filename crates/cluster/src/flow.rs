@@ -41,7 +41,9 @@ pub struct FlowId(u32);
 
 #[derive(Clone, Debug)]
 struct Flow {
-    links: Vec<u32>,
+    /// Its links: `arena[off..off + len]`.
+    off: u32,
+    len: u32,
     /// Bytes left at time `since`.
     remaining: f64,
     since: SimTime,
@@ -78,6 +80,10 @@ pub struct FlowNetwork {
     free: Vec<u32>,
     /// Active flows per link.
     on_link: Vec<Vec<u32>>,
+    /// Every flow's links, one run each (see `Flow::off`); runs of removed flows are garbage
+    /// until the arena is compacted.
+    arena: Vec<u32>,
+    garbage: usize,
     now: SimTime,
     active: usize,
     /// Links whose set of flows changed since the last rate computation.
@@ -119,6 +125,8 @@ impl FlowNetwork {
             flows: Vec::new(),
             free: Vec::new(),
             on_link: vec![Vec::new(); n],
+            arena: Vec::new(),
+            garbage: 0,
             now: SimTime::ZERO,
             active: 0,
             dirty_links: Vec::new(),
@@ -167,8 +175,11 @@ impl FlowNetwork {
     /// Starts a flow of `bytes` over `links` at time `now`; `tag` comes back on completion.
     pub fn add(&mut self, now: SimTime, links: &[LinkId], bytes: f64, tag: u64) -> FlowId {
         self.advance(now);
+        let off = self.arena.len() as u32;
+        self.arena.extend(links.iter().map(|l| l.0));
         let flow = Flow {
-            links: links.iter().map(|l| l.0).collect(),
+            off,
+            len: links.len() as u32,
             remaining: bytes.max(0.0),
             since: now,
             rate: 0.0,
@@ -191,11 +202,11 @@ impl FlowNetwork {
             }
         };
         let f = &self.flows[idx as usize];
-        if f.links.is_empty() {
+        if f.len == 0 {
             // Nothing to cross: done at once.
             self.completions.push(Reverse((now, idx, f.version)));
         }
-        for &l in &f.links {
+        for &l in &self.arena[f.off as usize..(f.off + f.len) as usize] {
             self.on_link[l as usize].push(idx);
             self.dirty_links.push(l);
         }
@@ -251,20 +262,39 @@ impl FlowNetwork {
     }
 
     fn remove(&mut self, idx: u32) {
-        let links = std::mem::take(&mut self.flows[idx as usize].links);
-        for &l in &links {
+        let (off, len) = (self.flows[idx as usize].off as usize, self.flows[idx as usize].len);
+        for &l in &self.arena[off..off + len as usize] {
             let list = &mut self.on_link[l as usize];
             if let Some(pos) = list.iter().position(|&x| x == idx) {
                 list.swap_remove(pos);
             }
             self.dirty_links.push(l);
         }
+        self.flows[idx as usize].len = 0;
+        self.garbage += len as usize;
         let f = &mut self.flows[idx as usize];
         f.active = false;
         f.rate = 0.0;
         f.version = f.version.wrapping_add(1);
         self.free.push(idx);
         self.active -= 1;
+        if self.garbage > (1 << 16) && 2 * self.garbage > self.arena.len() {
+            self.compact();
+        }
+    }
+
+    /// Drops removed flows' runs from the arena.
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() - self.garbage);
+        for f in &mut self.flows {
+            if f.active {
+                let off = arena.len() as u32;
+                arena.extend_from_slice(&self.arena[f.off as usize..(f.off + f.len) as usize]);
+                f.off = off;
+            }
+        }
+        self.arena = arena;
+        self.garbage = 0;
     }
 
     /// Recomputes max-min fair rates on the component reachable from the dirty links.
@@ -293,7 +323,8 @@ impl FlowNetwork {
                 if self.flow_stamp[f as usize] != stamp {
                     self.flow_stamp[f as usize] = stamp;
                     self.comp_flows.push(f);
-                    for &m in &self.flows[f as usize].links {
+                    let fl = &self.flows[f as usize];
+                    for &m in &self.arena[fl.off as usize..(fl.off + fl.len) as usize] {
                         if self.link_stamp[m as usize] != stamp {
                             self.link_stamp[m as usize] = stamp;
                             self.comp_links.push(m);
@@ -340,7 +371,8 @@ impl FlowNetwork {
                 }
                 self.flows[fi].fixed = true;
                 self.flows[fi].rate = current;
-                for &m in &self.flows[fi].links {
+                let fl = &self.flows[fi];
+                for &m in &self.arena[fl.off as usize..(fl.off + fl.len) as usize] {
                     self.cap_left[m as usize] -= current;
                     self.unfixed[m as usize] -= 1;
                 }
@@ -446,6 +478,25 @@ mod tests {
             }
             assert_eq!((n, done.len()), (batches, 2), "tolerance {tol}");
         }
+    }
+
+    #[test]
+    fn the_link_arena_compacts_and_later_flows_see_the_right_links() {
+        // 40,000 two-link flows end together: their 80,000 arena entries become garbage and
+        // the arena is compacted while flows on other links stay active.
+        let mut net = FlowNetwork::with_capacities(vec![4e4, 1.0, 2.0, 1.0]);
+        let keep = net.add(SimTime::ZERO, &ids(&[2, 3]), 10.0, 9);
+        for i in 0..40_000 {
+            net.add(SimTime::ZERO, &ids(&[0, 1]), 1e-5, i);
+        }
+        let t = net.next_completion().unwrap();
+        let mut done = vec![];
+        net.take_completed(t, &mut done);
+        assert_eq!(done.len(), 40_000);
+        assert!(net.arena.len() < 80_000, "compacted: {}", net.arena.len());
+        assert_eq!(net.rate(keep), 1.0);
+        let late = net.add(t, &ids(&[1, 2]), 1.0, 10);
+        assert_eq!((net.rate(keep), net.rate(late)), (1.0, 1.0));
     }
 
     use proptest::prelude::*;

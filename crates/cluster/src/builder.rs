@@ -120,6 +120,22 @@ pub fn build_topology(spec: &ClusterSpec, catalog: &Catalog) -> Result<Topology,
     if spec.nodes > 1 {
         add_fabric(&mut t, spec, catalog.switch(&spec.fabric.switch)?, nic)?;
     }
+    // A link that carries nothing would stall every transfer over it (and its flows forever).
+    for link in t.links() {
+        let bw = link.bandwidth();
+        if !(bw > 0.0 && bw.is_finite()) {
+            return Err(ClusterError::Invalid(format!(
+                "link {} -> {} ({:?}) has payload bandwidth {bw} B/s (line rate {} x efficiency \
+                 {}): every link needs a positive, finite bandwidth; check the catalog entry \
+                 of its part (gpus, nvlink, pcie, nics, switches, hosts, ssds)",
+                t.device(link.from).label(),
+                t.device(link.to).label(),
+                link.class,
+                link.line_rate,
+                link.efficiency
+            )));
+        }
+    }
     Ok(t)
 }
 
@@ -131,6 +147,16 @@ mod tests {
     fn build(preset: &str, nodes: u32) -> Topology {
         let spec = ClusterSpec::preset(preset).unwrap().with_nodes(nodes);
         build_topology(&spec, &spec.catalog()).unwrap()
+    }
+
+    #[test]
+    fn a_link_without_bandwidth_is_an_error_that_names_it() {
+        let spec = ClusterSpec::preset("dgx-h100").unwrap().with_nodes(2);
+        let mut catalog = spec.catalog();
+        catalog.nics.get_mut("connectx7-ndr400").unwrap().bandwidth =
+            simcore::units::Bandwidth(0.0);
+        let err = build_topology(&spec, &catalog).unwrap_err().to_string();
+        assert!(err.contains("nic0.0 -> leaf") && err.contains("positive"), "{err}");
     }
 
     #[test]

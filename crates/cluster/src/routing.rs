@@ -317,6 +317,42 @@ mod tests {
     }
 
     #[test]
+    fn no_route_crosses_a_link_twice() {
+        // Every preset on two nodes: every pair of GPU, host memory and SSD endpoints. Host
+        // memory once forwarded traffic, and routes out of it bounced over its zero-latency
+        // link to the host and back.
+        for (name, _) in crate::spec::PRESETS {
+            let t = topo(name, 2);
+            let cache = RouteCache::default();
+            let mut r = Router::new(&t, &cache);
+            let mut ends: Vec<VertexId> =
+                (0..t.gpu_count()).map(|g| t.gpu_vertex(GpuId(g)).unwrap()).collect();
+            for node in 0..2 {
+                ends.push(t.host_memory_vertex(node).unwrap());
+                if let Ok(v) = t.ssd_vertex(node) {
+                    ends.push(v);
+                }
+            }
+            for &a in &ends {
+                for &b in &ends {
+                    let Ok(route) = r.route(a, b) else { continue };
+                    let mut seen = route.links.clone();
+                    seen.sort();
+                    seen.dedup();
+                    assert_eq!(
+                        seen.len(),
+                        route.links.len(),
+                        "{name}: {:?} -> {:?}: {:?}",
+                        a,
+                        b,
+                        route.links
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn pcie_only_nodes_route_through_host() {
         let mut spec = ClusterSpec::preset("dgx-a100").unwrap();
         spec.node.intra = crate::spec::IntraConnect::Pcie;

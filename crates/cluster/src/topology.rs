@@ -74,10 +74,12 @@ pub enum Device {
 }
 
 impl Device {
-    /// Whether traffic between other devices may pass through this one. GPUs and SSDs are
-    /// endpoints only; NVSwitches, NICs, switches and the host (as PCIe root) forward.
+    /// Whether traffic between other devices may pass through this one. GPUs, host memory and
+    /// SSDs are endpoints only; NVSwitches, NICs, switches and the host (as PCIe root)
+    /// forward. (Host memory as a transit let routes out of it bounce over its zero-latency
+    /// link to the host and back, counting that link several times.)
     pub fn is_transit(&self) -> bool {
-        !matches!(self, Device::Gpu { .. } | Device::Ssd { .. })
+        !matches!(self, Device::Gpu { .. } | Device::HostMemory { .. } | Device::Ssd { .. })
     }
 
     /// Short label: `gpu3.2`, `nic0.5`, `leaf4`.

@@ -1,4 +1,6 @@
-//! Times a few iterations at scale: `cargo run --release -p moe --example scale_probe NODES ITERS`.
+//! Times a few iterations at scale:
+//! `cargo run --release -p moe --example scale_probe NODES ITERS [NETWORK]` (network: analytic,
+//! contention-free or flow).
 
 use cluster::Cluster;
 use moe::{MoeWorkload, SystemSpec};
@@ -6,10 +8,11 @@ use moe::{MoeWorkload, SystemSpec};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let nodes: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(128);
     let iters: u64 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let network = std::env::args().nth(3).unwrap_or_else(|| "analytic".into());
     let cluster = Cluster::preset("dgx-h100", nodes)?;
     let w: MoeWorkload = serde_json::from_value(serde_json::json!({
         "model": "gpt-xl", "experts": 64, "slots_per_gpu": 2, "seq_len": 2048,
-        "global_batch": 2 * 8 * nodes, "max_iterations": iters,
+        "global_batch": 2 * 8 * nodes, "max_iterations": iters, "network": network,
         "convergence": { "target_iterations": 1.0e9 }
     }))?;
     for s in [SystemSpec::Deepspeed, SystemSpec::Swiftmoe] {

@@ -181,9 +181,24 @@ impl<'t> Router<'t> {
         d
     }
 
+    /// The route from `src` to `dst` as a shared handle, for callers that keep many routes
+    /// (a flow-level plan keeps one per transfer instead of looking it up again at launch).
+    pub fn route_shared(
+        &mut self,
+        src: VertexId,
+        dst: VertexId,
+    ) -> Result<Arc<Route>, ClusterError> {
+        self.entry(src, dst).cloned()
+    }
+
     /// The route from `src` to `dst` (empty when they are the same vertex).
     #[inline]
     pub fn route(&mut self, src: VertexId, dst: VertexId) -> Result<&Route, ClusterError> {
+        self.entry(src, dst).map(|r| &**r)
+    }
+
+    #[inline]
+    fn entry(&mut self, src: VertexId, dst: VertexId) -> Result<&Arc<Route>, ClusterError> {
         let key = (src.index() as u64) << 32 | dst.index() as u64;
         let (topo, cache) = (self.topo, self.shared);
         let RouteMemo { dist_to, routes } = &mut self.memo;

@@ -23,9 +23,11 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use cluster::{
-    Cluster, ClusterError, CollectivePlan, CommCost, FlowNetwork, MemoryTier, Network, VertexId,
+    Cluster, ClusterError, CollectivePlan, CommCost, FlowNetwork, MemoryTier, Network, Route,
+    VertexId,
 };
 use simcore::{Model, Scheduler, SimTime, Simulation};
 
@@ -53,10 +55,10 @@ enum Ev {
     FlowDue(u64),
 }
 
-/// One phase of a flow-mode op: latency, then flows (endpoints, wire bytes).
+/// One phase of a flow-mode op: latency, then flows (route, wire bytes).
 struct FlowPhase {
     latency: SimTime,
-    flows: Vec<(VertexId, VertexId, f64)>,
+    flows: Vec<(Arc<Route>, f64)>,
 }
 
 /// A communication op in flight in flow mode.
@@ -123,11 +125,8 @@ fn flow_phases(
                 .transfers
                 .iter()
                 .map(|t| {
-                    Ok((
-                        topo.gpu_vertex(t.src)?,
-                        topo.gpu_vertex(t.dst)?,
-                        t.bytes / cost.bandwidth_factor,
-                    ))
+                    let (a, b) = (topo.gpu_vertex(t.src)?, topo.gpu_vertex(t.dst)?);
+                    Ok((net.router().route_shared(a, b)?, t.bytes / cost.bandwidth_factor))
                 })
                 .collect::<Result<Vec<_>, ClusterError>>()?;
             Ok(FlowPhase { latency, flows })
@@ -224,7 +223,11 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             OpKind::Compute { .. } | OpKind::Delay { .. } => None,
             OpKind::HostWork { node, bytes, .. } => {
                 let (host, dram, _) = self.dram_link(node)?;
-                let flows = if bytes > 0.0 { vec![(host, dram, bytes)] } else { vec![] };
+                let flows = if bytes > 0.0 {
+                    vec![(self.net.router().route_shared(host, dram)?, bytes)]
+                } else {
+                    vec![]
+                };
                 Some(Rc::new(vec![FlowPhase { latency: SimTime::ZERO, flows }]))
             }
             OpKind::Copy { from, to, bytes } => {
@@ -240,8 +243,12 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                     MemoryTier::Host(n) => topo.host_memory_vertex(n),
                     MemoryTier::Ssd(n) => topo.ssd_vertex(n),
                 };
-                let flows =
-                    if bytes > 0.0 { vec![(vertex(from)?, vertex(to)?, bytes)] } else { vec![] };
+                let flows = if bytes > 0.0 {
+                    let (a, b) = (vertex(from)?, vertex(to)?);
+                    vec![(self.net.router().route_shared(a, b)?, bytes)]
+                } else {
+                    vec![]
+                };
                 Some(Rc::new(vec![FlowPhase { latency, flows }]))
             }
             OpKind::Send { src, dst, bytes } => {
@@ -398,13 +405,8 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             return self.phase_done(op, s);
         }
         let flows = self.flows.as_mut().expect("flow mode has a flow network");
-        for &(a, b, bytes) in &phase.flows {
-            match self.net.router().route(a, b) {
-                Ok(route) => {
-                    flows.add(now, &route.links, bytes, u64::from(op));
-                }
-                Err(e) => return self.fail(device_err(self.graph, op, e), s),
-            }
+        for (route, bytes) in &phase.flows {
+            flows.add(now, &route.links, *bytes, u64::from(op));
         }
         self.request_reschedule(s);
     }

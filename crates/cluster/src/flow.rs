@@ -121,6 +121,9 @@ pub struct FlowNetwork {
     removed_floor: f64,
     /// (completion time, flow, version), earliest first.
     completions: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
+    /// Per flow, the level it is compared with (its rate, or infinity before it has one),
+    /// packed apart from `flows` so the search reads 8 bytes per flow it passes over.
+    level: Vec<f64>,
     // Scratch for component discovery and rate computation.
     stamp: u32,
     link_stamp: Vec<u32>,
@@ -174,6 +177,7 @@ impl FlowNetwork {
             added_links: Vec::new(),
             removed_floor: f64::INFINITY,
             completions: BinaryHeap::new(),
+            level: Vec::new(),
             stamp: 0,
             link_stamp: vec![0; n],
             flow_stamp: Vec::new(),
@@ -246,9 +250,11 @@ impl FlowNetwork {
             None => {
                 self.flows.push(flow);
                 self.flow_stamp.push(0);
+                self.level.push(0.0);
                 (self.flows.len() - 1) as u32
             }
         };
+        self.level[idx as usize] = f64::INFINITY;
         if links.is_empty() {
             // Nothing to cross: done at once.
             self.completions.push(Reverse((now, idx, self.flows[idx as usize].version)));
@@ -408,14 +414,14 @@ impl FlowNetwork {
             let l = self.comp_links[i] as usize;
             self.link_start[l] = self.link_flows.len() as u32;
             for &f in &self.on_link[l] {
-                let fl = &self.flows[f as usize];
-                if !fl.fresh && fl.rate < floor {
+                if self.level[f as usize] < floor {
                     continue; // kept: below every level the changes can move
                 }
                 self.link_flows.push(f);
                 if self.flow_stamp[f as usize] != stamp {
                     self.flow_stamp[f as usize] = stamp;
                     self.comp_flows.push(f);
+                    let fl = &self.flows[f as usize];
                     for &m in &self.arena[fl.off as usize..(fl.off + fl.len) as usize] {
                         if self.link_stamp[m as usize] != stamp {
                             self.link_stamp[m as usize] = stamp;
@@ -491,6 +497,7 @@ impl FlowNetwork {
         for (k, &f) in self.comp_flows.iter().enumerate() {
             let flow = &mut self.flows[f as usize];
             flow.fresh = false;
+            self.level[f as usize] = flow.rate;
             if flow.rate.to_bits() == self.old_rates[k].to_bits() {
                 continue;
             }

@@ -332,6 +332,17 @@ mod tests {
     }
 
     #[test]
+    fn unconnected_devices_are_an_error_that_names_them() {
+        let mut t = Topology::new(1, 0);
+        let a = t.add_device(Device::Gpu { node: 0, local: 0 });
+        let b = t.add_device(Device::Gpu { node: 1, local: 0 });
+        let cache = RouteCache::default();
+        let mut r = Router::new(&t, &cache);
+        let err = r.route(a, b).unwrap_err().to_string();
+        assert!(err.contains("no route from gpu0.0 to gpu1.0"), "{err}");
+    }
+
+    #[test]
     fn no_route_crosses_a_link_twice() {
         // Every preset on two nodes: every pair of GPU, host memory and SSD endpoints. Host
         // memory once forwarded traffic, and routes out of it bounced over its zero-latency

@@ -461,7 +461,8 @@ impl FlowNetwork {
                 }
             }
         }
-        self.shares.clear();
+        let mut shares = std::mem::take(&mut self.shares).into_vec();
+        shares.clear();
         for &l in &self.comp_links {
             let li = l as usize;
             let n = self.link_len[li];
@@ -471,9 +472,10 @@ impl FlowNetwork {
             self.cap_left[li] = self.capacity[li] - self.new_load[li];
             self.unfixed[li] = n;
             if n > 0 {
-                self.shares.push(Share(self.cap_left[li].max(0.0) / f64::from(n), l));
+                shares.push(Share(self.cap_left[li].max(0.0) / f64::from(n), l));
             }
         }
+        self.shares = BinaryHeap::from(shares); // heapified in linear time
         // Progressive filling of the flows being rated on what the kept flows leave.
         while let Some(Share(share, l)) = self.shares.pop() {
             let li = l as usize;

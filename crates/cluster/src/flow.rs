@@ -74,8 +74,6 @@ struct Flow {
     version: u32,
     tag: u64,
     active: bool,
-    /// Added since the last rate computation: it has no rate yet.
-    fresh: bool,
     fixed: bool,
 }
 
@@ -121,8 +119,9 @@ pub struct FlowNetwork {
     removed_floor: f64,
     /// (completion time, flow, version), earliest first.
     completions: BinaryHeap<Reverse<(SimTime, u32, u32)>>,
-    /// Per flow, the level it is compared with (its rate, or infinity before it has one),
-    /// packed apart from `flows` so the search reads 8 bytes per flow it passes over.
+    /// Per flow, the level it is compared with: its rate, or infinity while it has none (added
+    /// since the last rate computation). Packed apart from `flows` so the search reads 8 bytes
+    /// per flow it passes over.
     level: Vec<f64>,
     // Scratch for component discovery and rate computation.
     stamp: u32,
@@ -242,7 +241,6 @@ impl FlowNetwork {
             version: 0,
             tag,
             active: true,
-            fresh: true,
             fixed: false,
         };
         let idx = match self.free.pop() {
@@ -325,7 +323,8 @@ impl FlowNetwork {
     fn remove(&mut self, idx: u32) {
         let f = &self.flows[idx as usize];
         let (off, len, rate) = (f.off as usize, f.len as usize, f.rate);
-        if !f.fresh && len > 0 {
+        // A flow added since the last computation (level infinite) had no part in it.
+        if self.level[idx as usize].is_finite() && len > 0 {
             self.removed_floor = self.removed_floor.min(rate);
         }
         for k in off..off + len {
@@ -510,7 +509,6 @@ impl FlowNetwork {
         // New completion times for flows whose rate changed.
         for (k, &f) in self.comp_flows.iter().enumerate() {
             let flow = &mut self.flows[f as usize];
-            flow.fresh = false;
             self.level[f as usize] = flow.rate;
             if flow.rate.to_bits() == self.old_rates[k].to_bits() {
                 continue;
@@ -574,27 +572,17 @@ mod tests {
     }
 
     #[test]
-    fn classic_max_min_example() {
-        // Links A (cap 1) and B (cap 2). Flow 0 uses A and B, flow 1 uses A, flow 2 uses B.
-        // A is the bottleneck: flows 0 and 1 get 0.5; flow 2 gets the rest of B, 1.5.
-        let mut net = FlowNetwork::with_capacities(vec![1.0, 2.0]);
-        let f0 = net.add(SimTime::ZERO, &ids(&[0, 1]), 1.0, 0);
-        let f1 = net.add(SimTime::ZERO, &ids(&[0]), 1.0, 1);
-        let f2 = net.add(SimTime::ZERO, &ids(&[1]), 1.0, 2);
-        assert_eq!(net.rate(f0), 0.5);
-        assert_eq!(net.rate(f1), 0.5);
-        assert_eq!(net.rate(f2), 1.5);
-    }
-
-    #[test]
-    fn two_bottlenecks_in_sequence() {
-        // Links A (10) then B (4). Flow 0 crosses both, flow 1 only A, flow 2 only B. B is the
-        // tighter: flows 0 and 2 get 2 each; flow 1 gets what A has left, 8.
-        let mut net = FlowNetwork::with_capacities(vec![10.0, 4.0]);
-        let f0 = net.add(SimTime::ZERO, &ids(&[0, 1]), 1.0, 0);
-        let f1 = net.add(SimTime::ZERO, &ids(&[0]), 1.0, 1);
-        let f2 = net.add(SimTime::ZERO, &ids(&[1]), 1.0, 2);
-        assert_eq!((net.rate(f0), net.rate(f1), net.rate(f2)), (2.0, 8.0, 2.0));
+    fn the_tighter_of_two_links_in_sequence_decides() {
+        // Flow 0 crosses links A and B, flow 1 only A, flow 2 only B. With A (1) tighter than
+        // B (2), flows 0 and 1 get 0.5 and flow 2 the rest of B, 1.5 (the classic example);
+        // with B (4) tighter than A (10), flows 0 and 2 get 2 and flow 1 the rest of A, 8.
+        for (caps, want) in [([1.0, 2.0], (0.5, 0.5, 1.5)), ([10.0, 4.0], (2.0, 8.0, 2.0))] {
+            let mut net = FlowNetwork::with_capacities(caps.to_vec());
+            let f0 = net.add(SimTime::ZERO, &ids(&[0, 1]), 1.0, 0);
+            let f1 = net.add(SimTime::ZERO, &ids(&[0]), 1.0, 1);
+            let f2 = net.add(SimTime::ZERO, &ids(&[1]), 1.0, 2);
+            assert_eq!((net.rate(f0), net.rate(f1), net.rate(f2)), want, "capacities {caps:?}");
+        }
     }
 
     #[test]

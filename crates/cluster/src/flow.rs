@@ -20,6 +20,9 @@
 //!   kept up to date, so that costs nothing per kept flow.
 //! - **Only saturated links carry a removal.** A removed flow frees room on its links; a link
 //!   that had room to spare held nobody back, so only its saturated links start the search.
+//! - **Only links that can bind.** A link whose capacity can never bind, because everything
+//!   on it crosses links of smaller total capacity next (a GPU's PCIe link to its NIC), is left
+//!   out of every flow ([`crate::redundant_links`]): the fair rates are the same without it.
 //! - **Only connected flows.** The flows to refill are found breadth-first from the changed
 //!   links through flows at or above the level; flows that share no link with them, directly
 //!   or through other such flows, keep their rates.
@@ -53,6 +56,7 @@ use std::collections::BinaryHeap;
 
 use simcore::SimTime;
 
+use crate::redundant_links::redundant_links;
 use crate::topology::{LinkId, Topology};
 
 /// Handle of an active flow.
@@ -144,6 +148,8 @@ pub struct FlowNetwork {
     /// Refill the whole component at every change (tests compare the incremental update
     /// with it).
     refill_all: bool,
+    /// Links left out of every flow: their capacity can never bind ([`crate::redundant_links`]).
+    redundant: Vec<bool>,
 }
 
 /// Default relative completion tolerance ([`FlowNetwork::set_tolerance`]).
@@ -158,7 +164,10 @@ fn done_threshold(rate: f64) -> f64 {
 impl FlowNetwork {
     /// A network over a topology's links, using each link's payload bandwidth.
     pub fn new(topology: &Topology) -> FlowNetwork {
-        FlowNetwork::with_capacities(topology.links().iter().map(|l| l.bandwidth()).collect())
+        let mut net =
+            FlowNetwork::with_capacities(topology.links().iter().map(|l| l.bandwidth()).collect());
+        net.redundant = redundant_links(topology);
+        net
     }
 
     /// A network over links with the given capacities in bytes/s.
@@ -195,6 +204,7 @@ impl FlowNetwork {
             shares: BinaryHeap::new(),
             tolerance: DEFAULT_TOLERANCE,
             refill_all: false,
+            redundant: vec![false; n],
         }
     }
 
@@ -233,7 +243,7 @@ impl FlowNetwork {
         self.advance(now);
         let flow = Flow {
             off: self.arena.len() as u32,
-            len: links.len() as u32,
+            len: 0, // set below, to the links it keeps
             remaining: bytes.max(0.0),
             since: now,
             rate: 0.0,
@@ -243,6 +253,7 @@ impl FlowNetwork {
             active: true,
             fixed: false,
         };
+        let off = flow.off as usize;
         let idx = match self.free.pop() {
             Some(i) => {
                 let version = self.flows[i as usize].version.wrapping_add(1);
@@ -261,7 +272,7 @@ impl FlowNetwork {
             // Nothing to cross: done at once.
             self.completions.push(Reverse((now, idx, self.flows[idx as usize].version)));
         }
-        for l in links {
+        for l in links.iter().filter(|l| !self.redundant[l.0 as usize]) {
             let list = &mut self.on_link[l.0 as usize];
             self.arena.push(l.0);
             self.slot.push(list.len() as u32);
@@ -269,6 +280,9 @@ impl FlowNetwork {
             self.dirty_links.push(l.0);
             self.added_links.push(l.0);
         }
+        let f = &mut self.flows[idx as usize];
+        f.len = (self.arena.len() - off) as u32;
+        debug_assert!(links.is_empty() || f.len > 0, "every route keeps its slowest link");
         self.active += 1;
         FlowId(idx)
     }

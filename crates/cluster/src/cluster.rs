@@ -14,6 +14,7 @@ use crate::collective::{self, Algorithm, CollectiveKind, CollectivePlan};
 use crate::comm::{CommCost, CommModel, LinkLoads};
 use crate::compute::ComputeModel;
 use crate::error::ClusterError;
+use crate::flow::FlowNetwork;
 use crate::routing::{Route, RouteCache, RouteMemo, Router};
 use crate::spec::ClusterSpec;
 use crate::topology::{GpuId, Topology, VertexId};
@@ -44,6 +45,13 @@ pub struct Cluster {
 impl Cluster {
     /// Builds a cluster from a spec (validating it).
     pub fn new(spec: ClusterSpec) -> Result<Cluster, ClusterError> {
+        let t = spec.flow_tolerance;
+        if !(t.is_finite() && (0.0..1.0).contains(&t)) {
+            return Err(ClusterError::Invalid(format!(
+                "flow_tolerance must be in [0, 1) (a share of a flow's time so far; default \
+                 0.001, 0 is exact), got {t}"
+            )));
+        }
         let catalog = spec.catalog();
         catalog.validate()?;
         let topology = build_topology(&spec, &catalog)?;
@@ -60,6 +68,14 @@ impl Cluster {
     /// A built-in preset scaled to `nodes` nodes.
     pub fn preset(name: &str, nodes: u32) -> Result<Cluster, ClusterError> {
         Cluster::new(ClusterSpec::preset(name)?.with_nodes(nodes))
+    }
+
+    /// An empty flow-level network over this cluster's links, with the spec's completion
+    /// tolerance.
+    pub fn flow_network(&self) -> FlowNetwork {
+        let mut net = FlowNetwork::new(&self.topology);
+        net.set_tolerance(self.spec.flow_tolerance);
+        net
     }
 
     /// The spec it was built from.

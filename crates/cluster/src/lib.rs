@@ -61,7 +61,7 @@ pub use collective::{Algorithm, CollectiveKind, CollectivePlan, Phase, Transfer}
 pub use comm::{CommCost, CommModel, LinkLoads};
 pub use compute::{ComputeModel, EfficiencyCurve};
 pub use error::ClusterError;
-pub use flow::{FlowId, FlowNetwork};
+pub use flow::{DEFAULT_TOLERANCE as DEFAULT_FLOW_TOLERANCE, FlowId, FlowNetwork};
 pub use routing::{Route, RouteCache, RouteMemo, Router};
 pub use spec::{
     ClusterSpec, CommModelSpec, ComputeSettings, ExtraParts, FabricSpec, FabricTopology,

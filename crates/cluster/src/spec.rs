@@ -167,6 +167,16 @@ pub struct ClusterSpec {
     /// Hypothetical parts, added to the catalog for this cluster.
     #[serde(default)]
     pub parts: ExtraParts,
+    /// Relative completion tolerance of the flow-level network (flow mode only): when flows
+    /// end, every flow whose remaining time is at most this share of its time so far ends
+    /// with them (`FlowNetwork::set_tolerance`). Default 0.001; 0 is exact; larger values
+    /// trade accuracy for speed at scale (docs/models/cluster.md section 6 gives the error).
+    #[serde(default = "default_flow_tolerance")]
+    pub flow_tolerance: f64,
+}
+
+fn default_flow_tolerance() -> f64 {
+    crate::flow::DEFAULT_TOLERANCE
 }
 
 /// The presets shipped with mlsim: (name, YAML text).

@@ -614,7 +614,7 @@ pub fn execute_cached(
         link_free: vec![SimTime::ZERO; topo.links().len()],
         link_log: cfg.record_link_queues.then(Vec::new),
         no_links: Rc::from(Vec::new()),
-        flows: (cfg.network == NetworkMode::Flow).then(|| FlowNetwork::new(topo)),
+        flows: (cfg.network == NetworkMode::Flow).then(|| cluster.flow_network()),
         in_flight: HashMap::new(),
         flow_epoch: 0,
         reschedule_pending: false,

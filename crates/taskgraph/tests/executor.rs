@@ -320,3 +320,35 @@ fn host_work_shares_the_nodes_dram() {
         assert!((d - 4.0 * alone).abs() / alone < 1e-6, "{:?}: rate cap {d}", cfg.network);
     }
 }
+
+/// `cluster.flow_tolerance` reaches the flow network: an all-to-all-v whose flows carry
+/// different byte counts ends earlier with a looser tolerance, by at most that share of its
+/// time (flows end early by at most the tolerance times their duration), and 0 is exact.
+#[test]
+fn flow_tolerance_bounds_how_early_an_exchange_ends() {
+    let makespan = |tolerance: f64| {
+        let mut spec = ClusterSpec::preset("dgx-h100").unwrap().with_nodes(4);
+        spec.flow_tolerance = tolerance;
+        let c = Cluster::new(spec).unwrap();
+        let mut traffic = Vec::new();
+        for s in 0..32u32 {
+            for d in (0..32u32).filter(|&d| d != s) {
+                traffic.push((GpuId(s), GpuId(d), 1e6 * f64::from(1 + (s * 7 + d * 13) % 29)));
+            }
+        }
+        let mut b = TaskGraphBuilder::new();
+        b.exchange("a2a-v", traffic);
+        let run = execute(&b.build().unwrap(), &c, &ExecConfig::flow()).unwrap();
+        run.makespan().as_secs_f64()
+    };
+    let exact = makespan(0.0);
+    for tolerance in [0.001, 0.01, 0.05] {
+        let t = makespan(tolerance);
+        assert!(t <= exact && t >= exact * (1.0 - tolerance), "{tolerance}: {t} vs {exact}");
+    }
+    assert!(makespan(0.05) < exact, "a 5% tolerance ends some flow early");
+    let mut spec = ClusterSpec::preset("dgx-h100").unwrap();
+    spec.flow_tolerance = 1.5;
+    let err = Cluster::new(spec).unwrap_err().to_string();
+    assert!(err.contains("flow_tolerance must be in [0, 1)"), "{err}");
+}

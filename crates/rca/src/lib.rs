@@ -18,7 +18,13 @@
 //!   over the anomalous subgraph, CIRCA's regression-based hypothesis testing with
 //!   descendant adjustment, and BARO's graph-free robust anomaly ranking;
 //! - [`score`]: RCAEval's AC@k and Avg@k, and edge F1, skeleton F1 and SHD between graphs;
-//! - [`stats`]: erfc, the normal CDF, quantiles and small least-squares solves.
+//! - [`stats`]: erfc, the normal CDF, quantiles and small least-squares solves;
+//! - [`system`]: microservice systems (a YAML spec, validated into a [`system::System`]) and
+//!   the built-in Online Boutique, Sock Shop and Train Ticket; [`sim`]: their simulator on
+//!   simcore's engine, producing per-service metrics (CPU, memory, request rate, error
+//!   rate, latency p50/p99) as a [`DataMatrix`]; [`fault`]: injected faults (CPU hog, memory
+//!   leak, network delay, packet loss, disk hog, misconfiguration); [`truth`]: the
+//!   metric-level causal DAG the simulator implies and each fault's root-cause metrics.
 //!
 //! Everything is deterministic: the same data gives the same graph and ranking, and the
 //! generator draws from `simcore`'s named random streams. Nothing panics on user data: bad
@@ -51,18 +57,48 @@
 //! assert_eq!(ranking.len(), 20);
 //! # Ok::<(), rca::RcaError>(())
 //! ```
+//!
+//! ## Example: telemetry and ground truth of a microservice system
+//!
+//! ```
+//! use rca::fault::{FaultKind, FaultSpec, Faults};
+//! use rca::sim::{SimConfig, simulate};
+//! use rca::system::builtin::builtin;
+//! use rca::truth::{ground_truth, root_cause_names};
+//! use simcore::SimTime;
+//!
+//! let system = builtin("online-boutique")?;
+//! let faults = Faults::new(&system, &[FaultSpec {
+//!     service: "cartservice".into(),
+//!     start: SimTime::from_secs(600),
+//!     duration: SimTime::from_secs(300),
+//!     kind: FaultKind::CpuHog { cores: 0.5 },
+//! }])?;
+//! let config = SimConfig { duration: SimTime::from_secs(1200), seed: 1, ..SimConfig::default() };
+//! let telemetry = simulate(&system, &faults, &config)?;
+//! assert_eq!(telemetry.data.samples(), 20); // one row per minute
+//! assert_eq!(telemetry.summary.unfinished, 0);
+//! let truth = ground_truth(&system).expect("a DAG over the same names");
+//! assert_eq!(truth.names(), telemetry.data.names());
+//! assert_eq!(root_cause_names(&system, &faults.list()[0]), ["cartservice.cpu"]);
+//! # Ok::<(), rca::system::SpecError>(())
+//! ```
 
 pub mod ci;
 pub mod circa;
 pub mod data;
 pub mod error;
+pub mod fault;
 pub mod fisher_z;
 pub mod graph;
 pub mod localize;
 pub mod meek;
 pub mod pc;
 pub mod score;
+pub mod sim;
 pub mod stats;
+pub mod system;
+pub mod truth;
 
 pub use ci::CiTest;
 pub use data::DataMatrix;

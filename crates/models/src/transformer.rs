@@ -24,6 +24,8 @@
 //! | forward FLOPs per token, FFN | `2·(one expert's weights)` per expert run |
 //! | output layer (logits) per token | `2Vh` |
 //! | activation bytes per layer, 16-bit, no recomputation | `sbh(34 + 5as/h)` for `b` sequences (Korthikanti et al., "Reducing Activation Recomputation in Large Transformer Models", 2022, eq. 1; derived for GPT-3's block, used unchanged for the others) |
+//! | the same per GPU with `t`-way tensor parallelism | `sbh(10 + 24/t + 5as/(ht))`; with sequence parallelism `sbh(34/t + 5as/(ht))`; selective recomputation drops the `5as/(ht)` term; full recomputation keeps only the layer input `2sbh` (Korthikanti et al., Table 2) |
+//! | attention core forward FLOPs (`QK^T` and attention over `V`) | `4bs^2h` per layer (`2bs^2h` each); what selective recomputation reruns |
 //!
 //! A training step splits each layer's backward pass into the input gradient B and the weight
 //! gradient W (Qi et al., "Zero Bubble Pipeline Parallelism", ICLR'24, Table 1, counting
@@ -302,6 +304,39 @@ impl TransformerSpec {
         tokens * (34.0 * self.h() + 5.0 * f64::from(self.heads) * f64::from(seq))
     }
 
+    /// Activation bytes of one layer per GPU for `tokens` tokens of sequences of `seq`, 16-bit,
+    /// with `tp`-way tensor parallelism, optionally sequence parallelism (`sp`) and selective
+    /// recomputation (Korthikanti et al. 2022, Table 2, per layer): `tokens·((10 + 24/t)h +
+    /// 5a·seq/t)`; with `sp` `tokens·((34/t)h + 5a·seq/t)`; `selective` drops the `5a·seq/t`
+    /// term (the attention core's softmax, its dropout mask and output). With `tp = 1`, no `sp`
+    /// and no recomputation this is [`Self::activation_bytes_per_layer`], bit for bit.
+    pub fn activation_bytes_per_layer_parallel(
+        &self,
+        tokens: f64,
+        seq: u32,
+        tp: u32,
+        sp: bool,
+        selective: bool,
+    ) -> f64 {
+        let t = f64::from(tp.max(1));
+        let linear = if sp { 34.0 / t } else { 10.0 + 24.0 / t };
+        let core = if selective { 0.0 } else { 5.0 * f64::from(self.heads) * f64::from(seq) / t };
+        tokens * (linear * self.h() + core)
+    }
+
+    /// Bytes a layer keeps under full recomputation: its 16-bit input, `2·tokens·h`
+    /// (Korthikanti et al. 2022, Table 2, last row: `2sbh`).
+    pub fn layer_input_bytes(&self, tokens: f64) -> f64 {
+        2.0 * tokens * self.h()
+    }
+
+    /// Forward FLOPs of one layer's attention core for `tokens` tokens of sequences of `seq`:
+    /// `QK^T` (`2·tokens·seq·h`) and attention over `V` (the same), `4·tokens·seq·h` (the `4s`
+    /// term of the forward pass). Selective recomputation runs it once more in the backward.
+    pub fn attention_core_flops(&self, tokens: f64, seq: u32) -> f64 {
+        4.0 * tokens * f64::from(seq) * self.h()
+    }
+
     /// F, B and W FLOPs and held activations of one layer for a micro-batch of `b` sequences
     /// of `seq_len` tokens.
     pub fn layer_passes(&self, b: u32) -> LayerPasses {
@@ -429,6 +464,29 @@ mod tests {
         let (s, h, a) = (tokens, f64::from(m.hidden), f64::from(m.heads));
         let korthikanti = s * h * (34.0 + 5.0 * a * s / h);
         assert!((m.layer_passes(1).m_b - korthikanti).abs() < 1e-9 * korthikanti);
+    }
+
+    #[test]
+    fn parallel_activations_follow_korthikanti_table_2() {
+        // GPT-3 175B (Korthikanti et al.'s own example): s = 2048, h = 12288, a = 96, b = 1.
+        let m = preset("gpt3-175b").unwrap();
+        let (s, h, a) = (2048.0, 12288.0, 96.0);
+        let sbh = s * h;
+        let act = |t, sp, sel| m.activation_bytes_per_layer_parallel(s, 2048, t, sp, sel);
+        // t = 1, no SP, no recomputation: eq. 1, bit for bit.
+        assert_eq!(act(1, false, false), m.activation_bytes_per_layer(s, 2048));
+        let t = 8.0;
+        let close = |x: f64, y: f64| assert!((x - y).abs() <= 1e-12 * y, "{x} vs {y}");
+        close(act(8, false, false), sbh * (10.0 + 24.0 / t + 5.0 * a * s / (h * t)));
+        close(act(8, true, false), sbh * (34.0 / t + 5.0 * a * s / (h * t)));
+        close(act(8, false, true), sbh * (10.0 + 24.0 / t));
+        close(act(8, true, true), sbh * 34.0 / t);
+        // By hand, TP + SP + selective: 2048 * 12288 * 34 / 8 = 106,954,752 bytes per layer.
+        assert_eq!(act(8, true, true), 106_954_752.0);
+        assert_eq!(m.layer_input_bytes(s), 2.0 * sbh);
+        // The attention core is the 4s part of the forward pass.
+        let c = m.layer_passes(1);
+        close(c.f_flops - s * 2.0 * 12.0 * h * h, m.attention_core_flops(s, 2048));
     }
 
     #[test]

@@ -35,6 +35,46 @@ pub enum StepMode {
     Staggered,
 }
 
+/// Activation recomputation (Korthikanti et al., "Reducing Activation Recomputation in Large
+/// Transformer Models", MLSys 2023): which activations a layer keeps from F until B.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recompute {
+    /// Keep every activation (their Table 2, first three rows).
+    #[default]
+    None,
+    /// Recompute the attention core (`QK^T`, softmax, its dropout, attention over `V`) in the
+    /// backward pass; its `5as/(ht)` activations are not kept.
+    Selective,
+    /// Keep only each layer's input (`2sbh` bytes) and rerun the layer's forward in the
+    /// backward pass.
+    Full,
+}
+
+impl Recompute {
+    fn is_none(&self) -> bool {
+        *self == Recompute::None
+    }
+}
+
+/// How layers are assigned to pipeline stages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// As even as possible, the first stages one more (Megatron-LM's default).
+    #[default]
+    Even,
+    /// Contiguous layers per stage minimising the largest stage's F + B + W FLOPs, the output
+    /// layer's logits on the last stage included (an exact dynamic programme).
+    Balanced,
+}
+
+impl Split {
+    fn is_even(&self) -> bool {
+        *self == Split::Even
+    }
+}
+
 /// Checkpointing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +99,31 @@ pub struct PipelineWorkload {
     /// Data-parallel pipelines D; default: as many as the cluster's GPUs hold.
     #[serde(default)]
     pub pipelines: Option<u32>,
+    /// Tensor-parallel degree t (Megatron's column- then row-parallel attention and MLP): each
+    /// stage runs on t consecutive GPUs of a node; the job uses `t x stages x pipelines` GPUs.
+    /// Default 1 (no tensor parallelism).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub tp: u32,
+    /// Allow a tensor-parallel group to span nodes (default false: an error).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tp_across_nodes: bool,
+    /// Sequence parallelism (Korthikanti et al. 2022): all-gather + reduce-scatter in place of
+    /// each tensor-parallel all-reduce, norms and dropout split along the sequence. Needs tp > 1
+    /// to change anything.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sp: bool,
+    /// Activation recomputation: `none` (default), `selective` or `full`.
+    #[serde(default, skip_serializing_if = "Recompute::is_none")]
+    pub recompute: Recompute,
+    /// Layers per stage: `even` (default) or `balanced`.
+    #[serde(default, skip_serializing_if = "Split::is_even")]
+    pub split: Split,
+    /// Bytes of model and optimizer state per parameter on its GPU: 16 with mixed-precision
+    /// Adam (16-bit weights 2 + 16-bit gradients 2 + fp32 master weights 4 + Adam moments 4 + 4;
+    /// Rajbhandari et al., ZeRO, SC'20), 18 with fp32 gradient accumulation (Megatron-LM: fp32
+    /// gradients 4 instead of 2; Narayanan et al., SC'21). Default 16.
+    #[serde(default = "sixteen", skip_serializing_if = "is_sixteen")]
+    pub state_bytes_per_param: f64,
     /// Micro-batches per pipeline and iteration m.
     pub micro_batches: u32,
     /// Sequences per micro-batch b.
@@ -94,6 +159,18 @@ pub struct PipelineWorkload {
 
 fn one() -> u32 {
     1
+}
+fn is_one(x: &u32) -> bool {
+    *x == 1
+}
+fn is_false(x: &bool) -> bool {
+    !*x
+}
+fn sixteen() -> f64 {
+    16.0
+}
+fn is_sixteen(x: &f64) -> bool {
+    *x == 16.0
 }
 fn one_f_one_b() -> ScheduleKind {
     ScheduleKind::OneFOneB

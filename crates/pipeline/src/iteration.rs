@@ -35,7 +35,11 @@ use simcore::SimTime;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
 use crate::schedule::{Pass, Schedule, Step};
+use crate::stages::{Segment, TpPlan};
 use simcore::InputError;
+
+/// (pipeline, stage, pass, micro-batch).
+type TaskKey = (u32, u32, Pass, u32);
 
 /// The work of one stage per micro-batch, and what it holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,8 +52,11 @@ pub struct StageWork {
     pub w_flops: f64,
     /// Bytes each pass reads besides its FLOPs (the stage's 16-bit weights).
     pub pass_bytes: f64,
-    /// Parameters of the stage.
+    /// Parameters of the stage (per GPU).
     pub params: f64,
+    /// With tensor parallelism, how F and B are cut by the TP collectives; `None` runs each
+    /// pass as one kernel.
+    pub tp: Option<TpPlan>,
 }
 
 impl StageWork {
@@ -196,6 +203,12 @@ pub struct BuildOptions {
     pub staggered: bool,
     /// Iterations to build (at least 2 to measure a steady-state period).
     pub iterations: u32,
+    /// Tensor-parallel degree t: program GPU `k` (a stage replica) is the TP group of GPUs
+    /// `k t .. k t + t - 1`; its kernels run on GPU `k t` (the group's GPUs run the same
+    /// kernels at the same time), its TP collectives over the group, its sends between the
+    /// groups' first GPUs, its gradient all-reduce as `t` concurrent all-reduces (one per TP
+    /// rank). 1: program GPUs are GPUs.
+    pub tp: u32,
 }
 
 /// The built graph and the ops needed to read results from its execution.
@@ -214,6 +227,11 @@ pub struct IterationGraph {
     pub steps: Vec<Vec<Vec<OpId>>>,
     /// The GPU of each program lane (in [`Program::gpus`] order).
     pub lane_gpus: Vec<GpuId>,
+    /// Per iteration, per program GPU, per task: its kernels (one, or with tensor parallelism
+    /// the pieces between its TP collectives).
+    pub kernels: Vec<Vec<Vec<Vec<OpId>>>>,
+    /// Per iteration: every TP collective, in build order.
+    pub tp_collectives: Vec<Vec<OpId>>,
 }
 
 /// Builds `opts.iterations` iterations of `program`.
@@ -228,18 +246,27 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
         all_reduce: Vec::new(),
         steps: Vec::new(),
         lane_gpus: program.gpus.iter().map(|(g, _)| *g).collect(),
+        kernels: Vec::new(),
+        tp_collectives: Vec::new(),
     };
+    let tp = opts.tp.max(1);
+    // The first GPU of a program GPU's TP group, and the group.
+    let lead = move |gpu: GpuId| GpuId(gpu.0 * tp);
+    let tp_group = move |gpu: GpuId| (0..tp).map(|r| GpuId(gpu.0 * tp + r)).collect::<Vec<_>>();
     let mut after: Vec<Option<OpId>> = vec![None; n];
     let order = issue_order(&program.sync);
     for _ in 0..opts.iterations.max(1) {
-        // Where each (non-redundant) task ran, and its op.
-        let mut at: HashMap<(u32, u32, Pass, u32), (GpuId, OpId)> = HashMap::new();
+        // Where each (non-redundant) task ran, and its first and last op.
+        let mut at: HashMap<TaskKey, (GpuId, OpId, OpId)> = HashMap::new();
         let mut iter_tasks = Vec::with_capacity(n);
+        let mut iter_kernels = Vec::with_capacity(n);
+        let mut iter_tp = Vec::new();
         for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
             // A GPU's second and later lanes run work moved to it (re-routed or taken over).
             let extra_lane = program.gpus[..i].iter().any(|(g2, _)| g2 == gpu);
             let mut prev = after[i];
             let mut ops = Vec::with_capacity(tasks.len());
+            let mut lane_kernels = Vec::with_capacity(tasks.len());
             for t in tasks {
                 let work = program
                     .pipelines
@@ -252,25 +279,69 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     (Pass::W, false) => "W",
                     (_, true) => "redundant F",
                 };
-                let op = g.compute(name, *gpu, work.flops(t.pass), work.pass_bytes, opts.dtype);
-                if t.redundant {
-                    g.tag(op, "redundant");
-                } else if extra_lane {
-                    g.tag(op, "moved");
+                // One kernel, or with tensor parallelism kernels and TP collectives in turn.
+                let segments = match &work.tp {
+                    Some(plan) if tp > 1 && plan.tp > 1 => plan.segments(t.pass, work.w_flops),
+                    _ => vec![Segment::Compute(work.flops(t.pass))],
+                };
+                // The pass reads the stage's weights once: each kernel its share by FLOPs.
+                let pass_flops: f64 = segments
+                    .iter()
+                    .map(|s| if let Segment::Compute(f) = s { *f } else { 0.0 })
+                    .sum();
+                let mut kernels = Vec::with_capacity(segments.len().div_ceil(2));
+                let (mut first, mut last) = (None, None);
+                for seg in segments {
+                    let op = match seg {
+                        Segment::Compute(flops) => {
+                            let bytes = if pass_flops > 0.0 {
+                                work.pass_bytes * (flops / pass_flops)
+                            } else {
+                                work.pass_bytes
+                            };
+                            let op = g.compute(name, lead(*gpu), flops, bytes, opts.dtype);
+                            if t.redundant {
+                                g.tag(op, "redundant");
+                            } else if extra_lane {
+                                g.tag(op, "moved");
+                            }
+                            kernels.push(op);
+                            op
+                        }
+                        Segment::Collective(kind) => {
+                            let bytes = work.tp.map_or(0.0, |p| p.bytes);
+                            let label = match kind {
+                                CollectiveKind::AllGather => "TP all-gather",
+                                CollectiveKind::ReduceScatter => "TP reduce-scatter",
+                                _ => "TP all-reduce",
+                            };
+                            let op =
+                                g.collective(label, kind, Algorithm::Auto, &tp_group(*gpu), bytes);
+                            iter_tp.push(op);
+                            op
+                        }
+                    };
+                    if let Some(q) = last.or(prev) {
+                        g.depend(q, op);
+                    }
+                    first.get_or_insert(op);
+                    last = Some(op);
                 }
-                if let Some(q) = prev {
-                    g.depend(q, op);
-                }
-                prev = Some(op);
+                let (Some(first), Some(last)) = (first, last) else {
+                    return Err(sim_err(format!("task {t:?} has no op")));
+                };
+                prev = Some(last);
                 if !t.redundant {
-                    at.insert((t.pipeline, t.stage, t.pass, t.micro), (*gpu, op));
+                    at.insert((t.pipeline, t.stage, t.pass, t.micro), (*gpu, first, last));
                 }
-                ops.push((*t, op));
+                ops.push((*t, last));
+                lane_kernels.push(kernels);
             }
             iter_tasks.push(ops);
+            iter_kernels.push(lane_kernels);
         }
         // Data dependencies by micro-batch.
-        let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId), InputError> {
+        let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId, OpId), InputError> {
             at.get(&(d, s, pass, j)).copied().ok_or_else(|| {
                 sim_err(format!("no GPU runs {pass:?} of micro-batch {j}, stage {s}, pipeline {d}"))
             })
@@ -280,18 +351,20 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             let p = pipe.work.len() as u32;
             for s in 0..p {
                 for j in 0..pipe.micro_batches {
-                    let (gf, f) = get(d, s, Pass::F, j)?;
-                    let (_, b) = get(d, s, Pass::B, j)?;
-                    let (_, w) = get(d, s, Pass::W, j)?;
-                    g.depend(f, b);
-                    g.depend(b, w);
+                    let (gf, _, f) = get(d, s, Pass::F, j)?;
+                    let (gh, b0, b) = get(d, s, Pass::B, j)?;
+                    let (_, w0, _) = get(d, s, Pass::W, j)?;
+                    g.depend(f, b0);
+                    g.depend(b, w0);
                     if s + 1 < p {
-                        let (gn, f_next) = get(d, s + 1, Pass::F, j)?;
+                        let (gn, f_next, _) = get(d, s + 1, Pass::F, j)?;
                         let back = if program.fused_backward { Pass::W } else { Pass::B };
-                        let (gb, b_next) = get(d, s + 1, back, j)?;
-                        let (gh, _) = get(d, s, Pass::B, j)?;
-                        hand_off(&mut g, opts, "send activations", (gf, f), (gn, f_next));
-                        hand_off(&mut g, opts, "send gradients", (gb, b_next), (gh, b));
+                        let (gb, _, b_next) = get(d, s + 1, back, j)?;
+                        let send = |g: &mut TaskGraphBuilder, name, from, to| {
+                            hand_off(g, opts, name, from, to, tp);
+                        };
+                        send(&mut g, "send activations", (gf, f), (gn, f_next));
+                        send(&mut g, "send gradients", (gb, b_next), (gh, b0));
                     }
                 }
             }
@@ -313,27 +386,35 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             for &(d, s) in &group.stages {
                 let m = program.pipelines.get(d as usize).map_or(0, |p| p.micro_batches);
                 for j in 0..m {
-                    ws.push(get(d, s, Pass::W, j)?.1);
+                    ws.push(get(d, s, Pass::W, j)?.2);
                 }
             }
-            let ar = if group.members.len() > 1 {
-                let op = g.collective(
-                    "gradient all-reduce",
-                    CollectiveKind::AllReduce,
-                    Algorithm::Auto,
-                    &group.members,
-                    opts.grad_bytes_per_param * group.params,
-                );
-                g.depend_all(&ws, op);
-                for gpu in &group.members {
-                    if let Some(prev) = last_ar.insert(*gpu, op) {
-                        g.depend(prev, op);
-                    }
-                }
-                Some(op)
+            // One all-reduce per TP rank r, over the r-th GPUs of the members' TP groups.
+            let ars: Vec<OpId> = if group.members.len() > 1 {
+                (0..tp)
+                    .map(|r| {
+                        let ranks: Vec<GpuId> =
+                            group.members.iter().map(|m| GpuId(m.0 * tp + r)).collect();
+                        let op = g.collective(
+                            "gradient all-reduce",
+                            CollectiveKind::AllReduce,
+                            Algorithm::Auto,
+                            &ranks,
+                            opts.grad_bytes_per_param * group.params,
+                        );
+                        g.depend_all(&ws, op);
+                        for gpu in &ranks {
+                            if let Some(prev) = last_ar.insert(*gpu, op) {
+                                g.depend(prev, op);
+                            }
+                        }
+                        op
+                    })
+                    .collect()
             } else {
-                None
+                Vec::new()
             };
+            let ar = ars.first().copied();
             let mut steps = Vec::with_capacity(group.members.len());
             for gpu in &group.members {
                 let entries = lanes
@@ -342,7 +423,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 let op = if opts.optimizer_bytes_per_param > 0.0 {
                     g.compute(
                         "optimizer step",
-                        *gpu,
+                        lead(*gpu),
                         0.0,
                         opts.optimizer_bytes_per_param * group.params,
                         opts.dtype,
@@ -350,9 +431,10 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 } else {
                     g.delay("weights updated", SimTime::ZERO)
                 };
-                match ar {
-                    Some(a) => g.depend(a, op),
-                    None => g.depend_all(&ws, op),
+                if ars.is_empty() {
+                    g.depend_all(&ws, op);
+                } else {
+                    g.depend_all(&ars, op);
                 }
                 // A GPU's steps, and its next iteration, follow all its own tasks.
                 for &i in entries {
@@ -388,6 +470,8 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             after = vec![Some(barrier); n];
         }
         out.tasks.push(iter_tasks);
+        out.kernels.push(iter_kernels);
+        out.tp_collectives.push(iter_tp);
         out.stepped.push(stepped);
         out.all_reduce.push(iter_ar);
         out.steps.push(iter_steps);
@@ -396,16 +480,18 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
     Ok(out)
 }
 
-/// `to` waits for `from`, through a send when they run on different GPUs and hand-offs cost.
+/// `to` waits for `from`, through a send when they run on different (program) GPUs and
+/// hand-offs cost; with tensor parallelism the send goes between the TP groups' first GPUs.
 fn hand_off(
     g: &mut TaskGraphBuilder,
     opts: &BuildOptions,
     name: &str,
     from: (GpuId, OpId),
     to: (GpuId, OpId),
+    tp: u32,
 ) {
     if from.0 != to.0 && opts.boundary_bytes > 0.0 {
-        let send = g.send(name, from.0, to.0, opts.boundary_bytes);
+        let send = g.send(name, GpuId(from.0.0 * tp), GpuId(to.0.0 * tp), opts.boundary_bytes);
         g.depend(from.1, send);
         g.depend(send, to.1);
     } else {
@@ -426,13 +512,13 @@ pub struct IterationTiming {
 }
 
 impl IterationGraph {
-    /// Per GPU that runs passes (ascending), the time its passes took in the last iteration,
-    /// summed over its lanes.
+    /// Per GPU that runs passes (ascending), the time its passes' kernels took in the last
+    /// iteration, summed over its lanes (TP collectives are not busy time).
     pub fn busy_by_gpu(&self, run: &Execution) -> Vec<(GpuId, SimTime)> {
-        let last = self.tasks.last().map(Vec::as_slice).unwrap_or(&[]);
+        let last = self.kernels.last().map(Vec::as_slice).unwrap_or(&[]);
         let mut by: Vec<(GpuId, SimTime)> = Vec::new();
         for (lane, tasks) in last.iter().enumerate() {
-            let t: u64 = tasks.iter().map(|&(_, op)| run.duration(op).as_nanos()).sum();
+            let t: u64 = tasks.iter().flatten().map(|&op| run.duration(op).as_nanos()).sum();
             let gpu = self.lane_gpus[lane];
             match by.iter_mut().find(|b| b.0 == gpu) {
                 Some(b) => b.1 += SimTime::from_nanos(t),

@@ -5,8 +5,12 @@
 //!
 //! - [`config`]: the workload ([`PipelineWorkload`]: model, stages, pipelines, micro-batches,
 //!   schedule, failures, duration) and the [`SystemSpec`] (the system entry);
-//! - [`stages`]: the model (a `models::TransformerSpec`) cut into stages, with each stage's
-//!   F, B and W FLOPs and weights;
+//! - [`stages`]: the model (a `models::TransformerSpec`) cut into stages (an even or a
+//!   balanced split), with each stage's F, B and W FLOPs and weights per GPU under tensor
+//!   parallelism (`tp`, Megatron's column- and row-parallel layers), sequence parallelism
+//!   (`sp`) and activation recomputation (`recompute`), and where the TP collectives cut each
+//!   pass; per-GPU memory (state and activations, Korthikanti et al.'s formulas) is
+//!   [`policy::JobModel::stage_memory`];
 //! - [`schedule`]: GPipe, 1F1B, ZB-H1 and ZB-H2 as per-stage orders of forward (F),
 //!   input-gradient (B) and weight-gradient (W) passes; [`iteration`]: one iteration as a task
 //!   graph on the shared executor (activation sends, gradient all-reduce, optimizer steps);

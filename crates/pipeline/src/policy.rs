@@ -6,6 +6,7 @@
 use crate::failures::JobShape;
 use crate::iteration::{Program, StageWork};
 use crate::schedule::Schedule;
+use crate::stages::Parallelism;
 use models::TransformerSpec;
 use simcore::InputError;
 
@@ -26,6 +27,10 @@ pub struct JobModel {
     pub staggered: bool,
     /// Device memory per GPU, bytes.
     pub hbm_bytes: f64,
+    /// Tensor and sequence parallelism, recomputation, layer split.
+    pub par: Parallelism,
+    /// Model and optimizer state bytes per parameter (16 or 18).
+    pub state_bytes_per_param: f64,
 }
 
 impl JobModel {
@@ -36,31 +41,79 @@ impl JobModel {
             * f64::from(self.micro_batch_size)
     }
 
-    /// Bytes on the fullest GPU of a pipeline of `stages` stages running `micro_batches`:
-    /// 16 bytes per parameter (16-bit weights and gradients, fp32 master weights and Adam
-    /// moments; Rajbhandari et al., ZeRO, 2020) plus the schedule's peak activations.
-    pub fn peak_gpu_bytes(&self, stages: u32, micro_batches: u32) -> f64 {
-        let Ok(sched) = Schedule::build(self.schedule.kind, stages, micro_batches.max(1)) else {
-            return f64::INFINITY;
-        };
-        let c = self.model.layer_passes(self.micro_batch_size);
-        let parts = crate::stages::partition(&self.model, stages);
+    /// Layers of each stage of a pipeline of `stages` stages (the workload's split).
+    pub fn layers_per_stage(&self, stages: u32) -> Vec<u32> {
+        crate::stages::split_layers(&self.model, self.micro_batch_size, stages, &self.par)
+    }
+
+    /// Work per GPU of each stage of a pipeline of `stages` stages.
+    pub fn stage_works(&self, stages: u32) -> Vec<StageWork> {
+        let parts = self.layers_per_stage(stages);
         parts
             .iter()
             .enumerate()
             .map(|(s, &l)| {
-                let w = crate::stages::stage_work(
+                crate::stages::stage_work_with(
                     &self.model,
                     self.micro_batch_size,
                     l,
                     s == 0,
                     s + 1 == parts.len(),
-                );
-                let act =
-                    sched.peak_activation(s as u32, c.m_b * f64::from(l), c.m_w * f64::from(l));
-                16.0 * w.params + act
+                    &self.par,
+                )
             })
-            .fold(0.0, f64::max)
+            .collect()
+    }
+
+    /// Per stage of a pipeline of `stages` stages running `micro_batches`, the bytes on each of
+    /// its GPUs: `(state, activations)`, state = `state_bytes_per_param` per parameter on the GPU
+    /// (16: 16-bit weights and gradients, fp32 master weights and Adam moments; Rajbhandari et
+    /// al., ZeRO, 2020), activations = the schedule's peak with the per-layer `M_B` and `M_W`
+    /// of [`crate::stages::layer_activations`]. `None` when the schedule cannot be built.
+    pub fn stage_memory(&self, stages: u32, micro_batches: u32) -> Option<Vec<(f64, f64)>> {
+        let sched = Schedule::build(self.schedule.kind, stages, micro_batches.max(1)).ok()?;
+        let (m_b, m_w) =
+            crate::stages::layer_activations(&self.model, self.micro_batch_size, &self.par);
+        let parts = self.layers_per_stage(stages);
+        let works = self.stage_works(stages);
+        Some(
+            parts
+                .iter()
+                .zip(&works)
+                .enumerate()
+                .map(|(s, (&l, w))| {
+                    let act =
+                        sched.peak_activation(s as u32, m_b * f64::from(l), m_w * f64::from(l));
+                    (self.state_bytes_per_param * w.params, act)
+                })
+                .collect(),
+        )
+    }
+
+    /// Bytes on the fullest GPU of a pipeline of `stages` stages running `micro_batches`:
+    /// [`JobModel::stage_memory`]'s largest state + activations.
+    pub fn peak_gpu_bytes(&self, stages: u32, micro_batches: u32) -> f64 {
+        match self.stage_memory(stages, micro_batches) {
+            Some(m) => m.iter().map(|(w, a)| w + a).fold(0.0, f64::max),
+            None => f64::INFINITY,
+        }
+    }
+
+    /// FLOPs per healthy iteration over the whole job: `(model FLOPs, FLOPs as Narayanan et
+    /// al. count them)`. Model FLOPs: per sequence, every layer's F + B + W and the logits
+    /// in each of the three (for GPT-3's block `72sh^2 l (1 + s/(6h)) + 6shV`, as the
+    /// catalogue's per-layer counts give). Counted FLOPs add the recomputation: one more
+    /// forward per layer with `full` (then exactly SC'21's `96Bslh^2 (1 + s/(6h) + V/(16lh))`,
+    /// Narayanan et al. 2021, §5.1), the attention core's forward `4s^2h` per layer with
+    /// `selective`.
+    pub fn iteration_flops(&self) -> (f64, f64) {
+        let seqs = self.samples_per_iteration();
+        let c = self.model.layer_passes(1);
+        let l = f64::from(self.model.layers);
+        let logits = self.model.logits_flops(1);
+        let model = seqs * (l * (c.f_flops + c.b_flops + c.w_flops) + 3.0 * logits);
+        let extra = seqs * l * crate::stages::recompute_flops(&self.model, 1, self.par.recompute);
+        (model, model + extra)
     }
 
     /// Pipeline and stage of a job-wide GPU index.

@@ -7,13 +7,14 @@ use cluster::Cluster;
 use simcore::{RunResult, SimTime};
 use taskgraph::{CostCache, ExecConfig, execute_cached};
 
-use crate::config::{PipelineWorkload, StepMode, SystemSpec};
+use crate::config::{PipelineWorkload, Recompute, StepMode, SystemSpec};
 use crate::failures::{FailureSpec, JobShape, Scope};
 use crate::horizon::{Checkpointing, Evaluate, simulate};
 use crate::iteration::{BuildOptions, IterationTiming, build};
 use crate::policies::{self, RestartCost};
 use crate::policy::{JobModel, Policy};
 use crate::schedule::Schedule;
+use crate::stages::Parallelism;
 use simcore::InputError;
 
 /// Windows of the throughput-over-time series.
@@ -75,58 +76,107 @@ pub fn prepare(
     }
     let gpus = cluster.gpu_count();
     let per_node = cluster.spec().node.gpus.max(1);
+    let tp = w.tp;
+    validate_tp(&model, w, per_node)?;
     let pipelines = match w.pipelines {
         Some(0) => return Err(InputError::invalid("pipelines", "must be at least 1")),
         Some(d) => d,
-        None => gpus / w.stages,
+        None => gpus / (w.stages * tp),
     };
-    if pipelines == 0 || pipelines * w.stages > gpus {
+    let need_gpus = u64::from(pipelines.max(1)) * u64::from(w.stages) * u64::from(tp);
+    if pipelines == 0 || need_gpus > u64::from(gpus) {
+        let fit = gpus / (w.stages * tp);
+        let nodes = need_gpus.div_ceil(u64::from(per_node));
+        let what = if tp == 1 {
+            format!(
+                "{} pipelines x {} stages need {need_gpus} GPUs; the cluster has {gpus}",
+                pipelines.max(1),
+                w.stages
+            )
+        } else {
+            format!(
+                "tp {tp} x {} stages x {} pipelines = {need_gpus} GPUs; the cluster has {gpus}",
+                w.stages,
+                pipelines.max(1)
+            )
+        };
+        let hint = if fit > 0 {
+            format!("at most {fit} pipelines fit, or set cluster.nodes to {nodes}")
+        } else {
+            format!("not one pipeline fits: set cluster.nodes to at least {nodes}")
+        };
         return Err(InputError::invalid(
             if w.pipelines.is_some() { "pipelines" } else { "stages" },
+            format!("{what} ({hint})"),
+        ));
+    }
+    if tp > 1 && w.failures.is_some() {
+        return Err(InputError::invalid(
+            "failures",
             format!(
-                "{pipelines} pipelines x {} stages need {} GPUs; the cluster has {gpus} (set cluster.nodes)",
-                w.stages,
-                pipelines.max(1) * w.stages
+                "failures with tp = {tp} are not modelled yet (the failure policies place whole stages on single GPUs): set tp: 1 or leave failures out"
+            ),
+        ));
+    }
+    if !(w.state_bytes_per_param.is_finite() && w.state_bytes_per_param >= 0.0) {
+        return Err(InputError::invalid(
+            "state_bytes_per_param",
+            format!(
+                "{} must be a finite number >= 0 (16 for mixed-precision Adam, 18 with fp32 gradients)",
+                w.state_bytes_per_param
             ),
         ));
     }
     cluster.gpu().peak_flops(w.dtype).map_err(|e| InputError::invalid("dtype", e.to_string()))?;
     let schedule = Schedule::build(w.schedule, w.stages, w.micro_batches)?;
-    let parts = crate::stages::partition(&model, w.stages);
-    let work = parts
-        .iter()
-        .enumerate()
-        .map(|(s, &l)| {
-            crate::stages::stage_work(&model, w.micro_batch_size, l, s == 0, s + 1 == parts.len())
-        })
-        .collect::<Vec<_>>();
+    let par = Parallelism { tp, sp: w.sp, recompute: w.recompute, split: w.split };
     let staggered = match w.optimizer_step {
         StepMode::Auto => w.schedule.staggered_by_default(),
         StepMode::Synchronous => false,
         StepMode::Staggered => true,
     };
-    let shape = JobShape { stages: w.stages, pipelines, gpus_per_node: per_node };
-    let job = JobModel {
+    // Failure policies see a stage replica (a TP group of t GPUs) as one "GPU".
+    let shape = JobShape { stages: w.stages, pipelines, gpus_per_node: (per_node / tp).max(1) };
+    let mut job = JobModel {
         shape,
         schedule,
-        work: work.clone(),
+        work: Vec::new(),
         model: model.clone(),
         micro_batch_size: w.micro_batch_size,
         staggered,
         hbm_bytes: cluster.gpu().memory.0 as f64,
+        par,
+        state_bytes_per_param: w.state_bytes_per_param,
     };
+    job.work = job.stage_works(w.stages);
+    let work = job.work.clone();
     let need = job.peak_gpu_bytes(w.stages, w.micro_batches);
     if need > job.hbm_bytes {
+        let gib = 2f64.powi(30);
+        let fits = alternatives_that_fit(&job, per_node, w.tp_across_nodes, w.micro_batches);
         return Err(InputError::invalid(
             "stages",
             format!(
-                "{} on {} stages needs {:.1} GiB on its fullest GPU (16 B/parameter plus {} activations), the {} has {:.1} GiB: use more stages or a smaller micro_batch_size",
+                "{} on {} stages{} needs {:.1} GiB on its fullest GPU ({} B/parameter plus {} activations{}), the {} has {:.1} GiB: {:.1} GiB too much; {}",
                 if model.name.is_empty() { "the model" } else { model.name.as_str() },
                 w.stages,
-                need / 2f64.powi(30),
+                if tp > 1 { format!(" x tp {tp}") } else { String::new() },
+                need / gib,
+                w.state_bytes_per_param,
                 w.schedule.name(),
+                match w.recompute {
+                    Recompute::None => "",
+                    Recompute::Selective => ", selective recomputation",
+                    Recompute::Full => ", full recomputation",
+                },
                 cluster.gpu().name,
-                job.hbm_bytes / 2f64.powi(30)
+                job.hbm_bytes / gib,
+                (need - job.hbm_bytes) / gib,
+                if fits.is_empty() {
+                    "use more stages or a smaller micro_batch_size".to_string()
+                } else {
+                    format!("these would fit: {}", fits.join("; "))
+                }
             ),
         ));
     }
@@ -143,9 +193,9 @@ pub fn prepare(
                     .into(),
         });
     }
-    // Checkpoint size per node: every GPU's stage state.
-    let node_bytes = (0..per_node.min(pipelines * w.stages))
-        .map(|g| work[(g % w.stages) as usize].params * CHECKPOINT_BYTES_PER_PARAM)
+    // Checkpoint size per node: every GPU's stage state (GPU g holds 1/t of stage replica g/t).
+    let node_bytes = (0..per_node.min(pipelines * w.stages * tp))
+        .map(|g| work[((g / tp) % w.stages) as usize].params * CHECKPOINT_BYTES_PER_PARAM)
         .sum::<f64>();
     let (read, write) = match w.checkpoint.bandwidth {
         Some(b) if b.0 > 0.0 => (b.0, b.0),
@@ -192,7 +242,9 @@ pub fn prepare(
         }
         (None, _) => SimTime::from_secs(3600),
     };
-    let boundary_bytes = model.boundary_bytes(w.micro_batch_size);
+    // With t > 1 each TP rank sends its 1/t of the boundary activations to its peer of the next
+    // stage (Narayanan et al. SC'21's scatter/gather; natural with sequence parallelism).
+    let boundary_bytes = model.boundary_bytes(w.micro_batch_size) / f64::from(tp);
     Ok(Prepared {
         job,
         workload: w.clone(),
@@ -201,6 +253,108 @@ pub fn prepare(
         ckpt: Checkpointing { interval, save },
         boundary_bytes,
     })
+}
+
+/// Checks `tp` against the model and the node: at least 1, dividing the attention heads and
+/// the FFN width, and (unless `tp_across_nodes`) dividing the GPUs of a node so that a TP group
+/// is consecutive GPUs of one node.
+fn validate_tp(
+    model: &models::TransformerSpec,
+    w: &PipelineWorkload,
+    per_node: u32,
+) -> Result<(), InputError> {
+    let tp = w.tp;
+    let valid = |limit: u32| -> String {
+        let v: Vec<String> = (1..=limit)
+            .filter(|t| {
+                model.heads.is_multiple_of(*t) && (w.tp_across_nodes || per_node.is_multiple_of(*t))
+            })
+            .map(|t| t.to_string())
+            .collect();
+        v.join(", ")
+    };
+    let limit = if w.tp_across_nodes { model.heads } else { per_node.min(model.heads) };
+    if tp == 0 {
+        return Err(InputError::invalid(
+            "tp",
+            format!("must be at least 1; valid: {}", valid(limit)),
+        ));
+    }
+    if !model.heads.is_multiple_of(tp) {
+        return Err(InputError::invalid(
+            "tp",
+            format!(
+                "tp = {tp} must divide the model's {} attention heads (each GPU holds whole heads); valid: {}",
+                model.heads,
+                valid(limit)
+            ),
+        ));
+    }
+    let ffn = model.ffn_width();
+    if ffn.fract() != 0.0 || !(ffn as u64).is_multiple_of(u64::from(tp)) {
+        return Err(InputError::invalid(
+            "tp",
+            format!("tp = {tp} must divide the model's FFN width {ffn}; valid: {}", valid(limit)),
+        ));
+    }
+    if !w.tp_across_nodes && !per_node.is_multiple_of(tp) {
+        return Err(InputError::invalid(
+            "tp",
+            format!(
+                "a TP group of {tp} GPUs would span nodes of {per_node} GPUs (its all-reduces would leave NVLink): use a tp that divides {per_node} ({}) or set tp_across_nodes: true",
+                valid(limit)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Changes of one knob that would make `job` fit its GPUs' memory, described for an error:
+/// recomputation, a larger `tp` (within a node unless allowed), more stages.
+fn alternatives_that_fit(
+    job: &JobModel,
+    per_node: u32,
+    across_nodes: bool,
+    micro_batches: u32,
+) -> Vec<String> {
+    let gib = 2f64.powi(30);
+    let p = job.shape.stages;
+    let mut out = Vec::new();
+    let try_with = |par: Parallelism, stages: u32| -> f64 {
+        let mut j = job.clone();
+        j.par = par;
+        j.peak_gpu_bytes(stages, micro_batches)
+    };
+    for (r, name) in [(Recompute::Selective, "selective"), (Recompute::Full, "full")] {
+        if job.par.recompute != r && job.par.recompute != Recompute::Full {
+            let need = try_with(Parallelism { recompute: r, ..job.par }, p);
+            if need <= job.hbm_bytes {
+                out.push(format!("recompute: {name} ({:.1} GiB)", need / gib));
+                break;
+            }
+        }
+    }
+    let mut t = job.par.tp * 2;
+    while t <= if across_nodes { job.model.heads } else { per_node } {
+        if job.model.heads.is_multiple_of(t) && (across_nodes || per_node.is_multiple_of(t)) {
+            let need = try_with(Parallelism { tp: t, ..job.par }, p);
+            if need <= job.hbm_bytes {
+                out.push(format!("tp: {t} ({:.1} GiB)", need / gib));
+                break;
+            }
+        }
+        t *= 2;
+    }
+    let mut stages = p + 1;
+    while stages <= job.model.layers.min(64) {
+        let need = try_with(job.par, stages);
+        if need <= job.hbm_bytes {
+            out.push(format!("stages: {stages} ({:.1} GiB)", need / gib));
+            break;
+        }
+        stages += 1;
+    }
+    out
 }
 
 /// Iteration times per config key, on one cluster.
@@ -314,6 +468,7 @@ impl Prepared {
                 optimizer_bytes_per_param: OPTIMIZER_BYTES_PER_PARAM,
                 staggered: job.staggered,
                 iterations: 2,
+                tp: job.par.tp,
             },
             exec: ExecConfig { network: w.network, ..ExecConfig::default() },
             cache: HashMap::new(),
@@ -345,16 +500,20 @@ impl Prepared {
         let secs = w.duration.as_secs_f64().max(1e-9);
         let throughput = out.samples / secs;
         let healthy_throughput = job.samples_per_iteration() / plain.period.as_secs_f64();
-        let c = job.model.layer_passes(job.micro_batch_size);
-        let parts = crate::stages::partition(&job.model, job.shape.stages);
-        let act_by_stage: Vec<f64> = parts
-            .iter()
-            .enumerate()
-            .map(|(s, &l)| {
-                job.schedule.peak_activation(s as u32, c.m_b * f64::from(l), c.m_w * f64::from(l))
-            })
-            .collect();
+        let memory = job
+            .stage_memory(job.shape.stages, job.schedule.micro_batches)
+            .ok_or_else(|| InputError::Simulation("the schedule cannot be built".into()))?;
+        let act_by_stage: Vec<f64> = memory.iter().map(|m| m.1).collect();
+        let mem_by_stage: Vec<f64> = memory.iter().map(|m| m.0 + m.1).collect();
         let peak_act = act_by_stage.iter().copied().fold(0.0, f64::max);
+        let peak_mem = mem_by_stage.iter().copied().fold(0.0, f64::max);
+        let all_gpus = f64::from(job.shape.gpus()) * f64::from(job.par.tp);
+        let step = own.period.as_secs_f64().max(1e-12);
+        let (model_flops, counted_flops) = job.iteration_flops();
+        let peak = cluster
+            .gpu()
+            .peak_flops(w.dtype)
+            .map_err(|e| InputError::invalid("dtype", e.to_string()))?;
         let mut r = RunResult::new();
         r.metric("throughput_samples_s", throughput)
             .metric("throughput_vs_healthy", throughput / healthy_throughput)
@@ -363,14 +522,21 @@ impl Prepared {
             .metric("peak_act_bytes", peak_act)
             .metric("restarts", f64::from(out.restarts))
             .metric("lost_work_s", out.lost_work.as_secs_f64())
-            .metric("spare_gpu_hours", out.spare_gpu_seconds / 3600.0)
-            .metric("checkpoint_interval_s", self.ckpt.interval.as_secs_f64());
+            .metric(
+                "spare_gpu_hours",
+                out.spare_gpu_seconds * f64::from(job.par.tp.max(1)) / 3600.0,
+            )
+            .metric("checkpoint_interval_s", self.ckpt.interval.as_secs_f64())
+            .metric("tflops_per_gpu", counted_flops / step / all_gpus / 1e12)
+            .metric("mfu", model_flops / step / all_gpus / peak)
+            .metric("peak_mem_bytes", peak_mem);
         let last = out.by_failures.iter().rposition(|s| s.0 > 0.0).unwrap_or(0);
         let window_h = secs / 3600.0 / WINDOWS as f64;
         r.series("time_h", (1..=WINDOWS).map(|k| k as f64 * window_h).collect())
             .series("throughput_samples_s", out.throughput_series)
             .series("failed_gpus", out.failed_series)
             .series("peak_act_bytes_by_stage", act_by_stage)
+            .series("peak_mem_bytes_by_stage", mem_by_stage)
             .series("bubble_frac_by_stage", stage_bubbles)
             .series(
                 "iter_time_by_failures_s",

@@ -65,6 +65,21 @@ const METRICS: &[Described] = &[
         unit: "B",
         description: "peak activation memory of the fullest stage (ZB paper Table 2 accounting)",
     },
+    Described {
+        name: "peak_mem_bytes",
+        unit: "B",
+        description: "bytes on the fullest GPU: model and optimizer state (state_bytes_per_param per parameter on the GPU) plus the schedule's peak activations (Korthikanti et al.'s per-layer formulas)",
+    },
+    Described {
+        name: "tflops_per_gpu",
+        unit: "TFLOP/s",
+        description: "FLOPs per iteration as Narayanan et al. (SC'21) count them (recomputation included: 96Bslh^2(1 + s/(6h) + V/(16lh)) with full recomputation) over the policy's iteration time without failures and all the job's GPUs",
+    },
+    Described {
+        name: "mfu",
+        unit: "",
+        description: "model FLOPs utilisation: model FLOPs per iteration (no recomputation) over the iteration time without failures, the job's GPUs and the GPU's peak dense FLOP/s in the workload's dtype",
+    },
     Described { name: "restarts", unit: "", description: "job restarts from a checkpoint" },
     Described {
         name: "lost_work_s",
@@ -103,6 +118,11 @@ const SERIES: &[Described] = &[
         name: "peak_act_bytes_by_stage",
         unit: "B",
         description: "peak activation memory of each stage (entry s = stage s)",
+    },
+    Described {
+        name: "peak_mem_bytes_by_stage",
+        unit: "B",
+        description: "bytes on each GPU of each stage: state plus peak activations (entry s = stage s)",
     },
     Described {
         name: "bubble_frac_by_stage",

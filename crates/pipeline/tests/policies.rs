@@ -73,7 +73,7 @@ proptest! {
             }
         }
         // It runs to the end.
-        let opts = BuildOptions { boundary_bytes: 1e6, dtype: Dtype::Bf16, grad_bytes_per_param: 2.0, optimizer_bytes_per_param: 28.0, staggered, iterations: 2 };
+        let opts = BuildOptions { boundary_bytes: 1e6, dtype: Dtype::Bf16, grad_bytes_per_param: 2.0, optimizer_bytes_per_param: 28.0, staggered, iterations: 2 , tp: 1};
         let it = build(&program, &opts).unwrap();
         let run = execute(&it.graph, &cluster, &ExecConfig::default());
         prop_assert!(run.is_ok(), "{}: {:?}", POLICIES[policy], run.err());
@@ -273,6 +273,7 @@ fn oobleck_syncs_only_the_layers_a_rebuilt_stage_holds() {
         optimizer_bytes_per_param: pipeline::run::OPTIMIZER_BYTES_PER_PARAM,
         staggered,
         iterations: 1,
+        tp: 1,
     };
     let it = build(&program, &opts).unwrap();
     let g = &it.graph;
@@ -377,6 +378,7 @@ fn oobleck_pieces_are_issued_in_two_rounds_not_a_chain() {
                 optimizer_bytes_per_param: pipeline::run::OPTIMIZER_BYTES_PER_PARAM,
                 staggered,
                 iterations: 2,
+                tp: 1,
             };
             let it = build(program, &opts).unwrap();
             it.timing(&execute(&it.graph, &cluster, &ExecConfig::default()).unwrap())
@@ -511,6 +513,7 @@ fn equivalent_failure_patterns_share_one_iteration_time() {
                 optimizer_bytes_per_param: 28.0,
                 staggered,
                 iterations: 2,
+                tp: 1,
             };
             let it = build(&program, &opts).unwrap();
             let run = execute(&it.graph, &cluster, &ExecConfig::default()).unwrap();

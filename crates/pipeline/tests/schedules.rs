@@ -29,6 +29,7 @@ fn period(
         w_flops: flops[2],
         pass_bytes: 0.0,
         params: 1e6,
+        tp: None,
     };
     let stages = vec![work; p as usize];
     let opts = BuildOptions {
@@ -38,6 +39,7 @@ fn period(
         optimizer_bytes_per_param: 0.0,
         staggered,
         iterations: 3,
+        tp: 1,
     };
     let it = build(&Program::healthy(&sched, 1, &stages), &opts).unwrap();
     let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();
@@ -111,8 +113,14 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
     let (p, m, dp) = (4u32, 8u32, 4u32);
     for kind in ScheduleKind::ALL {
         let sched = Schedule::build(kind, p, m).unwrap();
-        let work =
-            StageWork { f_flops: 2e12, b_flops: 3e12, w_flops: 1e12, pass_bytes: 1e9, params: 3e8 };
+        let work = StageWork {
+            f_flops: 2e12,
+            b_flops: 3e12,
+            w_flops: 1e12,
+            pass_bytes: 1e9,
+            params: 3e8,
+            tp: None,
+        };
         let stages = vec![work; p as usize];
         let opts = BuildOptions {
             boundary_bytes: 8e6,
@@ -121,6 +129,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
             optimizer_bytes_per_param: 28.0,
             staggered: kind.staggered_by_default(),
             iterations: 2,
+            tp: 1,
         };
         let it = build(&Program::healthy(&sched, dp, &stages), &opts).unwrap();
         let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();

@@ -62,7 +62,7 @@ impl Oobleck {
                 continue;
             }
             let mut first = 0usize;
-            for (k, &n) in crate::stages::partition(&job.model, len).iter().enumerate() {
+            for (k, &n) in job.layers_per_stage(len).iter().enumerate() {
                 let n = n as usize;
                 if !down(after, d * p + up[k]) {
                     held[first..first + n].iter_mut().for_each(|h| *h = true);
@@ -95,20 +95,10 @@ impl Oobleck {
         let speed: Vec<f64> = lengths
             .iter()
             .map(|&l| {
-                let parts = crate::stages::partition(&job.model, l);
-                let slowest = parts
+                let slowest = job
+                    .stage_works(l)
                     .iter()
-                    .enumerate()
-                    .map(|(s, &n)| {
-                        let w = crate::stages::stage_work(
-                            &job.model,
-                            job.micro_batch_size,
-                            n,
-                            s == 0,
-                            s + 1 == parts.len(),
-                        );
-                        w.f_flops + w.b_flops + w.w_flops
-                    })
+                    .map(|w| w.f_flops + w.b_flops + w.w_flops)
                     .fold(0.0, f64::max);
                 1.0 / slowest.max(1.0)
             })
@@ -170,20 +160,13 @@ impl Policy for Oobleck {
         let lengths = Self::lengths(job, failed);
         let total = job.shape.pipelines * job.schedule.micro_batches;
         let micro = Self::split(job, &lengths, total);
-        let b = job.micro_batch_size;
         let mut pipelines = Vec::new();
         let mut gpus = Vec::new();
         let mut parts_of = Vec::with_capacity(lengths.len());
         for (i, (&len, &m)) in lengths.iter().zip(&micro).enumerate() {
             let i = i as u32;
-            let parts = crate::stages::partition(&job.model, len);
-            let work: Vec<StageWork> = parts
-                .iter()
-                .enumerate()
-                .map(|(s, &n)| {
-                    crate::stages::stage_work(&job.model, b, n, s == 0, s + 1 == parts.len())
-                })
-                .collect();
+            let parts = job.layers_per_stage(len);
+            let work: Vec<StageWork> = job.stage_works(len);
             let sched = Schedule::build(job.schedule.kind, len, m)?;
             for s in 0..len {
                 let tasks = sched.order[s as usize].iter().map(|&st| Task::new(i, s, st)).collect();
@@ -192,7 +175,15 @@ impl Policy for Oobleck {
             parts_of.push(parts);
             pipelines.push(PipelineDesc { work, micro_batches: m });
         }
-        let sync = sync_groups(&job.model, &parts_of, p);
+        // Parameters per GPU: a TP group's GPUs each hold 1/t of every unit.
+        let t = f64::from(job.par.tp.max(1));
+        let sync = sync_groups(&job.model, &parts_of, p)
+            .into_iter()
+            .map(|mut g| {
+                g.params /= t;
+                g
+            })
+            .collect::<Vec<_>>();
         gpus.sort_by_key(|(g, _)| g.0);
         let program =
             Program { pipelines, gpus, sync, fused_backward: job.schedule.kind.fused_backward() };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use cluster::Dtype;
 use simcore::SimTime;
-use simcore::units::Bandwidth;
+use simcore::units::{Bandwidth, Bytes};
 use taskgraph::NetworkMode;
 
 use crate::failures::FailureSpec;
@@ -75,6 +75,36 @@ impl Split {
     }
 }
 
+/// How the data-parallel replicas of a stage combine their gradients and step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpReduce {
+    /// All-reduce the 16-bit gradients, then every replica steps all its parameters.
+    #[default]
+    AllReduce,
+    /// Megatron-LM's distributed optimizer (`--use-distributed-optimizer`, ZeRO stage 1 of
+    /// Rajbhandari et al. 2020): reduce-scatter the gradients, each replica steps its `1/D`
+    /// shard (holding only that shard's fp32 master weights and Adam moments), then
+    /// all-gather the updated 16-bit weights.
+    DistributedOptimizer,
+}
+
+impl DpReduce {
+    fn is_all_reduce(&self) -> bool {
+        *self == DpReduce::AllReduce
+    }
+}
+
+/// PyTorch DDP's default gradient bucket, `bucket_cap_mb = 25` (25 MiB).
+pub const DEFAULT_GRAD_BUCKET_BYTES: u64 = 25 << 20;
+
+fn default_bucket() -> Bytes {
+    Bytes(DEFAULT_GRAD_BUCKET_BYTES)
+}
+fn is_default_bucket(b: &Bytes) -> bool {
+    b.0 == DEFAULT_GRAD_BUCKET_BYTES
+}
+
 /// Checkpointing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,6 +154,24 @@ pub struct PipelineWorkload {
     /// gradients 4 instead of 2; Narayanan et al., SC'21). Default 16.
     #[serde(default = "sixteen", skip_serializing_if = "is_sixteen")]
     pub state_bytes_per_param: f64,
+    /// Model chunks (virtual stages) per GPU v of Megatron-LM's interleaved 1F1B (Narayanan et
+    /// al., SC'21, §2.2.2): chunk `c` of GPU `s` holds layer block `c p + s`. Needs
+    /// `schedule: 1f1b` and `micro_batches` a multiple of `stages`. Default 1 (none).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub interleave: u32,
+    /// Data-parallel gradient reduction: `all-reduce` (default) or `distributed-optimizer`
+    /// (reduce-scatter + sharded step + all-gather; optimizer state divided by the pipelines).
+    #[serde(default, skip_serializing_if = "DpReduce::is_all_reduce")]
+    pub dp_reduce: DpReduce,
+    /// Launch each gradient bucket's reduction as soon as the last backward of the layers it
+    /// covers is done (in the last micro-batch), overlapping it with the rest of the backward
+    /// pass. Default false: one reduction after the stage's last backward.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub overlap_grad_reduce: bool,
+    /// Gradient bucket size for `overlap_grad_reduce` (default 25MiB, PyTorch DDP's
+    /// `bucket_cap_mb`).
+    #[serde(default = "default_bucket", skip_serializing_if = "is_default_bucket")]
+    pub grad_bucket_bytes: Bytes,
     /// Micro-batches per pipeline and iteration m.
     pub micro_batches: u32,
     /// Sequences per micro-batch b.

@@ -28,18 +28,23 @@
 //! one is a workload setting, the same for every policy. Building two or more
 //! iterations lets the steady-state period be measured, which is what staggering changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
 use simcore::SimTime;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
+use crate::config::DpReduce;
 use crate::schedule::{Pass, Schedule, Step};
 use crate::stages::{Segment, TpPlan};
 use simcore::InputError;
 
 /// (pipeline, stage, pass, micro-batch).
 type TaskKey = (u32, u32, Pass, u32);
+/// Where a task ran: its GPU, first op and last op (or an error naming a missing task).
+type Lookup<'a> = &'a dyn Fn(u32, u32, Pass, u32) -> Result<(GpuId, OpId, OpId), InputError>;
+/// Gradient buckets: bytes and the ops each waits for.
+type Buckets = Vec<(f64, Vec<OpId>)>;
 
 /// The work of one stage per micro-batch, and what it holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -94,7 +99,8 @@ pub struct Task {
 }
 
 impl Task {
-    /// A (non-redundant) task.
+    /// A (non-redundant) task of stage `stage` (the step's chunk is not looked at: with
+    /// interleaving the caller passes the virtual stage).
     pub fn new(pipeline: u32, stage: u32, step: Step) -> Task {
         Task { pipeline, stage, pass: step.pass, micro: step.micro, redundant: false }
     }
@@ -136,13 +142,21 @@ pub fn gpu_of(d: u32, s: u32, p: u32) -> GpuId {
 impl Program {
     /// `pipelines` copies of the schedule with the same work per stage, stage `s` of pipeline
     /// `d` on GPU `d * p + s`, stage `s` synchronised over its `D` replicas.
+    ///
+    /// With an interleaved schedule (`v = schedule.chunks > 1`) `work` has one entry per
+    /// virtual stage (`p v`): chunk `c` of GPU `s` runs virtual stage `c p + s`, so the
+    /// pipeline's stages are the virtual stages and consecutive ones sit on consecutive GPUs,
+    /// the last GPU handing on to the first. GPU `s` synchronises its `v` chunks as one group.
     pub fn healthy(schedule: &Schedule, pipelines: u32, work: &[StageWork]) -> Program {
         let p = schedule.stages;
+        let v = schedule.chunks.max(1);
         let desc = PipelineDesc { work: work.to_vec(), micro_batches: schedule.micro_batches };
         let gpus = (0..pipelines)
             .flat_map(|d| {
                 (0..p).map(move |s| {
-                    let tasks = schedule.order[s as usize].iter().map(|&st| Task::new(d, s, st));
+                    let tasks = schedule.order[s as usize]
+                        .iter()
+                        .map(|&st| Task::new(d, st.chunk * p + s, st));
                     (gpu_of(d, s, p), tasks.collect())
                 })
             })
@@ -150,8 +164,10 @@ impl Program {
         let sync = (0..p)
             .map(|s| SyncGroup {
                 members: (0..pipelines).map(|d| gpu_of(d, s, p)).collect(),
-                params: work.get(s as usize).map_or(0.0, |w| w.params),
-                stages: (0..pipelines).map(|d| (d, s)).collect(),
+                params: (0..v)
+                    .map(|c| work.get((c * p + s) as usize).map_or(0.0, |w| w.params))
+                    .sum(),
+                stages: (0..v).flat_map(|c| (0..pipelines).map(move |d| (d, c * p + s))).collect(),
             })
             .collect();
         Program {
@@ -209,7 +225,39 @@ pub struct BuildOptions {
     /// groups' first GPUs, its gradient all-reduce as `t` concurrent all-reduces (one per TP
     /// rank). 1: program GPUs are GPUs.
     pub tp: u32,
+    /// All-reduce of the gradients, or the distributed optimizer: reduce-scatter of the
+    /// gradients, each member steps `1 / members` of the parameters, all-gather of the
+    /// updated 16-bit weights (nccl-tests sizes: the full buffer for both).
+    pub dp_reduce: DpReduce,
+    /// Reduce the gradients bucket by bucket, each as soon as the last W of the layers it
+    /// covers is done (the stage's last micro-batch's W is cut into one kernel per bucket).
+    pub overlap_grad_reduce: bool,
+    /// Bytes per gradient bucket (with `overlap_grad_reduce`).
+    pub grad_bucket_bytes: f64,
 }
+
+impl Default for BuildOptions {
+    /// The run's defaults: free hand-offs, bf16, 16-bit gradients, a 28-byte optimizer step,
+    /// synchronous steps, 2 iterations, no tensor parallelism, all-reduce without overlap,
+    /// 25 MiB buckets.
+    fn default() -> Self {
+        BuildOptions {
+            boundary_bytes: 0.0,
+            dtype: Dtype::Bf16,
+            grad_bytes_per_param: 2.0,
+            optimizer_bytes_per_param: 28.0,
+            staggered: false,
+            iterations: 2,
+            tp: 1,
+            dp_reduce: DpReduce::AllReduce,
+            overlap_grad_reduce: false,
+            grad_bucket_bytes: crate::config::DEFAULT_GRAD_BUCKET_BYTES as f64,
+        }
+    }
+}
+
+/// Bytes per parameter of the weights the distributed optimizer all-gathers (16-bit).
+pub const WEIGHT_BYTES_PER_PARAM: f64 = 2.0;
 
 /// The built graph and the ops needed to read results from its execution.
 #[derive(Debug)]
@@ -232,6 +280,13 @@ pub struct IterationGraph {
     pub kernels: Vec<Vec<Vec<Vec<OpId>>>>,
     /// Per iteration: every TP collective, in build order.
     pub tp_collectives: Vec<Vec<OpId>>,
+    /// Per iteration, per program GPU: its TP collectives.
+    pub tp_by_lane: Vec<Vec<Vec<OpId>>>,
+    /// Per iteration: every data-parallel collective (all-reduce, reduce-scatter, all-gather;
+    /// one per bucket and TP rank) with the program GPUs it involves.
+    pub dp_ops: Vec<Vec<(OpId, Vec<GpuId>)>>,
+    /// Per iteration: every optimizer step with its program GPU.
+    pub optimizer_ops: Vec<Vec<(GpuId, OpId)>>,
 }
 
 /// Builds `opts.iterations` iterations of `program`.
@@ -248,7 +303,18 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
         lane_gpus: program.gpus.iter().map(|(g, _)| *g).collect(),
         kernels: Vec::new(),
         tp_collectives: Vec::new(),
+        tp_by_lane: Vec::new(),
+        dp_ops: Vec::new(),
+        optimizer_ops: Vec::new(),
     };
+    let multi = |k: &SyncGroup| k.members.len() > 1;
+    // Stages whose last W is cut into buckets (overlapped reduction over several members).
+    let bucketed: HashSet<(u32, u32)> = if opts.overlap_grad_reduce {
+        program.sync.iter().filter(|k| multi(k)).flat_map(|k| k.stages.iter().copied()).collect()
+    } else {
+        HashSet::new()
+    };
+    let bucket = opts.grad_bucket_bytes.max(1.0);
     let tp = opts.tp.max(1);
     // The first GPU of a program GPU's TP group, and the group.
     let lead = move |gpu: GpuId| GpuId(gpu.0 * tp);
@@ -261,7 +327,11 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
         let mut iter_tasks = Vec::with_capacity(n);
         let mut iter_kernels = Vec::with_capacity(n);
         let mut iter_tp = Vec::new();
+        let mut iter_tp_lane = Vec::with_capacity(n);
+        // The bucket kernels of each bucketed stage's last W: (pipeline, stage) -> ops.
+        let mut pieces: HashMap<(u32, u32), Vec<OpId>> = HashMap::new();
         for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
+            let mut lane_tp = Vec::new();
             // A GPU's second and later lanes run work moved to it (re-routed or taken over).
             let extra_lane = program.gpus[..i].iter().any(|(g2, _)| g2 == gpu);
             let mut prev = after[i];
@@ -280,10 +350,23 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     (_, true) => "redundant F",
                 };
                 // One kernel, or with tensor parallelism kernels and TP collectives in turn.
-                let segments = match &work.tp {
+                let mut segments = match &work.tp {
                     Some(plan) if tp > 1 && plan.tp > 1 => plan.segments(t.pass, work.w_flops),
                     _ => vec![Segment::Compute(work.flops(t.pass))],
                 };
+                // The last W of a bucketed stage: one kernel per gradient bucket, the last
+                // layers' (the backward's first) parameters first.
+                let last_micro = program.pipelines[t.pipeline as usize].micro_batches - 1;
+                let split = t.pass == Pass::W
+                    && !t.redundant
+                    && t.micro == last_micro
+                    && bucketed.contains(&(t.pipeline, t.stage));
+                if split {
+                    segments = bucket_sizes(opts.grad_bytes_per_param * work.params, bucket)
+                        .iter()
+                        .map(|&(_, frac)| Segment::Compute(work.w_flops * frac))
+                        .collect();
+                }
                 // The pass reads the stage's weights once: each kernel its share by FLOPs.
                 let pass_flops: f64 = segments
                     .iter()
@@ -318,6 +401,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                             let op =
                                 g.collective(label, kind, Algorithm::Auto, &tp_group(*gpu), bytes);
                             iter_tp.push(op);
+                            lane_tp.push(op);
                             op
                         }
                     };
@@ -330,6 +414,9 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 let (Some(first), Some(last)) = (first, last) else {
                     return Err(sim_err(format!("task {t:?} has no op")));
                 };
+                if split {
+                    pieces.insert((t.pipeline, t.stage), kernels.clone());
+                }
                 prev = Some(last);
                 if !t.redundant {
                     at.insert((t.pipeline, t.stage, t.pass, t.micro), (*gpu, first, last));
@@ -339,6 +426,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             }
             iter_tasks.push(ops);
             iter_kernels.push(lane_kernels);
+            iter_tp_lane.push(lane_tp);
         }
         // Data dependencies by micro-batch.
         let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId, OpId), InputError> {
@@ -378,8 +466,12 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             lanes.entry(*gpu).or_default().push(i);
         }
         let mut last_step: HashMap<GpuId, OpId> = HashMap::new();
-        // Each GPU's previous all-reduce: the next one it takes part in waits for it.
+        // Each GPU's previous data-parallel collective: the next one it takes part in waits for
+        // it (one communication stream per GPU).
         let mut last_ar: HashMap<GpuId, OpId> = HashMap::new();
+        let mut iter_dp: Vec<(OpId, Vec<GpuId>)> = Vec::new();
+        let mut iter_opt: Vec<(GpuId, OpId)> = Vec::new();
+        let sharded = opts.dp_reduce == DpReduce::DistributedOptimizer;
         for &k in &order {
             let group = &program.sync[k];
             let mut ws = Vec::new();
@@ -389,45 +481,62 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     ws.push(get(d, s, Pass::W, j)?.2);
                 }
             }
-            // One all-reduce per TP rank r, over the r-th GPUs of the members' TP groups.
-            let ars: Vec<OpId> = if group.members.len() > 1 {
-                (0..tp)
-                    .map(|r| {
-                        let ranks: Vec<GpuId> =
-                            group.members.iter().map(|m| GpuId(m.0 * tp + r)).collect();
-                        let op = g.collective(
-                            "gradient all-reduce",
-                            CollectiveKind::AllReduce,
-                            Algorithm::Auto,
-                            &ranks,
-                            opts.grad_bytes_per_param * group.params,
-                        );
-                        g.depend_all(&ws, op);
+            // The gradient buckets: (bytes, the ops each waits for). One bucket after every W
+            // without overlap; with overlap one per bucket of each stage's parameters, the
+            // stages of later layers first (their backward ends first).
+            let whole = opts.grad_bytes_per_param * group.params;
+            let buckets = if multi(group) && opts.overlap_grad_reduce {
+                bucket_plan(program, group, &pieces, &get, opts.grad_bytes_per_param, bucket)?
+                    .unwrap_or_else(|| vec![(whole, ws.clone())])
+            } else {
+                vec![(whole, ws.clone())]
+            };
+            let (kind, label) = if sharded {
+                (CollectiveKind::ReduceScatter, "gradient reduce-scatter")
+            } else {
+                (CollectiveKind::AllReduce, "gradient all-reduce")
+            };
+            let ranks_of = |r: u32| -> Vec<GpuId> {
+                group.members.iter().map(|m| GpuId(m.0 * tp + r)).collect()
+            };
+            // One collective per bucket and TP rank r, over the r-th GPUs of the members' TP
+            // groups.
+            let mut ars: Vec<OpId> = Vec::new();
+            if multi(group) {
+                for (bytes, deps) in &buckets {
+                    for r in 0..tp {
+                        let ranks = ranks_of(r);
+                        let op = g.collective(label, kind, Algorithm::Auto, &ranks, *bytes);
+                        g.depend_all(deps, op);
                         for gpu in &ranks {
                             if let Some(prev) = last_ar.insert(*gpu, op) {
                                 g.depend(prev, op);
                             }
                         }
-                        op
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
+                        iter_dp.push((op, group.members.clone()));
+                        ars.push(op);
+                    }
+                }
+            }
             let ar = ars.first().copied();
+            // With the distributed optimizer each member steps its shard.
+            let share =
+                if sharded && multi(group) { 1.0 / group.members.len() as f64 } else { 1.0 };
             let mut steps = Vec::with_capacity(group.members.len());
             for gpu in &group.members {
                 let entries = lanes
                     .get(gpu)
                     .ok_or_else(|| sim_err(format!("sync member gpu{} runs no task", gpu.0)))?;
                 let op = if opts.optimizer_bytes_per_param > 0.0 {
-                    g.compute(
+                    let op = g.compute(
                         "optimizer step",
                         lead(*gpu),
                         0.0,
-                        opts.optimizer_bytes_per_param * group.params,
+                        opts.optimizer_bytes_per_param * group.params * share,
                         opts.dtype,
-                    )
+                    );
+                    iter_opt.push((*gpu, op));
+                    op
                 } else {
                     g.delay("weights updated", SimTime::ZERO)
                 };
@@ -447,6 +556,34 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 }
                 last_step.insert(*gpu, op);
                 steps.push(op);
+            }
+            // The distributed optimizer's all-gather of the updated weights, after every
+            // member's step; a member's weights are whole again when it is done.
+            if sharded && multi(group) {
+                let mut ags = Vec::with_capacity(tp as usize);
+                for r in 0..tp {
+                    let ranks = ranks_of(r);
+                    let op = g.collective(
+                        "weight all-gather",
+                        CollectiveKind::AllGather,
+                        Algorithm::Auto,
+                        &ranks,
+                        WEIGHT_BYTES_PER_PARAM * group.params,
+                    );
+                    g.depend_all(&steps, op);
+                    for gpu in &ranks {
+                        if let Some(prev) = last_ar.insert(*gpu, op) {
+                            g.depend(prev, op);
+                        }
+                    }
+                    iter_dp.push((op, group.members.clone()));
+                    ags.push(op);
+                }
+                for gpu in &group.members {
+                    let done = g.delay("weights gathered", SimTime::ZERO);
+                    g.depend_all(&ags, done);
+                    last_step.insert(*gpu, done);
+                }
             }
             iter_ar[k] = ar;
             iter_steps[k] = steps;
@@ -472,12 +609,81 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
         out.tasks.push(iter_tasks);
         out.kernels.push(iter_kernels);
         out.tp_collectives.push(iter_tp);
+        out.tp_by_lane.push(iter_tp_lane);
+        out.dp_ops.push(iter_dp);
+        out.optimizer_ops.push(iter_opt);
         out.stepped.push(stepped);
         out.all_reduce.push(iter_ar);
         out.steps.push(iter_steps);
     }
     out.graph = g.build().map_err(|e| sim_err(e.to_string()))?;
     Ok(out)
+}
+
+/// A stage's gradient of `bytes` cut into buckets of at most `bucket` bytes, in the order the
+/// backward pass produces them: `(bytes, fraction of the whole)` each, at least one.
+pub fn bucket_sizes(bytes: f64, bucket: f64) -> Vec<(f64, f64)> {
+    if bytes.is_nan() || bucket.is_nan() || bytes <= 0.0 || bucket <= 0.0 {
+        return vec![(bytes.max(0.0), 1.0)];
+    }
+    let n = (bytes / bucket).ceil().max(1.0) as usize;
+    (0..n)
+        .map(|i| {
+            let b = if i + 1 < n { bucket } else { bytes - bucket * (n - 1) as f64 };
+            (b, b / bytes)
+        })
+        .collect()
+}
+
+/// The overlapped buckets of `group`: per stage of the group (later virtual stages first), per
+/// bucket of its gradient, the bytes and the ops it waits for (that bucket's kernel of the
+/// stage's last W in every pipeline of the group, and every earlier W of the stage). `None`
+/// when the group's parameters are not its stages' (Oobleck's layer-wise pieces), which then
+/// reduce in one piece after every W.
+fn bucket_plan(
+    program: &Program,
+    group: &SyncGroup,
+    pieces: &HashMap<(u32, u32), Vec<OpId>>,
+    get: Lookup<'_>,
+    grad_bytes_per_param: f64,
+    bucket: f64,
+) -> Result<Option<Buckets>, InputError> {
+    let mut stages: Vec<u32> = group.stages.iter().map(|x| x.1).collect();
+    stages.sort_unstable_by(|a, b| b.cmp(a));
+    stages.dedup();
+    let params_of = |s: u32| {
+        group
+            .stages
+            .iter()
+            .find(|x| x.1 == s)
+            .and_then(|x| program.pipelines.get(x.0 as usize))
+            .and_then(|p| p.work.get(s as usize))
+            .map_or(0.0, |w| w.params)
+    };
+    let total: f64 = stages.iter().map(|&s| params_of(s)).sum();
+    if (total - group.params).abs() > 1e-9 * group.params.abs().max(1.0) {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for &s in &stages {
+        let sizes = bucket_sizes(grad_bytes_per_param * params_of(s), bucket);
+        let members: Vec<(u32, u32)> = group.stages.iter().copied().filter(|x| x.1 == s).collect();
+        for (i, &(bytes, _)) in sizes.iter().enumerate() {
+            let mut deps = Vec::new();
+            for &(d, st) in &members {
+                let m = program.pipelines.get(d as usize).map_or(0, |p| p.micro_batches);
+                for j in 0..m.saturating_sub(1) {
+                    deps.push(get(d, st, Pass::W, j)?.2);
+                }
+                match pieces.get(&(d, st)).and_then(|p| p.get(i)) {
+                    Some(&op) => deps.push(op),
+                    None => return Ok(None),
+                }
+            }
+            out.push((bytes, deps));
+        }
+    }
+    Ok(Some(out))
 }
 
 /// `to` waits for `from`, through a send when they run on different (program) GPUs and
@@ -511,7 +717,107 @@ pub struct IterationTiming {
     pub bubble_frac: f64,
 }
 
+/// Where one program GPU's time went in the last iteration (seconds; they add up to the
+/// period): see [`IterationGraph::breakdown`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Breakdown {
+    /// Its pass kernels (F, B, W, recomputation).
+    pub compute_s: f64,
+    /// Its TP collectives, where no kernel of its runs.
+    pub tp_comm_exposed_s: f64,
+    /// Its optimizer steps, where neither of the above runs.
+    pub optimizer_s: f64,
+    /// Data-parallel collectives it takes part in, where none of the above runs.
+    pub dp_comm_exposed_s: f64,
+    /// The rest: waiting for other stages (fill, drain, imbalance, sends) and for the
+    /// iteration barrier.
+    pub bubble_s: f64,
+}
+
+/// Sorts and merges intervals into a disjoint union.
+fn union(mut v: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    v.retain(|x| x.1 > x.0);
+    v.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(v.len());
+    for (a, b) in v {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+fn measure(v: &[(u64, u64)]) -> u64 {
+    v.iter().map(|x| x.1 - x.0).sum()
+}
+
 impl IterationGraph {
+    /// Where program GPU `gpu`'s time went in the last iteration's window (the period: from
+    /// the end of the previous iteration to the end of the last). Every instant of the window
+    /// goes to the first of these that covers it on that GPU: its pass kernels (compute), its
+    /// TP collectives (exposed TP communication), its optimizer steps, a data-parallel
+    /// collective of one of its sync groups (exposed DP communication); an instant covered
+    /// by none is bubble. Ops of both built iterations count, clipped to the window, so the
+    /// five add up to the period exactly (to the nanosecond).
+    pub fn breakdown(&self, run: &Execution, gpu: GpuId) -> Breakdown {
+        let end_of = |k: usize| -> u64 {
+            self.stepped[k].iter().map(|&op| run.end(op).as_nanos()).max().unwrap_or(0)
+        };
+        let n = self.stepped.len();
+        if n == 0 {
+            return Breakdown::default();
+        }
+        let (lo, hi) = if n >= 2 { (end_of(n - 2), end_of(n - 1)) } else { (0, end_of(0)) };
+        let iters = n.saturating_sub(2)..n;
+        let clip = |op: OpId| -> (u64, u64) {
+            let (a, b) = (run.start(op).as_nanos(), run.end(op).as_nanos());
+            (a.clamp(lo, hi), b.clamp(lo, hi))
+        };
+        let lanes: Vec<usize> =
+            (0..self.lane_gpus.len()).filter(|&i| self.lane_gpus[i] == gpu).collect();
+        let mut compute = Vec::new();
+        let mut tp = Vec::new();
+        let mut opt = Vec::new();
+        let mut dp = Vec::new();
+        for k in iters {
+            for &i in &lanes {
+                if let Some(tasks) = self.kernels.get(k).and_then(|x| x.get(i)) {
+                    compute.extend(tasks.iter().flatten().map(|&op| clip(op)));
+                }
+                if let Some(ops) = self.tp_by_lane.get(k).and_then(|x| x.get(i)) {
+                    tp.extend(ops.iter().map(|&op| clip(op)));
+                }
+            }
+            if let Some(ops) = self.optimizer_ops.get(k) {
+                opt.extend(ops.iter().filter(|x| x.0 == gpu).map(|x| clip(x.1)));
+            }
+            if let Some(ops) = self.dp_ops.get(k) {
+                dp.extend(ops.iter().filter(|x| x.1.contains(&gpu)).map(|x| clip(x.0)));
+            }
+        }
+        let mut covered: Vec<(u64, u64)> = Vec::new();
+        let mut take = |v: Vec<(u64, u64)>| -> u64 {
+            let before = measure(&covered);
+            covered.extend(v);
+            covered = union(std::mem::take(&mut covered));
+            measure(&covered) - before
+        };
+        let secs = |x: u64| x as f64 * 1e-9;
+        let c = take(compute);
+        let t = take(tp);
+        let o = take(opt);
+        let d = take(dp);
+        let period = hi - lo;
+        Breakdown {
+            compute_s: secs(c),
+            tp_comm_exposed_s: secs(t),
+            optimizer_s: secs(o),
+            dp_comm_exposed_s: secs(d),
+            bubble_s: secs(period.saturating_sub(c + t + o + d)),
+        }
+    }
+
     /// Per GPU that runs passes (ascending), the time its passes' kernels took in the last
     /// iteration, summed over its lanes (TP collectives are not busy time).
     pub fn busy_by_gpu(&self, run: &Execution) -> Vec<(GpuId, SimTime)> {

@@ -12,8 +12,11 @@
 //!   pass; per-GPU memory (state and activations, Korthikanti et al.'s formulas) is
 //!   [`policy::JobModel::stage_memory`];
 //! - [`schedule`]: GPipe, 1F1B, ZB-H1 and ZB-H2 as per-stage orders of forward (F),
-//!   input-gradient (B) and weight-gradient (W) passes; [`iteration`]: one iteration as a task
-//!   graph on the shared executor (activation sends, gradient all-reduce, optimizer steps);
+//!   input-gradient (B) and weight-gradient (W) passes, and Megatron-LM's interleaved 1F1B
+//!   (`interleave`: several model chunks per GPU); [`iteration`]: one iteration as a task
+//!   graph on the shared executor (activation sends, gradient all-reduce or the distributed
+//!   optimizer's reduce-scatter and all-gather, bucketed and overlapped with the backward on
+//!   request, optimizer steps), and the step time breakdown read from its execution;
 //! - [`failures`]: a seeded failure process, fixed failure sets or a trace;
 //! - [`policy`] and [`policies`] (one file each): checkpoint-restart, spare servers, Bamboo,
 //!   Oobleck and SlipStream, each turning a set of failed GPUs into a job shape and an

@@ -31,7 +31,13 @@ pub struct JobModel {
     pub par: Parallelism,
     /// Model and optimizer state bytes per parameter (16 or 18).
     pub state_bytes_per_param: f64,
+    /// Data-parallel gradient reduction: all-reduce or the distributed optimizer.
+    pub dp_reduce: crate::config::DpReduce,
 }
+
+/// Bytes per parameter the distributed optimizer shards over the data-parallel replicas: fp32
+/// master weights 4 and Adam's two moments 4 + 4 (ZeRO's `K = 12`, Rajbhandari et al. 2020).
+pub const SHARDED_BYTES_PER_PARAM: f64 = 12.0;
 
 impl JobModel {
     /// Samples (sequences) per healthy iteration: `D * m * b`.
@@ -41,12 +47,14 @@ impl JobModel {
             * f64::from(self.micro_batch_size)
     }
 
-    /// Layers of each stage of a pipeline of `stages` stages (the workload's split).
+    /// Layers of each virtual stage of a pipeline of `stages` stages (the workload's split):
+    /// `stages x interleave` entries, virtual stage `c p + s` being chunk `c` of GPU `s`.
     pub fn layers_per_stage(&self, stages: u32) -> Vec<u32> {
         crate::stages::split_layers(&self.model, self.micro_batch_size, stages, &self.par)
     }
 
-    /// Work per GPU of each stage of a pipeline of `stages` stages.
+    /// Work per GPU of each virtual stage of a pipeline of `stages` stages (one per stage
+    /// without interleaving).
     pub fn stage_works(&self, stages: u32) -> Vec<StageWork> {
         let parts = self.layers_per_stage(stages);
         parts
@@ -70,24 +78,54 @@ impl JobModel {
     /// (16: 16-bit weights and gradients, fp32 master weights and Adam moments; Rajbhandari et
     /// al., ZeRO, 2020), activations = the schedule's peak with the per-layer `M_B` and `M_W`
     /// of [`crate::stages::layer_activations`]. `None` when the schedule cannot be built.
+    ///
+    /// With interleaving (`v` chunks per GPU) a GPU's state is that of its `v` chunks and its
+    /// activations are the interleaved order walked with each chunk's layers: on GPU 0 at
+    /// most `2(p - 1) + (v - 1)p + 1` chunk-micro-batches of `L / (p v)` layers are in flight,
+    /// `(1 + (p - 1) / (p v))` times 1F1B's `p` micro-batches of `L / p` layers (Korthikanti
+    /// et al. 2022, §4.2.3). With the distributed optimizer
+    /// ([`JobModel::state_bytes`]) the fp32 optimizer state is divided by the data-parallel
+    /// degree.
     pub fn stage_memory(&self, stages: u32, micro_batches: u32) -> Option<Vec<(f64, f64)>> {
-        let sched = Schedule::build(self.schedule.kind, stages, micro_batches.max(1)).ok()?;
+        let v = self.par.interleave.max(1);
+        let sched =
+            Schedule::build_interleaved(self.schedule.kind, stages, micro_batches.max(1), v)
+                .ok()?;
         let (m_b, m_w) =
             crate::stages::layer_activations(&self.model, self.micro_batch_size, &self.par);
         let parts = self.layers_per_stage(stages);
         let works = self.stage_works(stages);
+        if parts.len() != (stages * v) as usize {
+            return None;
+        }
         Some(
-            parts
-                .iter()
-                .zip(&works)
-                .enumerate()
-                .map(|(s, (&l, w))| {
-                    let act =
-                        sched.peak_activation(s as u32, m_b * f64::from(l), m_w * f64::from(l));
-                    (self.state_bytes_per_param * w.params, act)
+            (0..stages)
+                .map(|s| {
+                    let layers = |c: u32| f64::from(parts[(c * stages + s) as usize]);
+                    let act = sched.peak_activation_by(s, |c| (m_b * layers(c), m_w * layers(c)));
+                    let params: f64 = (0..v).map(|c| works[(c * stages + s) as usize].params).sum();
+                    (self.state_bytes(params), act)
                 })
                 .collect(),
         )
+    }
+
+    /// Bytes of model and optimizer state on a GPU holding `params` parameters:
+    /// `state_bytes_per_param` each with plain all-reduce; with the distributed optimizer
+    /// (ZeRO stage 1, Rajbhandari et al. 2020) the 12 bytes of fp32 master weights and Adam
+    /// moments are sharded over the `D` data-parallel replicas and the rest (16-bit weights 2
+    /// and gradients 2, or fp32 gradients 4 with 18) kept: `(S - 12) + 12 / D` per parameter,
+    /// Megatron-LM's `4 + 12/d` and `6 + 12/d`.
+    pub fn state_bytes(&self, params: f64) -> f64 {
+        let s = self.state_bytes_per_param;
+        match self.dp_reduce {
+            crate::config::DpReduce::AllReduce => s * params,
+            crate::config::DpReduce::DistributedOptimizer => {
+                let sharded = SHARDED_BYTES_PER_PARAM.min(s);
+                let d = f64::from(self.shape.pipelines.max(1));
+                ((s - sharded) + sharded / d) * params
+            }
+        }
     }
 
     /// Bytes on the fullest GPU of a pipeline of `stages` stages running `micro_batches`:

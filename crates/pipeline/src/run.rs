@@ -10,7 +10,7 @@ use taskgraph::{CostCache, ExecConfig, execute_cached};
 use crate::config::{PipelineWorkload, Recompute, StepMode, SystemSpec};
 use crate::failures::{FailureSpec, JobShape, Scope};
 use crate::horizon::{Checkpointing, Evaluate, simulate};
-use crate::iteration::{BuildOptions, IterationTiming, build};
+use crate::iteration::{Breakdown, BuildOptions, IterationTiming, build};
 use crate::policies::{self, RestartCost};
 use crate::policy::{JobModel, Policy};
 use crate::schedule::Schedule;
@@ -67,6 +67,47 @@ pub fn prepare(
     }
     if w.micro_batch_size == 0 {
         return Err(InputError::invalid("micro_batch_size", "must be at least 1"));
+    }
+    let v = w.interleave;
+    if v == 0 {
+        return Err(InputError::invalid("interleave", "must be at least 1 (1: no interleaving)"));
+    }
+    if v > 1 {
+        if u64::from(w.stages) * u64::from(v) > u64::from(model.layers) {
+            return Err(InputError::invalid(
+                "interleave",
+                format!(
+                    "{} stages x interleave {v} = {} model chunks but the model has {} layers (at most one chunk per layer): use interleave <= {}",
+                    w.stages,
+                    u64::from(w.stages) * u64::from(v),
+                    model.layers,
+                    (model.layers / w.stages.max(1)).max(1)
+                ),
+            ));
+        }
+        if !matches!(system, SystemSpec::CheckpointRestart | SystemSpec::SpareServers { .. }) {
+            return Err(InputError::invalid(
+                "interleave",
+                format!(
+                    "interleave = {v} is modelled for the plain job only (systems checkpoint-restart and spare-servers); {} re-plans stages and has no interleaved form here: set interleave: 1",
+                    system.name()
+                ),
+            ));
+        }
+        if w.failures.is_some() {
+            return Err(InputError::invalid(
+                "failures",
+                format!(
+                    "failures with interleave = {v} are not modelled yet: set interleave: 1 or leave failures out"
+                ),
+            ));
+        }
+    }
+    if w.grad_bucket_bytes.0 == 0 {
+        return Err(InputError::invalid(
+            "grad_bucket_bytes",
+            "must be positive (default 25MiB, PyTorch DDP's bucket_cap_mb)",
+        ));
     }
     if w.stages > 64 {
         return Err(InputError::invalid(
@@ -128,8 +169,8 @@ pub fn prepare(
         ));
     }
     cluster.gpu().peak_flops(w.dtype).map_err(|e| InputError::invalid("dtype", e.to_string()))?;
-    let schedule = Schedule::build(w.schedule, w.stages, w.micro_batches)?;
-    let par = Parallelism { tp, sp: w.sp, recompute: w.recompute, split: w.split };
+    let schedule = Schedule::build_interleaved(w.schedule, w.stages, w.micro_batches, v)?;
+    let par = Parallelism { tp, sp: w.sp, recompute: w.recompute, split: w.split, interleave: v };
     let staggered = match w.optimizer_step {
         StepMode::Auto => w.schedule.staggered_by_default(),
         StepMode::Synchronous => false,
@@ -147,6 +188,7 @@ pub fn prepare(
         hbm_bytes: cluster.gpu().memory.0 as f64,
         par,
         state_bytes_per_param: w.state_bytes_per_param,
+        dp_reduce: w.dp_reduce,
     };
     job.work = job.stage_works(w.stages);
     let work = job.work.clone();
@@ -193,9 +235,14 @@ pub fn prepare(
                     .into(),
         });
     }
-    // Checkpoint size per node: every GPU's stage state (GPU g holds 1/t of stage replica g/t).
+    // Checkpoint size per node: every GPU's stage state (GPU g holds 1/t of stage replica g/t,
+    // of each of its chunks with interleaving).
     let node_bytes = (0..per_node.min(pipelines * w.stages * tp))
-        .map(|g| work[((g / tp) % w.stages) as usize].params * CHECKPOINT_BYTES_PER_PARAM)
+        .map(|g| {
+            let s = (g / tp) % w.stages;
+            (0..v).map(|c| work[(c * w.stages + s) as usize].params).sum::<f64>()
+                * CHECKPOINT_BYTES_PER_PARAM
+        })
         .sum::<f64>();
     let (read, write) = match w.checkpoint.bandwidth {
         Some(b) if b.0 > 0.0 => (b.0, b.0),
@@ -401,19 +448,32 @@ impl Evaluator<'_> {
 
 impl Evaluator<'_> {
     /// Per stage, the mean over its GPUs of their idle fraction in the policy's iteration with
-    /// `failed` GPUs (computed afresh, not cached).
+    /// `failed` GPUs (computed afresh, not cached), and the time breakdown of the first
+    /// pipeline's critical stage: of pipeline 0's GPUs, the one whose kernels and TP
+    /// collectives take longest ([`crate::iteration::IterationGraph::breakdown`]).
     fn stage_bubbles(
         &mut self,
         policy: &dyn Policy,
         job: &JobModel,
         failed: &[bool],
-    ) -> Result<Vec<f64>, InputError> {
+    ) -> Result<(Vec<f64>, Breakdown), InputError> {
         let (program, staggered) = policy.program(job, failed)?;
         let it = build(&program, &BuildOptions { staggered, ..self.opts })?;
         let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
             .map_err(|e| InputError::Simulation(e.to_string()))?;
         let period = it.timing(&run).period.as_secs_f64().max(1e-12);
         let p = job.shape.stages as usize;
+        let mut critical = Breakdown::default();
+        let mut seen = HashMap::new();
+        for gpu in &it.lane_gpus {
+            if job.coords(gpu.0).0 != 0 || seen.insert(gpu.0, ()).is_some() {
+                continue;
+            }
+            let b = it.breakdown(&run, *gpu);
+            if b.compute_s + b.tp_comm_exposed_s > critical.compute_s + critical.tp_comm_exposed_s {
+                critical = b;
+            }
+        }
         let mut sum = vec![0.0; p];
         let mut count = vec![0u32; p];
         for (gpu, busy) in it.busy_by_gpu(&run) {
@@ -423,11 +483,12 @@ impl Evaluator<'_> {
                 count[s] += 1;
             }
         }
-        Ok(sum
+        let bubbles = sum
             .iter()
             .zip(&count)
             .map(|(x, &n)| if n > 0 { x / f64::from(n) } else { 0.0 })
-            .collect())
+            .collect();
+        Ok((bubbles, critical))
     }
 }
 
@@ -469,6 +530,9 @@ impl Prepared {
                 staggered: job.staggered,
                 iterations: 2,
                 tp: job.par.tp,
+                dp_reduce: w.dp_reduce,
+                overlap_grad_reduce: w.overlap_grad_reduce,
+                grad_bucket_bytes: w.grad_bucket_bytes.0 as f64,
             },
             exec: ExecConfig { network: w.network, ..ExecConfig::default() },
             cache: HashMap::new(),
@@ -491,9 +555,9 @@ impl Prepared {
             }
             crate::policy::Config::Down => plain,
         };
-        let stage_bubbles = match policy.config(job, &none) {
+        let (stage_bubbles, breakdown) = match policy.config(job, &none) {
             crate::policy::Config::Run { .. } => eval.stage_bubbles(policy.as_ref(), job, &none)?,
-            crate::policy::Config::Down => Vec::new(),
+            crate::policy::Config::Down => (Vec::new(), Breakdown::default()),
         };
         let out =
             simulate(job, policy.as_mut(), &events, w.duration, self.ckpt, &mut eval, WINDOWS)?;
@@ -529,7 +593,12 @@ impl Prepared {
             .metric("checkpoint_interval_s", self.ckpt.interval.as_secs_f64())
             .metric("tflops_per_gpu", counted_flops / step / all_gpus / 1e12)
             .metric("mfu", model_flops / step / all_gpus / peak)
-            .metric("peak_mem_bytes", peak_mem);
+            .metric("peak_mem_bytes", peak_mem)
+            .metric("compute_s", breakdown.compute_s)
+            .metric("tp_comm_exposed_s", breakdown.tp_comm_exposed_s)
+            .metric("bubble_s", breakdown.bubble_s)
+            .metric("dp_comm_exposed_s", breakdown.dp_comm_exposed_s)
+            .metric("optimizer_s", breakdown.optimizer_s);
         let last = out.by_failures.iter().rposition(|s| s.0 > 0.0).unwrap_or(0);
         let window_h = secs / 3600.0 / WINDOWS as f64;
         r.series("time_h", (1..=WINDOWS).map(|k| k as f64 * window_h).collect())

@@ -94,6 +94,16 @@ pub struct Step {
     pub pass: Pass,
     /// Which micro-batch (0-based).
     pub micro: u32,
+    /// Which model chunk of the GPU (0-based; always 0 without interleaving). Chunk `c` of
+    /// GPU `s` of `p` is virtual stage `c p + s`.
+    pub chunk: u32,
+}
+
+impl Step {
+    /// A pass of micro-batch `micro` on the GPU's first (only) chunk.
+    pub fn new(pass: Pass, micro: u32) -> Step {
+        Step { pass, micro, chunk: 0 }
+    }
 }
 
 /// A per-stage order of the passes of one iteration.
@@ -105,7 +115,9 @@ pub struct Schedule {
     pub stages: u32,
     /// Micro-batches m per iteration.
     pub micro_batches: u32,
-    /// Per stage, its passes in order: every (pass, micro-batch) exactly once.
+    /// Model chunks (virtual stages) per GPU v: 1 without interleaving.
+    pub chunks: u32,
+    /// Per stage (GPU), its passes in order: every (pass, micro-batch, chunk) exactly once.
     pub order: Vec<Vec<Step>>,
 }
 
@@ -124,14 +136,78 @@ impl Schedule {
             ScheduleKind::ZbH1 => (0..p).map(|s| three_phase(m, p - s - 1, s)).collect(),
             ScheduleKind::ZbH2 => (0..p).map(|s| three_phase(m, 2 * (p - s) - 2, 2 * s)).collect(),
         };
-        Ok(Schedule { kind, stages: p, micro_batches: m, order })
+        Ok(Schedule { kind, stages: p, micro_batches: m, chunks: 1, order })
+    }
+
+    /// The schedule `kind` for `p` stages (GPUs), `m` micro-batches and `v` model chunks per
+    /// GPU. `v = 1` is [`Schedule::build`]; `v > 1` is Megatron-LM's interleaved 1F1B
+    /// (Narayanan et al., SC'21, §2.2.2), which needs `kind` = 1F1B and `m` a multiple of `p`.
+    ///
+    /// GPU `r` runs `m v` (micro-batch, chunk) forwards and as many backwards. The `k`-th
+    /// forward (0-based) is of micro-batch `(k / (p v)) p + k mod p` on chunk
+    /// `(k mod p v) / p`: micro-batches go through the chunks in groups of `p`; the `k`-th
+    /// backward is of the same micro-batch on chunk `v - 1 - (k mod p v) / p` (the last chunk
+    /// first). Warm-up: `min(2 (p - r - 1) + (v - 1) p, m v)` forwards (all of them when
+    /// `m = p`); steady: forward `k + warm-up`, then backward `k`; cool-down: the remaining
+    /// backwards. W follows its B (1F1B's fused backward).
+    pub fn build_interleaved(
+        kind: ScheduleKind,
+        p: u32,
+        m: u32,
+        v: u32,
+    ) -> Result<Schedule, InputError> {
+        if v == 0 {
+            return Err(InputError::invalid(
+                "interleave",
+                "must be at least 1 (1: no interleaving)",
+            ));
+        }
+        if v == 1 {
+            return Schedule::build(kind, p, m);
+        }
+        if kind != ScheduleKind::OneFOneB {
+            return Err(InputError::invalid(
+                "interleave",
+                format!(
+                    "interleave = {v} needs schedule: 1f1b (Megatron-LM's interleaved 1F1B); {} has no interleaved form here: set interleave: 1 or schedule: 1f1b",
+                    kind.name()
+                ),
+            ));
+        }
+        if p == 0 {
+            return Err(InputError::invalid("stages", "must be at least 1"));
+        }
+        if m == 0 || !m.is_multiple_of(p) {
+            let lower = (m / p) * p;
+            return Err(InputError::invalid(
+                "micro_batches",
+                format!(
+                    "{m} micro-batches with interleave = {v}: the interleaved schedule needs a multiple of the {p} stages (as Megatron-LM requires), e.g. {}{}",
+                    if lower > 0 { format!("{lower} or ") } else { String::new() },
+                    lower + p
+                ),
+            ));
+        }
+        let order = (0..p).map(|r| interleaved(p, m, v, r)).collect();
+        Ok(Schedule { kind, stages: p, micro_batches: m, chunks: v, order })
     }
 
     /// Peak activation bytes on `stage` when F adds `m_b`, B swaps `m_b` for `m_w` and W frees
     /// `m_w` (per micro-batch).
     pub fn peak_activation(&self, stage: u32, m_b: f64, m_w: f64) -> f64 {
+        self.peak_activation_by(stage, |_| (m_b, m_w))
+    }
+
+    /// Peak activation bytes on `stage` when the bytes of a step depend on its chunk:
+    /// `bytes(chunk)` gives `(m_b, m_w)` for one micro-batch of that chunk. 0 for a stage
+    /// the schedule does not have.
+    pub fn peak_activation_by(&self, stage: u32, bytes: impl Fn(u32) -> (f64, f64)) -> f64 {
         let (mut now, mut peak) = (0.0f64, 0.0f64);
-        for step in &self.order[stage as usize] {
+        let Some(order) = self.order.get(stage as usize) else {
+            return 0.0;
+        };
+        for step in order {
+            let (m_b, m_w) = bytes(step.chunk);
             match step.pass {
                 Pass::F => now += m_b,
                 Pass::B => now += m_w - m_b,
@@ -143,13 +219,47 @@ impl Schedule {
     }
 }
 
+/// GPU `r`'s order in the interleaved 1F1B schedule (see [`Schedule::build_interleaved`]).
+fn interleaved(p: u32, m: u32, v: u32, r: u32) -> Vec<Step> {
+    let total = m * v;
+    let group = p * v;
+    let at = |k: u32, forward: bool| -> (u32, u32) {
+        let within = k % group;
+        let chunk = within / p;
+        let micro = (k / group) * p + within % p;
+        (micro, if forward { chunk } else { v - 1 - chunk })
+    };
+    let warmup = if m == p { total } else { (2 * (p - r - 1) + (v - 1) * p).min(total) };
+    let mut order = Vec::with_capacity(3 * total as usize);
+    let forward = |order: &mut Vec<Step>, k: u32| {
+        let (micro, chunk) = at(k, true);
+        order.push(Step { pass: Pass::F, micro, chunk });
+    };
+    let backward = |order: &mut Vec<Step>, k: u32| {
+        let (micro, chunk) = at(k, false);
+        order.push(Step { pass: Pass::B, micro, chunk });
+        order.push(Step { pass: Pass::W, micro, chunk });
+    };
+    for k in 0..warmup {
+        forward(&mut order, k);
+    }
+    for k in 0..total - warmup {
+        forward(&mut order, k + warmup);
+        backward(&mut order, k);
+    }
+    for k in total - warmup..total {
+        backward(&mut order, k);
+    }
+    order
+}
+
 /// One stage's order: `warmup` forwards, then F, B and W's beyond `cap` pending, then the
 /// remaining B's with W's beyond `cap`, then the pending W's.
 fn three_phase(m: u32, warmup: u32, cap: u32) -> Vec<Step> {
     let mut order = Vec::with_capacity(3 * m as usize);
     let mut pending = VecDeque::new();
     let (mut next_f, mut next_b) = (0u32, 0u32);
-    let push = |order: &mut Vec<Step>, pass, micro| order.push(Step { pass, micro });
+    let push = |order: &mut Vec<Step>, pass, micro| order.push(Step::new(pass, micro));
     while next_f < warmup.min(m) {
         push(&mut order, Pass::F, next_f);
         next_f += 1;
@@ -201,10 +311,10 @@ mod tests {
             let s = Schedule::build(kind, p, m).unwrap();
             for (st, stage) in s.order.iter().enumerate() {
                 proptest::prop_assert_eq!(stage.len(), 3 * m as usize);
-                let pos = |pass, j| stage.iter().position(|x| *x == Step { pass, micro: j });
+                let pos = |pass, j| stage.iter().position(|x| *x == Step::new(pass, j));
                 for j in 0..m {
                     for pass in [Pass::F, Pass::B, Pass::W] {
-                        let n = stage.iter().filter(|x| **x == Step { pass, micro: j }).count();
+                        let n = stage.iter().filter(|x| **x == Step::new(pass, j)).count();
                         proptest::prop_assert_eq!(n, 1, "{:?} stage {} {:?}{}", kind, st, pass, j);
                     }
                     // F before B before W, and micro-batches in order within a pass.
@@ -248,6 +358,33 @@ mod tests {
         // GPipe holds every micro-batch.
         let g = Schedule::build(ScheduleKind::Gpipe, p, m).unwrap();
         assert_eq!(g.peak_activation(0, mb, mw), f64::from(m) * mb);
+    }
+
+    #[test]
+    fn interleaved_order_follows_megatron() {
+        // p = 2, v = 2, m = 4: GPU 0 warms up with 2(p - 1) + (v - 1)p = 4 chunk forwards,
+        // micro-batches in groups of p through chunk 0 then chunk 1; backwards last chunk first.
+        let s = Schedule::build_interleaved(ScheduleKind::OneFOneB, 2, 4, 2).unwrap();
+        let names = |st: usize| -> String {
+            s.order[st]
+                .iter()
+                .filter(|x| x.pass != Pass::W)
+                .map(|x| format!("{:?}{}c{}", x.pass, x.micro, x.chunk))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(
+            names(0),
+            "F0c0 F1c0 F0c1 F1c1 F2c0 B0c1 F3c0 B1c1 F2c1 B0c0 F3c1 B1c0 B2c1 B3c1 B2c0 B3c0"
+        );
+        // The last GPU warms up with (v - 1)p = 2.
+        assert!(names(1).starts_with("F0c0 F1c0 F0c1 B0c1 F1c1 B1c1"), "{}", names(1));
+        assert_eq!(s.order[0].len(), 3 * 4 * 2);
+        // m not a multiple of p, and a schedule without an interleaved form.
+        let e = Schedule::build_interleaved(ScheduleKind::OneFOneB, 4, 6, 2).unwrap_err();
+        assert!(e.to_string().starts_with("workload.micro_batches"), "{e}");
+        let e = Schedule::build_interleaved(ScheduleKind::ZbH1, 4, 8, 2).unwrap_err();
+        assert!(e.to_string().starts_with("workload.interleave"), "{e}");
     }
 
     #[test]

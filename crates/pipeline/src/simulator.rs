@@ -80,6 +80,31 @@ const METRICS: &[Described] = &[
         unit: "",
         description: "model FLOPs utilisation: model FLOPs per iteration (no recomputation) over the iteration time without failures, the job's GPUs and the GPU's peak dense FLOP/s in the workload's dtype",
     },
+    Described {
+        name: "compute_s",
+        unit: "s",
+        description: "step time breakdown of the first pipeline's critical stage (the GPU of pipeline 0 whose kernels and TP collectives take longest), in the policy's iteration without failures: time its pass kernels run; with tp_comm_exposed_s, optimizer_s, dp_comm_exposed_s and bubble_s it adds up to iter_time_s (each instant goes to the first category that covers it, in that order)",
+    },
+    Described {
+        name: "tp_comm_exposed_s",
+        unit: "s",
+        description: "breakdown: time the critical stage's TP collectives run while none of its kernels does",
+    },
+    Described {
+        name: "optimizer_s",
+        unit: "s",
+        description: "breakdown: time the critical stage's optimizer steps run",
+    },
+    Described {
+        name: "dp_comm_exposed_s",
+        unit: "s",
+        description: "breakdown: time a data-parallel collective of the critical stage (gradient all-reduce or reduce-scatter, weight all-gather) runs while it computes nothing",
+    },
+    Described {
+        name: "bubble_s",
+        unit: "s",
+        description: "breakdown: the rest of the critical stage's iteration: waiting for other stages (fill, drain, imbalance, sends) and for the iteration barrier; unlike bubble_frac, exposed TP and DP communication and the optimizer step are not counted in it",
+    },
     Described { name: "restarts", unit: "", description: "job restarts from a checkpoint" },
     Described {
         name: "lost_work_s",

@@ -31,12 +31,21 @@ pub struct Parallelism {
     pub recompute: Recompute,
     /// Layers per stage.
     pub split: Split,
+    /// Model chunks (virtual stages) per GPU v of the interleaved schedule: the layers are
+    /// split over `p v` chunks and chunk `c` of GPU `s` is virtual stage `c p + s`. 1: none.
+    pub interleave: u32,
 }
 
 impl Default for Parallelism {
-    /// No tensor or sequence parallelism, no recomputation, the even split.
+    /// No tensor or sequence parallelism, no recomputation, the even split, no interleaving.
     fn default() -> Self {
-        Parallelism { tp: 1, sp: false, recompute: Recompute::None, split: Split::Even }
+        Parallelism {
+            tp: 1,
+            sp: false,
+            recompute: Recompute::None,
+            split: Split::Even,
+            interleave: 1,
+        }
     }
 }
 
@@ -46,11 +55,15 @@ pub fn partition(model: &TransformerSpec, stages: u32) -> Vec<u32> {
     (0..stages).map(|s| q + u32::from(s < r)).collect()
 }
 
-/// Layers of each of `stages` stages under `par.split`.
+/// Layers of each virtual stage of a pipeline of `stages` stages under `par.split`: `stages x
+/// par.interleave` entries (virtual stage `c p + s` is chunk `c` of GPU `s`; one per stage
+/// without interleaving). The split treats each virtual stage as a stage of its own: the
+/// first holds the embedding, the last the output layer.
 pub fn split_layers(model: &TransformerSpec, b: u32, stages: u32, par: &Parallelism) -> Vec<u32> {
+    let n = stages.saturating_mul(par.interleave.max(1));
     match par.split {
-        Split::Even => partition(model, stages),
-        Split::Balanced => balanced_partition(model, b, stages, par),
+        Split::Even => partition(model, n),
+        Split::Balanced => balanced_partition(model, b, n, par),
     }
 }
 

@@ -25,6 +25,7 @@ fn options(job: &pipeline::policy::JobModel, boundary_bytes: f64) -> BuildOption
         staggered: false,
         iterations: 2,
         tp: job.par.tp,
+        ..BuildOptions::default()
     }
 }
 

@@ -73,7 +73,7 @@ proptest! {
             }
         }
         // It runs to the end.
-        let opts = BuildOptions { boundary_bytes: 1e6, dtype: Dtype::Bf16, grad_bytes_per_param: 2.0, optimizer_bytes_per_param: 28.0, staggered, iterations: 2 , tp: 1};
+        let opts = BuildOptions { boundary_bytes: 1e6, dtype: Dtype::Bf16, grad_bytes_per_param: 2.0, optimizer_bytes_per_param: 28.0, staggered, iterations: 2 , tp: 1, ..BuildOptions::default()};
         let it = build(&program, &opts).unwrap();
         let run = execute(&it.graph, &cluster, &ExecConfig::default());
         prop_assert!(run.is_ok(), "{}: {:?}", POLICIES[policy], run.err());
@@ -274,6 +274,7 @@ fn oobleck_syncs_only_the_layers_a_rebuilt_stage_holds() {
         staggered,
         iterations: 1,
         tp: 1,
+        ..BuildOptions::default()
     };
     let it = build(&program, &opts).unwrap();
     let g = &it.graph;
@@ -379,6 +380,7 @@ fn oobleck_pieces_are_issued_in_two_rounds_not_a_chain() {
                 staggered,
                 iterations: 2,
                 tp: 1,
+                ..BuildOptions::default()
             };
             let it = build(program, &opts).unwrap();
             it.timing(&execute(&it.graph, &cluster, &ExecConfig::default()).unwrap())
@@ -514,6 +516,7 @@ fn equivalent_failure_patterns_share_one_iteration_time() {
                 staggered,
                 iterations: 2,
                 tp: 1,
+                ..BuildOptions::default()
             };
             let it = build(&program, &opts).unwrap();
             let run = execute(&it.graph, &cluster, &ExecConfig::default()).unwrap();

@@ -40,6 +40,7 @@ fn period(
         staggered,
         iterations: 3,
         tp: 1,
+        ..BuildOptions::default()
     };
     let it = build(&Program::healthy(&sched, 1, &stages), &opts).unwrap();
     let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();
@@ -130,6 +131,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
             staggered: kind.staggered_by_default(),
             iterations: 2,
             tp: 1,
+            ..BuildOptions::default()
         };
         let it = build(&Program::healthy(&sched, dp, &stages), &opts).unwrap();
         let run = execute(&it.graph, &c, &ExecConfig::default()).unwrap();

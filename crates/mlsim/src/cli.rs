@@ -15,6 +15,8 @@ Examples:
   mlsim collective --preset dgx-h100 --op all-reduce --gpus 8 --sizes 1MiB..1GiB
   mlsim collective --preset dgx-a100 --op all-to-all --gpus 32 --sizes 64MiB --mode flow
   mlsim collective --cluster my-cluster.yaml --op all-gather --gpus 16 --sizes 8MiB..8GiB --factor 4
+  mlsim step --model gpt3-175b --preset dgx-a100 --gpus 1024 --tp 8 --pp 16 --dp 8 --global-batch 1536
+  mlsim step --model megatron-1t --gpus 3072 --tp 8 --pp 64 --global-batch 3072 --sp --recompute selective --json
   mlsim list presets";
 
 /// mlsim: simulators of ML training and serving systems.
@@ -31,6 +33,9 @@ pub enum Command {
     /// Time a collective over a range of message sizes, printed like nccl-tests
     /// (size, time, algbw, busbw).
     Collective(CollectiveArgs),
+    /// Time one training step of a GPT model under tensor x pipeline x data parallelism:
+    /// step time, TFLOP/s per GPU, MFU, memory per GPU and where the time goes.
+    Step(StepArgs),
     /// Run an experiment file: every point x system x seed, in parallel, resumable; writes
     /// results/<name>/ (runs.jsonl, summary.csv, report/index.html).
     Run(RunArgs),
@@ -212,10 +217,112 @@ pub struct CollectiveArgs {
     pub dtype: String,
 }
 
+/// Activation recomputation (Korthikanti et al. 2022).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecomputeArg {
+    /// Keep every activation.
+    None,
+    /// Recompute the attention core in the backward pass.
+    Selective,
+    /// Keep each layer's input only; rerun its forward in the backward pass.
+    Full,
+}
+
+/// How layers are assigned to pipeline stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// As even as possible (Megatron-LM's default).
+    Even,
+    /// Minimise the slowest stage, counting the embedding and output layers.
+    Balanced,
+}
+
+/// How the network of the step is simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NetworkArg {
+    /// Closed-form times, links as first-come first-served queues (fast).
+    Analytic,
+    /// Closed-form times as if alone on the network: an upper bound on performance.
+    ContentionFree,
+    /// Max-min fair flows on every link (exact sharing, slower).
+    Flow,
+}
+
+/// Arguments of `mlsim step`.
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    /// The model: a preset name (`gpt3-175b`, `megatron-1t`, `llama-2-70b`; `mlsim list
+    /// models`) or a JSON spec (`{"layers": 24, "hidden": 2048, "heads": 16}`).
+    #[arg(long)]
+    pub model: String,
+    /// Built-in cluster preset (see `mlsim list presets`).
+    #[arg(long, default_value = "dgx-a100", conflicts_with = "cluster")]
+    pub preset: String,
+    /// A cluster spec YAML file instead of a preset.
+    #[arg(long)]
+    pub cluster: Option<PathBuf>,
+    /// GPUs of the job: whole nodes, tp x pp x dp.
+    #[arg(long)]
+    pub gpus: u32,
+    /// Tensor-parallel size (within a node).
+    #[arg(long, default_value_t = 1)]
+    pub tp: u32,
+    /// Pipeline-parallel size (stages).
+    #[arg(long, default_value_t = 1)]
+    pub pp: u32,
+    /// Data-parallel size; default gpus / (tp x pp).
+    #[arg(long)]
+    pub dp: Option<u32>,
+    /// Sequences per micro-batch.
+    #[arg(long, default_value_t = 1)]
+    pub micro_batch: u32,
+    /// Sequences per step over all data-parallel replicas; a multiple of micro-batch x dp.
+    #[arg(long)]
+    pub global_batch: u32,
+    /// Sequence parallelism (with tp > 1).
+    #[arg(long)]
+    pub sp: bool,
+    /// Activation recomputation.
+    #[arg(long, value_enum, default_value = "none")]
+    pub recompute: RecomputeArg,
+    /// Virtual pipeline stages per GPU (interleaved 1F1B), where the pipeline model has them.
+    #[arg(long, value_name = "V")]
+    pub interleave: Option<u32>,
+    /// Layer split over stages.
+    #[arg(long, value_enum, default_value = "even")]
+    pub split: SplitArg,
+    /// Megatron-LM's distributed optimizer: reduce-scatter the gradients, step a 1/dp shard,
+    /// all-gather the weights (default: all-reduce, every replica steps everything).
+    #[arg(long)]
+    pub distributed_optimizer: bool,
+    /// Overlap each gradient bucket's reduction with the rest of the backward pass.
+    #[arg(long)]
+    pub overlap_grad_reduce: bool,
+    /// Any other field of the pipeline workload (docs/experiments.md, `kind: pipeline`):
+    /// KEY=VALUE, the value as JSON or else a string, e.g. state_bytes_per_param=18
+    /// (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Pipeline schedule: 1f1b, gpipe, zb-h1, zb-h2 (see docs/models/pipeline.md).
+    #[arg(long, default_value = "1f1b")]
+    pub schedule: String,
+    /// Network simulation mode.
+    #[arg(long, value_enum, default_value = "analytic")]
+    pub network: NetworkArg,
+    /// Write the step's Chrome trace (JSON; open in Perfetto or chrome://tracing).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// What `mlsim list` lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ListWhat {
     Presets,
+    /// Model presets (`mlsim step --model`, `model:` in configs).
+    Models,
     Gpus,
     Collectives,
     Kinds,

@@ -14,6 +14,7 @@ fn main() {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Collective(args) => cmd::collective::run(&args),
+        cli::Command::Step(args) => cmd::step::run(&args),
         cli::Command::Run(args) => cmd::run::run(&args),
         cli::Command::Validate(args) => cmd::run::validate(&args),
         cli::Command::Report(args) => cmd::run::report(&args),

@@ -11,9 +11,10 @@
 //! - Inference costs on the same spec: weight and KV-cache bytes, the token-level linear
 //!   operators' FLOPs ([`LinearFlops`]), prefill attention FLOPs with cached context, and the
 //!   KV bytes a decode step reads (`inference.rs`).
-//! - [`presets`]: the named models (GPT-3's Table 2.1 family; Llama-2-7B/13B/70B,
-//!   Llama-3-8B/70B and Mixtral-8x7B from their published configs) and [`ModelRef`], a config
-//!   value that is a preset's name or a full spec.
+//! - [`presets`]: the named models (GPT-3's Table 2.1 family; Megatron-LM's SC'21 weak-scaling
+//!   models `megatron-1.7b` ... `megatron-1t` with their Table 1 layouts, [`MEGATRON_PRESETS`];
+//!   Llama-2-7B/13B/70B, Llama-3-8B/70B and Mixtral-8x7B from their published configs) and
+//!   [`ModelRef`], a config value that is a preset's name or a full spec.
 //!
 //! Sources are cited where each formula is defined and gathered in `docs/models/models.md`
 //! (formulas, presets with their published configs, hand-checked numbers);
@@ -47,5 +48,7 @@ pub mod presets;
 mod transformer;
 
 pub use inference::LinearFlops;
-pub use presets::{LLAMA_PRESETS, LlamaConfig, ModelRef, PRESETS, preset, resolve};
+pub use presets::{
+    LLAMA_PRESETS, LlamaConfig, MEGATRON_PRESETS, MegatronRow, ModelRef, PRESETS, preset, resolve,
+};
 pub use transformer::{Family, LayerPasses, TransformerSpec};

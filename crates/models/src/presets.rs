@@ -17,10 +17,18 @@
 //!   top 2). All are Llama-style blocks (SwiGLU, RMSNorm, rotary positions, untied output).
 //!   Their weights are published in 16-bit (`torch_dtype` bfloat16 for Llama 3 and Mixtral,
 //!   float16 for Llama 2); a simulator picks the dtype it serves them in.
+//! - Megatron-LM's weak-scaling models from Narayanan et al., "Efficient Large-Scale Language
+//!   Model Training on GPU Clusters Using Megatron-LM", SC'21, Table 1 (attention heads, hidden
+//!   size, layers; "a vocabulary size of 51,200 and a sequence length of 2,048", section 5.1),
+//!   named `megatron-1.7b` ... `megatron-1t`; the same shapes are in the paper's artifact,
+//!   NVIDIA/Megatron-LM `examples/sc21/run_table_1.sh`. GPT-2/3 blocks (4h FFN, tied output).
 
 use simcore::PresetOr;
 
 use crate::transformer::{Family, TransformerSpec, ffn_mult, one, seq_len, vocab};
+
+/// Megatron-LM's padded GPT-2 vocabulary in the SC'21 runs.
+pub const MEGATRON_VOCAB: u32 = 51_200;
 
 /// A model in a config: a preset's name (`llama-2-7b`) or a full spec
 /// (`{layers: 32, hidden: 4096, heads: 32}`).
@@ -37,6 +45,95 @@ pub const PRESETS: &[(&[&str], u32, u32, u32)] = &[
     (&["gpt3-13b"], 40, 5140, 40),
     (&["gpt3-175b"], 96, 12288, 96),
 ];
+
+/// One row of Narayanan et al. (SC'21), Table 1: a GPT model of Megatron-LM's weak-scaling
+/// study, with the parallel configuration and batch it was measured with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MegatronRow {
+    /// Preset name (`megatron-1t`).
+    pub name: &'static str,
+    /// Attention heads.
+    pub heads: u32,
+    /// Hidden size.
+    pub hidden: u32,
+    /// Layers.
+    pub layers: u32,
+    /// Parameters in billions as the table states them.
+    pub params_b: f64,
+    /// Tensor-parallel size.
+    pub tp: u32,
+    /// Pipeline-parallel size.
+    pub pp: u32,
+    /// GPUs.
+    pub gpus: u32,
+    /// Global batch size (sequences).
+    pub batch: u32,
+}
+
+/// Narayanan et al. (SC'21), Table 1, row by row: heads, hidden, layers, parameters (B),
+/// tensor- and pipeline-parallel size, GPUs and batch size. (The table's measured TFLOP/s are
+/// validation targets and live with the validation, not here.)
+pub const MEGATRON_PRESETS: &[MegatronRow] = &[
+    megatron("megatron-1.7b", 24, 2304, 24, 1.7, 1, 1, 32, 512),
+    megatron("megatron-3.6b", 32, 3072, 30, 3.6, 2, 1, 64, 512),
+    megatron("megatron-7.5b", 32, 4096, 36, 7.5, 4, 1, 128, 512),
+    megatron("megatron-18b", 48, 6144, 40, 18.4, 8, 1, 256, 1024),
+    megatron("megatron-39b", 64, 8192, 48, 39.1, 8, 2, 512, 1536),
+    megatron("megatron-76b", 80, 10240, 60, 76.1, 8, 4, 1024, 1792),
+    megatron("megatron-145b", 96, 12288, 80, 145.6, 8, 8, 1536, 2304),
+    megatron("megatron-310b", 128, 16384, 96, 310.1, 8, 16, 1920, 2160),
+    megatron("megatron-530b", 128, 20480, 105, 529.6, 8, 35, 2520, 2520),
+    megatron("megatron-1t", 160, 25600, 128, 1008.0, 8, 64, 3072, 3072),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn megatron(
+    name: &'static str,
+    heads: u32,
+    hidden: u32,
+    layers: u32,
+    params_b: f64,
+    tp: u32,
+    pp: u32,
+    gpus: u32,
+    batch: u32,
+) -> MegatronRow {
+    MegatronRow { name, heads, hidden, layers, params_b, tp, pp, gpus, batch }
+}
+
+impl MegatronRow {
+    /// Data-parallel size: `gpus / (tp x pp)`.
+    pub fn dp(&self) -> u32 {
+        self.gpus / (self.tp * self.pp)
+    }
+
+    /// The spec: GPT-3's block with Megatron's vocabulary (51,200) and sequence length 2,048.
+    pub fn spec(&self) -> TransformerSpec {
+        TransformerSpec {
+            vocab: MEGATRON_VOCAB,
+            ..gpt(self.name, self.layers, self.hidden, self.heads)
+        }
+    }
+}
+
+fn gpt(name: &str, layers: u32, hidden: u32, heads: u32) -> TransformerSpec {
+    TransformerSpec {
+        name: name.to_string(),
+        layers,
+        hidden,
+        heads,
+        vocab: vocab(),
+        ffn_mult: ffn_mult(),
+        seq_len: seq_len(),
+        family: Family::Gpt,
+        kv_heads: None,
+        ffn_hidden: None,
+        gated_mlp: false,
+        experts: one(),
+        experts_per_token: one(),
+        tied_embeddings: None,
+    }
+}
 
 /// One Llama-style model as its `config.json` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +239,7 @@ pub fn names() -> Vec<&'static str> {
         .iter()
         .flat_map(|p| p.0.iter().copied())
         .chain(LLAMA_PRESETS.iter().map(|p| p.name))
+        .chain(MEGATRON_PRESETS.iter().map(|p| p.name))
         .collect()
 }
 
@@ -150,24 +248,13 @@ pub fn preset(name: &str) -> Option<TransformerSpec> {
     if let Some(p) = LLAMA_PRESETS.iter().find(|p| p.name == name) {
         return Some(p.spec());
     }
-    PRESETS.iter().find(|p| p.0.contains(&name)).map(|&(_, layers, hidden, heads)| {
-        TransformerSpec {
-            name: name.to_string(),
-            layers,
-            hidden,
-            heads,
-            vocab: vocab(),
-            ffn_mult: ffn_mult(),
-            seq_len: seq_len(),
-            family: Family::Gpt,
-            kv_heads: None,
-            ffn_hidden: None,
-            gated_mlp: false,
-            experts: one(),
-            experts_per_token: one(),
-            tied_embeddings: None,
-        }
-    })
+    if let Some(p) = MEGATRON_PRESETS.iter().find(|p| p.name == name) {
+        return Some(p.spec());
+    }
+    PRESETS
+        .iter()
+        .find(|p| p.0.contains(&name))
+        .map(|&(_, layers, hidden, heads)| gpt(name, layers, hidden, heads))
 }
 
 /// The model a config names or spells out; an unknown name is an error naming the nearest
@@ -207,6 +294,50 @@ mod tests {
     }
 
     #[test]
+    fn megatron_presets_match_sc21_table_1() {
+        // Each preset's count is within 3% of its name and of the table's stated count (the
+        // table uses the same formula, 12lh^2 + 13lh + (V + s)h).
+        let in_name = [1.7, 3.6, 7.5, 18.0, 39.0, 76.0, 145.0, 310.0, 530.0, 1000.0];
+        assert_eq!(MEGATRON_PRESETS.len(), in_name.len());
+        for (row, named) in MEGATRON_PRESETS.iter().zip(in_name) {
+            let m = preset(row.name).unwrap();
+            let p = m.params() / 1e9;
+            assert!((p - named).abs() / named < 0.03, "{}: {p:.3}B vs name {named}", row.name);
+            assert!((p - row.params_b).abs() / row.params_b < 0.03, "{}: {p:.3}B", row.name);
+            // The table gives one decimal: every count rounds to it (within 0.05B).
+            assert!((p - row.params_b).abs() < 0.05, "{}: {p:.3}B", row.name);
+            assert_eq!((m.vocab, m.seq_len, m.family), (51_200, 2_048, Family::Gpt));
+            assert_eq!((m.heads, m.hidden, m.layers), (row.heads, row.hidden, row.layers));
+            // The table's parallel layout uses every GPU, and tp divides the heads.
+            assert_eq!(row.tp * row.pp * row.dp(), row.gpus, "{}", row.name);
+            assert!(m.heads.is_multiple_of(row.tp) && m.layers >= row.pp, "{}", row.name);
+        }
+        // Hand check of the largest: 12 x 128 x 25600^2 + 13 x 128 x 25600 + 53248 x 25600.
+        assert_eq!(preset("megatron-1t").unwrap().params(), 1_008_038_707_200.0);
+        let r = MEGATRON_PRESETS.iter().find(|r| r.name == "megatron-1t").unwrap();
+        assert_eq!((r.tp, r.pp, r.dp(), r.batch), (8, 64, 6, 3072));
+    }
+
+    #[test]
+    fn gpt3_table_is_present() {
+        // Brown et al. 2020, Table 2.1: (layers, d_model, heads) of every model.
+        for (name, shape) in [
+            ("gpt3-125m", (12, 768, 12)),
+            ("gpt3-350m", (24, 1024, 16)),
+            ("gpt3-760m", (24, 1536, 16)),
+            ("gpt3-1.3b", (24, 2048, 24)),
+            ("gpt3-2.7b", (32, 2560, 32)),
+            ("gpt3-6.7b", (32, 4096, 32)),
+            ("gpt3-13b", (40, 5140, 40)),
+            ("gpt3-175b", (96, 12288, 96)),
+        ] {
+            let m = preset(name).unwrap();
+            assert_eq!((m.layers, m.hidden, m.heads), shape, "{name}");
+            assert_eq!((m.vocab, m.seq_len), (50_257, 2_048), "{name}");
+        }
+    }
+
+    #[test]
     fn every_preset_is_valid_and_named() {
         for name in names() {
             let m = preset(name).unwrap();
@@ -236,5 +367,7 @@ mod tests {
         assert!(e.contains("did you mean `gpt3-6.7b`") && e.contains("gpt-small"), "{e}");
         let e = resolve(&ModelRef::Named("llama2-7b".into())).unwrap_err();
         assert!(e.contains("did you mean `llama-2-7b`") && e.contains("mixtral-8x7b"), "{e}");
+        let e = resolve(&ModelRef::Named("megatron-1T".into())).unwrap_err();
+        assert!(e.contains("did you mean `megatron-1t`"), "{e}");
     }
 }

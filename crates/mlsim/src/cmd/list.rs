@@ -80,6 +80,33 @@ pub fn run(args: &ListArgs) -> Result<()> {
                 }
             }
         }
+        ListWhat::Models => {
+            out!(
+                "{:<16} {:>6} {:>7} {:>6} {:>8} {:>12}",
+                "model",
+                "layers",
+                "hidden",
+                "heads",
+                "vocab",
+                "parameters"
+            )?;
+            for name in models::presets::names() {
+                if let Some(m) = models::preset(name) {
+                    out!(
+                        "{:<16} {:>6} {:>7} {:>6} {:>8} {:>11.2}B",
+                        name,
+                        m.layers,
+                        m.hidden,
+                        m.heads,
+                        m.vocab,
+                        m.params() / 1e9
+                    )?;
+                }
+            }
+            out!(
+                "\nGPT-3: Brown et al. 2020, Table 2.1; megatron-*: Narayanan et al., SC'21, Table 1; Llama and Mixtral: their published configs."
+            )?;
+        }
         ListWhat::Collectives => {
             for k in CollectiveKind::ALL {
                 let algos: Vec<&str> =

@@ -4,3 +4,4 @@ pub mod agents_trace;
 pub mod collective;
 pub mod list;
 pub mod run;
+pub mod step;

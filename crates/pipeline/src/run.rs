@@ -5,12 +5,12 @@ use std::collections::HashMap;
 
 use cluster::Cluster;
 use simcore::{RunResult, SimTime};
-use taskgraph::{CostCache, ExecConfig, execute_cached};
+use taskgraph::{CostCache, ExecConfig, Execution, execute_cached};
 
 use crate::config::{PipelineWorkload, Recompute, StepMode, SystemSpec};
 use crate::failures::{FailureSpec, JobShape, Scope};
 use crate::horizon::{Checkpointing, Evaluate, simulate};
-use crate::iteration::{Breakdown, BuildOptions, IterationTiming, build};
+use crate::iteration::{Breakdown, BuildOptions, IterationGraph, IterationTiming, Program, build};
 use crate::policies::{self, RestartCost};
 use crate::policy::{JobModel, Policy};
 use crate::schedule::Schedule;
@@ -411,13 +411,44 @@ struct Evaluator<'c> {
     exec: ExecConfig,
     cache: HashMap<Vec<u32>, IterationTiming>,
     costs: CostCache,
+    /// The first program evaluated (the healthy reference), kept so that any later evaluation
+    /// of the same program (same content and step mode, under whichever key: the policy's own
+    /// healthy iteration, the per-stage bubbles) reuses its graph and execution instead of
+    /// building and executing it again.
+    kept: Option<Kept>,
     /// The first failure pattern's program, kept for the trace.
     trace_key: Option<Vec<u32>>,
     trace: Option<simcore::ChromeTrace>,
     want_trace: bool,
 }
 
+/// An evaluated program with its timing and (until released) its graph and execution.
+struct Kept {
+    program: Program,
+    staggered: bool,
+    timing: IterationTiming,
+    iteration: Option<(IterationGraph, Execution)>,
+}
+
+impl Kept {
+    fn matches(&self, program: &Program, staggered: bool) -> bool {
+        self.staggered == staggered && self.program == *program
+    }
+}
+
 impl Evaluator<'_> {
+    /// Builds and executes the iteration graph of `program`.
+    fn execute(
+        &mut self,
+        program: &Program,
+        staggered: bool,
+    ) -> Result<(IterationGraph, Execution), InputError> {
+        let it = build(program, &BuildOptions { staggered, ..self.opts })?;
+        let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
+            .map_err(|e| InputError::Simulation(e.to_string()))?;
+        Ok((it, run))
+    }
+
     fn timing(
         &mut self,
         policy: &dyn Policy,
@@ -429,28 +460,60 @@ impl Evaluator<'_> {
             return Ok(*t);
         }
         let (program, staggered) = policy.program(job, failed)?;
-        let opts = BuildOptions { staggered, ..self.opts };
-        let it = build(&program, &opts)?;
-        let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
-            .map_err(|e| InputError::Simulation(e.to_string()))?;
-        let t = it.timing(&run);
         let has_failures = failed.iter().any(|&f| f);
-        if self.want_trace && (self.trace.is_none() || (has_failures && self.trace_key.is_none())) {
-            self.trace = Some(run.chrome_trace(&it.graph));
-            if has_failures {
-                self.trace_key = Some(key.to_vec());
+        let take_trace =
+            self.want_trace && (self.trace.is_none() || (has_failures && self.trace_key.is_none()));
+        let t = match self.kept.as_ref().filter(|k| k.matches(&program, staggered)) {
+            Some(k) => {
+                let t = k.timing;
+                if take_trace {
+                    let kept = k.iteration.as_ref().map(|(it, run)| run.chrome_trace(&it.graph));
+                    let trace = match kept {
+                        Some(trace) => trace,
+                        None => {
+                            let (it, run) = self.execute(&program, staggered)?;
+                            run.chrome_trace(&it.graph)
+                        }
+                    };
+                    self.trace = Some(trace);
+                }
+                t
             }
+            None => {
+                let (it, run) = self.execute(&program, staggered)?;
+                let t = it.timing(&run);
+                if take_trace {
+                    self.trace = Some(run.chrome_trace(&it.graph));
+                }
+                if self.kept.is_none() {
+                    self.kept =
+                        Some(Kept { program, staggered, timing: t, iteration: Some((it, run)) });
+                }
+                t
+            }
+        };
+        if take_trace && has_failures {
+            self.trace_key = Some(key.to_vec());
         }
         self.cache.insert(key.to_vec(), t);
         Ok(t)
     }
-}
 
-impl Evaluator<'_> {
+    /// Drops the kept graph and execution (their timing stays) unless a trace may still be
+    /// taken from them.
+    fn release(&mut self) {
+        if !self.want_trace
+            && let Some(k) = &mut self.kept
+        {
+            k.iteration = None;
+        }
+    }
+
     /// Per stage, the mean over its GPUs of their idle fraction in the policy's iteration with
-    /// `failed` GPUs (computed afresh, not cached), and the time breakdown of the first
-    /// pipeline's critical stage: of pipeline 0's GPUs, the one whose kernels and TP
-    /// collectives take longest ([`crate::iteration::IterationGraph::breakdown`]).
+    /// `failed` GPUs (from the kept execution when the program is the one kept, else computed
+    /// afresh), and the time breakdown of the first pipeline's critical stage: of pipeline 0's
+    /// GPUs, the one whose kernels and TP collectives take longest
+    /// ([`crate::iteration::IterationGraph::breakdown`]).
     fn stage_bubbles(
         &mut self,
         policy: &dyn Policy,
@@ -458,38 +521,43 @@ impl Evaluator<'_> {
         failed: &[bool],
     ) -> Result<(Vec<f64>, Breakdown), InputError> {
         let (program, staggered) = policy.program(job, failed)?;
-        let it = build(&program, &BuildOptions { staggered, ..self.opts })?;
-        let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
-            .map_err(|e| InputError::Simulation(e.to_string()))?;
-        let period = it.timing(&run).period.as_secs_f64().max(1e-12);
-        let p = job.shape.stages as usize;
-        let mut critical = Breakdown::default();
-        let mut seen = HashMap::new();
-        for gpu in &it.lane_gpus {
-            if job.coords(gpu.0).0 != 0 || seen.insert(gpu.0, ()).is_some() {
-                continue;
-            }
-            let b = it.breakdown(&run, *gpu);
-            if b.compute_s + b.tp_comm_exposed_s > critical.compute_s + critical.tp_comm_exposed_s {
-                critical = b;
-            }
+        if let Some(Kept { iteration: Some((it, run)), .. }) =
+            self.kept.as_ref().filter(|k| k.matches(&program, staggered))
+        {
+            return Ok(bubbles_of(job, it, run));
         }
-        let mut sum = vec![0.0; p];
-        let mut count = vec![0u32; p];
-        for (gpu, busy) in it.busy_by_gpu(&run) {
-            let s = job.coords(gpu.0).1 as usize;
-            if s < p {
-                sum[s] += 1.0 - busy.as_secs_f64() / period;
-                count[s] += 1;
-            }
-        }
-        let bubbles = sum
-            .iter()
-            .zip(&count)
-            .map(|(x, &n)| if n > 0 { x / f64::from(n) } else { 0.0 })
-            .collect();
-        Ok((bubbles, critical))
+        let (it, run) = self.execute(&program, staggered)?;
+        Ok(bubbles_of(job, &it, &run))
     }
+}
+
+/// [`Evaluator::stage_bubbles`] of an executed iteration.
+fn bubbles_of(job: &JobModel, it: &IterationGraph, run: &Execution) -> (Vec<f64>, Breakdown) {
+    let period = it.timing(run).period.as_secs_f64().max(1e-12);
+    let p = job.shape.stages as usize;
+    let mut critical = Breakdown::default();
+    let mut seen = HashMap::new();
+    for gpu in &it.lane_gpus {
+        if job.coords(gpu.0).0 != 0 || seen.insert(gpu.0, ()).is_some() {
+            continue;
+        }
+        let b = it.breakdown(run, *gpu);
+        if b.compute_s + b.tp_comm_exposed_s > critical.compute_s + critical.tp_comm_exposed_s {
+            critical = b;
+        }
+    }
+    let mut sum = vec![0.0; p];
+    let mut count = vec![0u32; p];
+    for (gpu, busy) in it.busy_by_gpu(run) {
+        let s = job.coords(gpu.0).1 as usize;
+        if s < p {
+            sum[s] += 1.0 - busy.as_secs_f64() / period;
+            count[s] += 1;
+        }
+    }
+    let bubbles =
+        sum.iter().zip(&count).map(|(x, &n)| if n > 0 { x / f64::from(n) } else { 0.0 }).collect();
+    (bubbles, critical)
 }
 
 impl Evaluate for Evaluator<'_> {
@@ -537,6 +605,7 @@ impl Prepared {
             exec: ExecConfig { network: w.network, ..ExecConfig::default() },
             cache: HashMap::new(),
             costs: CostCache::new(),
+            kept: None,
             trace_key: None,
             trace: None,
             want_trace: false,
@@ -559,6 +628,7 @@ impl Prepared {
             crate::policy::Config::Run { .. } => eval.stage_bubbles(policy.as_ref(), job, &none)?,
             crate::policy::Config::Down => (Vec::new(), Breakdown::default()),
         };
+        eval.release();
         let out =
             simulate(job, policy.as_mut(), &events, w.duration, self.ckpt, &mut eval, WINDOWS)?;
         let secs = w.duration.as_secs_f64().max(1e-9);

@@ -9,6 +9,8 @@
 //! 1. A crate `crates/<name>` (dependencies flow one way: it may use simcore, cluster,
 //!    taskgraph and models, never another domain crate) with `//!` docs that list its
 //!    concepts and a doctest, in the shape of `moe`, `pipeline`, `embedding` and `gnn`.
+//!    Its `Simulator::Env` is `cluster::Cluster`, or `()` when it needs no hardware (see
+//!    [`KindEnv`]; `rca` is one).
 //! 2. `config.rs`: the workload type and `SystemSpec`, the system entry (a serde enum tagged
 //!    `system`, kebab-case names, `deny_unknown_fields`); one file per system under
 //!    `systems/` (or the domain's word for them, e.g. `policies/`).
@@ -161,16 +163,36 @@ impl<S> SimulatorKind<S> {
     pub const NEW: SimulatorKind<S> = SimulatorKind(PhantomData);
 }
 
+/// What a simulator runs on, taken from the point's cluster: the cluster itself, or nothing
+/// (`()`) for a simulator that needs no hardware (`rca`), which ignores the `cluster:`
+/// section every config has.
+pub trait KindEnv: 'static {
+    /// The environment of a run on `cluster`.
+    fn from_cluster(cluster: &Cluster) -> &Self;
+}
+
+impl KindEnv for Cluster {
+    fn from_cluster(cluster: &Cluster) -> &Cluster {
+        cluster
+    }
+}
+
+impl KindEnv for () {
+    fn from_cluster(_: &Cluster) -> &() {
+        &()
+    }
+}
+
 /// A prepared (point, system) of simulator `S` on its cluster.
 struct SimulatorRun<S: Simulator> {
     cluster: Arc<Cluster>,
     prepared: S::Prepared,
 }
 
-impl<S: Simulator<Env = Cluster>> PreparedRun for SimulatorRun<S> {
+impl<S: Simulator<Env: KindEnv>> PreparedRun for SimulatorRun<S> {
     fn run(&self, seed: u64, trace: bool) -> Result<RunResult, String> {
-        let result =
-            S::run(&self.prepared, &self.cluster, seed, trace).map_err(|e| e.to_string())?;
+        let env = S::Env::from_cluster(&self.cluster);
+        let result = S::run(&self.prepared, env, seed, trace).map_err(|e| e.to_string())?;
         let undeclared = result.undeclared(&S::DESCRIPTION);
         if !undeclared.is_empty() {
             return Err(format!(
@@ -183,7 +205,7 @@ impl<S: Simulator<Env = Cluster>> PreparedRun for SimulatorRun<S> {
     }
 }
 
-impl<S: Simulator<Env = Cluster>> Kind for SimulatorKind<S> {
+impl<S: Simulator<Env: KindEnv>> Kind for SimulatorKind<S> {
     fn info(&self) -> &'static Description {
         const { &S::DESCRIPTION }
     }
@@ -191,7 +213,8 @@ impl<S: Simulator<Env = Cluster>> Kind for SimulatorKind<S> {
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {
         let workload: S::Workload = ctx.workload()?;
         let system: S::System = ctx.tagged_system(S::DESCRIPTION.systems)?;
-        let prepared = S::prepare(&ctx.cluster, &workload, &system).map_err(|e| match &e {
+        let env = S::Env::from_cluster(&ctx.cluster);
+        let prepared = S::prepare(env, &workload, &system).map_err(|e| match &e {
             InputError::Invalid { field, message } => ctx.field_error(field, message.clone()),
             _ => ctx.field_error("workload", e.to_string()),
         })?;
@@ -209,6 +232,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &SimulatorKind::<gnn::GnnSimulator>::NEW,
         &SimulatorKind::<serving::ServingSimulator>::NEW,
         &SimulatorKind::<agents::AgentsSimulator>::NEW,
+        &SimulatorKind::<rca::RcaSimulator>::NEW,
     ]
 }
 

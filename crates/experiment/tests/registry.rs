@@ -152,6 +152,41 @@ systems:
   - name: critical-path
 seeds: 1
 "#],
+        "rca" => &[
+            r#"
+name: reg-rca
+kind: rca
+cluster: { preset: dgx-h100, nodes: 1 }
+workload:
+  benchmark: system
+  system: online-boutique
+  fault: random
+  cases: 2
+  normal: 1h
+  fault_duration: 5min
+  gap: 5min
+  metrics_missing: 0.1
+  doc_coverage: 0.8
+systems:
+  - { name: truth-walk, system: ground-truth, params: { localizer: random-walk } }
+  - { name: pc, params: { alpha: 0.05, localizer: circa } }
+  - { name: atlas, params: { localizer: circa, backend: rules } }
+  - name: baro
+seeds: 1
+"#,
+            r#"
+name: reg-rca-circa
+kind: rca
+cluster: { preset: dgx-h100, nodes: 1 }
+workload: { benchmark: circa, nodes: 10, edges: 15, cases: 2 }
+systems:
+  - { name: ground-truth, params: { localizer: circa } }
+  - name: pc
+  - name: atlas
+  - name: baro
+seeds: 1
+"#,
+        ],
         _ => return None,
     })
 }

@@ -24,7 +24,10 @@
 //!   simcore's engine, producing per-service metrics (CPU, memory, request rate, error
 //!   rate, latency p50/p99) as a [`DataMatrix`]; [`fault`]: injected faults (CPU hog, memory
 //!   leak, network delay, packet loss, disk hog, misconfiguration); [`truth`]: the
-//!   metric-level causal DAG the simulator implies and each fault's root-cause metrics.
+//!   metric-level causal DAG the simulator implies and each fault's root-cause metrics;
+//! - [`config`], [`run`], [`simulator`]: `kind: rca` for the experiment runner — incidents
+//!   from CIRCA's generator or a simulated system, a graph from one source, a localiser,
+//!   RCAEval's scores ([`RcaSimulator`]; `configs/rca/atlas-headline.yaml`).
 //!
 //! Everything is deterministic: the same data gives the same graph and ranking, and the
 //! generator draws from `simcore`'s named random streams. Nothing panics on user data: bad
@@ -86,6 +89,7 @@
 
 pub mod ci;
 pub mod circa;
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod fault;
@@ -95,8 +99,10 @@ pub mod localize;
 pub mod meek;
 pub mod pc;
 pub mod petshop;
+pub mod run;
 pub mod score;
 pub mod sim;
+pub mod simulator;
 pub mod sources;
 pub mod stats;
 pub mod system;
@@ -107,3 +113,4 @@ pub use data::DataMatrix;
 pub use error::RcaError;
 pub use graph::{CausalGraph, Edge, Mark};
 pub use localize::{Incident, Localizer, Ranking};
+pub use simulator::RcaSimulator;

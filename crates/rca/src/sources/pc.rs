@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::DataMatrix;
 use crate::error::RcaError;
 use crate::fisher_z::FisherZ;
 use crate::pc::{PcOptions, pc};
@@ -65,7 +66,14 @@ impl GraphSource for PcSource {
     }
 
     fn build(&self, input: &SourceInput<'_>) -> Result<SourceOutput, SourceError> {
-        let data = input.normal;
+        self.discover(input.normal)
+    }
+}
+
+impl PcSource {
+    /// The graph over `data`'s columns, from the data alone (PC needs no system or
+    /// documentation, so this also serves data without a system, such as CIRCA's).
+    pub fn discover(&self, data: &DataMatrix) -> Result<SourceOutput, SourceError> {
         let cleaned = clean(data)?;
         let mut dropped = cleaned.dropped;
         let mut kept = cleaned.kept;

@@ -1,22 +1,10 @@
 //! The `mlsim` binary as a user runs it.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn mlsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlsim"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("mlsim runs")
-}
-
-fn text_of(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{mlsim, text_of};
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mlsim-cli-{name}-{}", std::process::id()));

@@ -1,22 +1,9 @@
 //! `mlsim step` as a user runs it: one training step of a small 3D-parallel job.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn mlsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlsim"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .output()
-        .expect("mlsim runs")
-}
-
-fn text_of(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{mlsim, text_of};
 
 /// GPT-3 1.3B on one DGX A100: tp 2 x pp 2 x dp 2, 8 micro-batches per pipeline.
 const SMALL: [&str; 15] = [

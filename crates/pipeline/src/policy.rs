@@ -93,6 +93,12 @@ impl JobModel {
                 .ok()?;
         let (m_b, m_w) =
             crate::stages::layer_activations(&self.model, self.micro_batch_size, &self.par);
+        // A fused backward (GPipe, 1F1B) computes each layer's weight gradient right after its
+        // input gradient, so `M_W` is never held for a whole stage: its B frees the
+        // micro-batch's `M_B` as it goes. Without full recomputation `M_W < M_B` and this
+        // changes nothing; with it (`M_B = 2sbh < M_W = 32sbh / t`) the walk would otherwise
+        // add `(M_W - M_B)` for every layer of the stage at each B.
+        let m_w = if self.schedule.kind.fused_backward() { m_w.min(m_b) } else { m_w };
         let parts = self.layers_per_stage(stages);
         let works = self.stage_works(stages);
         if parts.len() != (stages * v) as usize {

@@ -137,14 +137,22 @@ fn memory_matches_hand_values_for_gpt3_175b() {
     w18.state_bytes_per_param = 18.0;
     let p18 = pipeline::run::prepare(&cluster, &w18, &healthy()).unwrap();
     assert_eq!(p18.job().stage_memory(16, 16).unwrap()[0].0, 25_909_466_112.0);
-    // Full recomputation keeps M_B = 2sbh per layer; M_W = 32sbh / 8 = 4sbh is now larger, so
-    // 1F1B's peak is at the 16th micro-batch's B: 15 x 6 x 2sbh + 6 x 4sbh = 204 sbh
-    // = 204 x 2,048 x 12,288 = 5,133,828,096 B.
+    // Full recomputation keeps M_B = 2sbh per layer. 1F1B's backward is fused (each layer's W
+    // right after its B), so M_W = 32sbh / 8 is never held for the whole stage: the peak is
+    // the 16 micro-batches in flight before the first B, 16 x 6 x 2sbh = 192 sbh
+    // = 192 x 2,048 x 12,288 = 4,831,838,208 B.
     let mut full = w.clone();
     full.recompute = Recompute::Full;
     let pf = pipeline::run::prepare(&cluster, &full, &healthy()).unwrap();
-    assert_eq!(pf.job().stage_memory(16, 16).unwrap()[0].1, 5_133_828_096.0);
-    assert_eq!(204.0 * 2048.0 * 12288.0, 5_133_828_096.0);
+    assert_eq!(pf.job().stage_memory(16, 16).unwrap()[0].1, 4_831_838_208.0);
+    assert_eq!(192.0 * 2048.0 * 12288.0, 4_831_838_208.0);
+    // ZB-H1 defers W, so there M_W is held from B until W: stage 0 (W cap 0) still runs
+    // each W right after its B, but the walk adds 6 x (4sbh - 2sbh) at the 16th B:
+    // 15 x 6 x 2sbh + 6 x 4sbh = 204 sbh.
+    let mut zb = full.clone();
+    zb.schedule = pipeline::ScheduleKind::ZbH1;
+    let pz = pipeline::run::prepare(&cluster, &zb, &healthy()).unwrap();
+    assert_eq!(pz.job().stage_memory(16, 16).unwrap()[0].1, 204.0 * 2048.0 * 12288.0);
 }
 
 #[test]

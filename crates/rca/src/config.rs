@@ -2,7 +2,7 @@
 //!
 //! ```yaml
 //! workload:
-//!   benchmark: system          # or circa
+//!   benchmark: system          # or circa, or petshop
 //!   system: online-boutique    # system only: a built-in name or a spec file path
 //!   fault: random              # system only: cpu-hog | memory-leak | ... | random
 //!   cases: 20                  # incidents per run
@@ -10,6 +10,9 @@
 //!   interval: 1min             # system only: metrics interval
 //!   metrics_missing: 0.1       # share of metric columns dropped (seeded per run)
 //!   doc_coverage: 0.8          # atlas: share of the documentation's statements kept
+//!   scenario: low_traffic      # petshop only: all (default) or one traffic scenario
+//!   data: data/rca/petshop     # petshop only: the data folder (default: the shipped one)
+//!   missing_normal: pre-incident  # petshop only: or skip (scenarios without noissue/)
 //! systems:
 //!   - { name: atlas-circa, system: atlas, params: { localizer: circa, backend: rules } }
 //!   - { name: pc-walk, system: pc, params: { alpha: 0.05, localizer: random-walk } }
@@ -32,7 +35,24 @@ pub enum Benchmark {
     Circa,
     /// A simulated microservice system under injected faults: scored per service.
     System,
+    /// The PetShop data set's real telemetry and 68 issues: scored per component.
+    Petshop,
 }
+
+/// PetShop: what to do with a scenario that has no `noissue/metrics.csv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingNormalChoice {
+    /// Each issue's rows before its trigger are its normal period; the graph's normal
+    /// period is those rows of every issue of the scenario.
+    #[default]
+    PreIncident,
+    /// Leave the scenario's issues out.
+    Skip,
+}
+
+/// The PetShop scenarios `workload.scenario` accepts besides `all`.
+pub const PETSHOP_SCENARIOS: [&str; 4] = crate::petshop::SCENARIOS;
 
 /// The fault injected in each incident of a system benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,9 +105,9 @@ pub struct RcaWorkload {
     /// System: the fault of every incident (default `random`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultChoice>,
-    /// Incidents per run (default 20).
-    #[serde(default = "default_cases")]
-    pub cases: usize,
+    /// Incidents per run (default 20; not for `petshop`, whose incidents are its issues).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<usize>,
     /// System: the fault-free period at the start of the run (default 12h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normal: Option<SimTime>,
@@ -109,11 +129,20 @@ pub struct RcaWorkload {
     /// Atlas: share of the statements misstated (default 0).
     #[serde(default)]
     pub doc_misstate: f64,
+    /// PetShop: `all` (default) or one scenario (`low_traffic`, `high_traffic`,
+    /// `temporal_traffic1`, `temporal_traffic2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// PetShop: the data folder (default: the shipped `data/rca/petshop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// PetShop: scenarios without `noissue/metrics.csv` (default `pre-incident`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_normal: Option<MissingNormalChoice>,
 }
 
-fn default_cases() -> usize {
-    20
-}
+/// Incidents per run when `cases` is not set.
+pub const DEFAULT_CASES: usize = 20;
 
 fn one() -> f64 {
     1.0
@@ -123,6 +152,11 @@ fn one() -> f64 {
 pub const MAX_CASES: usize = 10_000;
 
 impl RcaWorkload {
+    /// Incidents per run (circa and system benchmarks).
+    pub fn cases(&self) -> usize {
+        self.cases.unwrap_or(DEFAULT_CASES)
+    }
+
     /// Checks every field; errors name `workload.<field>`.
     pub fn validate(&self) -> Result<(), InputError> {
         let only = |field: &str, set: bool, bench: &str| -> Result<(), InputError> {
@@ -134,6 +168,11 @@ impl RcaWorkload {
             }
             Ok(())
         };
+        if self.benchmark != Benchmark::Petshop {
+            only("scenario", self.scenario.is_some(), "petshop")?;
+            only("data", self.data.is_some(), "petshop")?;
+            only("missing_normal", self.missing_normal.is_some(), "petshop")?;
+        }
         match self.benchmark {
             Benchmark::Circa => {
                 only("system", self.system.is_some(), "system")?;
@@ -154,11 +193,47 @@ impl RcaWorkload {
                     ));
                 }
             }
+            Benchmark::Petshop => {
+                let not_here = |field: &str, set: bool| -> Result<(), InputError> {
+                    if set {
+                        return Err(InputError::at(
+                            format!("workload.{field}"),
+                            "does not apply to `benchmark: petshop` (its incidents are the data \
+                             set's issues); remove it",
+                        ));
+                    }
+                    Ok(())
+                };
+                not_here("nodes", self.nodes.is_some())?;
+                not_here("edges", self.edges.is_some())?;
+                not_here("system", self.system.is_some())?;
+                not_here("fault", self.fault.is_some())?;
+                not_here("cases", self.cases.is_some())?;
+                not_here("normal", self.normal.is_some())?;
+                not_here("interval", self.interval.is_some())?;
+                not_here("fault_duration", self.fault_duration.is_some())?;
+                not_here("gap", self.gap.is_some())?;
+                not_here("metrics_missing", self.metrics_missing != 0.0)?;
+                if let Some(sc) = &self.scenario
+                    && sc != "all"
+                    && !PETSHOP_SCENARIOS.contains(&sc.as_str())
+                {
+                    return Err(InputError::at(
+                        "workload.scenario",
+                        format!(
+                            "unknown scenario `{sc}`{}; valid: all, {}",
+                            simcore::names::did_you_mean(sc, PETSHOP_SCENARIOS.iter().copied()),
+                            PETSHOP_SCENARIOS.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
-        if self.cases == 0 || self.cases > MAX_CASES {
+        let cases = self.cases();
+        if cases == 0 || cases > MAX_CASES {
             return Err(InputError::at(
                 "workload.cases",
-                format!("{} must be between 1 and {MAX_CASES}", self.cases),
+                format!("{cases} must be between 1 and {MAX_CASES}"),
             ));
         }
         if !(0.0..1.0).contains(&self.metrics_missing) {
@@ -224,7 +299,8 @@ pub enum RcaSystem {
         #[serde(default)]
         max_depth: Option<usize>,
     },
-    /// Atlas: documentation-driven synthesis, composition, refinement (system benchmark).
+    /// Atlas: documentation-driven synthesis, composition, refinement (system and petshop
+    /// benchmarks).
     Atlas {
         /// Localiser (default `circa`).
         #[serde(default)]

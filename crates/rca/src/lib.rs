@@ -26,8 +26,9 @@
 //!   leak, network delay, packet loss, disk hog, misconfiguration); [`truth`]: the
 //!   metric-level causal DAG the simulator implies and each fault's root-cause metrics;
 //! - [`config`], [`run`], [`simulator`]: `kind: rca` for the experiment runner — incidents
-//!   from CIRCA's generator or a simulated system, a graph from one source, a localiser,
-//!   RCAEval's scores ([`RcaSimulator`]; `configs/rca/atlas-headline.yaml`).
+//!   from CIRCA's generator, a simulated system or the PetShop data set, a graph from one
+//!   source, a localiser, RCAEval's scores ([`RcaSimulator`]; `configs/rca/atlas-headline.yaml`,
+//!   `configs/rca/petshop.yaml`).
 //!
 //! Everything is deterministic: the same data gives the same graph and ranking, and the
 //! generator draws from `simcore`'s named random streams. Nothing panics on user data: bad

@@ -17,6 +17,10 @@
 //!   the reversed call graph) and scores node-level AC@1/3/5 and Avg@5 (RCAEval's
 //!   definitions, [`crate::score`]). `cargo run --release -p rca --example petshop` prints
 //!   the tables; `docs/models/rca.md` ("Real telemetry: PetShop") discusses them.
+//! - [`bench`] prepares what `kind: rca` with `benchmark: petshop` needs (a normal period,
+//!   the true graph, the component descriptions and the traces' calls per scenario; each
+//!   issue as a case), so every graph source — the reversed call graph, PC, Atlas — can be
+//!   used on the real telemetry (`configs/rca/petshop.yaml`).
 //!
 //! ```no_run
 //! use rca::petshop::{EvalOptions, data_root, evaluate, load_all};
@@ -31,6 +35,7 @@
 //! # Ok::<(), rca::petshop::PetshopError>(())
 //! ```
 
+pub mod bench;
 mod csv;
 mod eval;
 mod load;

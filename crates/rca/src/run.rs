@@ -35,7 +35,8 @@ use simcore::{InputError, RandomStreams, RunResult, SimTime};
 
 use crate::circa::CircaSpec;
 use crate::config::{
-    BackendChoice, Benchmark, FaultChoice, LocalizerChoice, RcaSystem, RcaWorkload,
+    BackendChoice, Benchmark, FaultChoice, LocalizerChoice, MissingNormalChoice, RcaSystem,
+    RcaWorkload,
 };
 use crate::data::DataMatrix;
 use crate::error::RcaError;
@@ -45,6 +46,8 @@ use crate::localize::baro::Baro;
 use crate::localize::circa_ht::CircaHt;
 use crate::localize::random_walk::RandomWalk;
 use crate::localize::{Incident, Localizer};
+use crate::petshop::bench::{ScenarioGraphInput, graph_input, issue_cases, restrict_by_name};
+use crate::petshop::{PetshopError, Scenario, load_scenario};
 use crate::score::{RankedCase, ac_at_k, avg_at_k, compare_graphs};
 use crate::sim::{METRICS_PER_SERVICE, SimConfig, simulate};
 use crate::sources::atlas::{AtlasConfig, AtlasSource, Backend};
@@ -82,6 +85,18 @@ pub struct Prepared {
 enum Bench {
     Circa(CircaSpec),
     System(Box<SystemBench>),
+    Petshop(Box<PetshopBench>),
+}
+
+/// PetShop's data folder and the scenarios a run localises.
+struct PetshopBench {
+    /// The data folder, as the memo key of what is derived from it.
+    root: String,
+    /// The loaded scenarios (all four, shared by every run of the process).
+    data: Arc<Vec<Scenario>>,
+    /// Indices into `data` of the scenarios this workload selects.
+    selected: Vec<usize>,
+    missing: MissingNormalChoice,
 }
 
 /// A system benchmark's system, documentation and fault plan.
@@ -105,7 +120,7 @@ struct Method {
 
 enum SourceChoice {
     GroundTruth,
-    Pc(PcSource),
+    Pc(PcSource, PcSourceConfig),
     Atlas(AtlasConfig),
     None,
 }
@@ -153,6 +168,8 @@ type Memo<T> = Mutex<HashMap<String, Arc<OnceLock<Result<Arc<T>, InputError>>>>>
 static TELEMETRY: OnceLock<Memo<SimulatedRun>> = OnceLock::new();
 static DATA: OnceLock<Memo<RunData>> = OnceLock::new();
 static GRAPHS: OnceLock<Memo<BuiltGraph>> = OnceLock::new();
+static PETSHOP: OnceLock<Memo<Vec<Scenario>>> = OnceLock::new();
+static PETSHOP_INPUT: OnceLock<Memo<ScenarioGraphInput>> = OnceLock::new();
 
 /// `make()` once per `key` in this process; concurrent callers of one key wait for the
 /// first.
@@ -208,6 +225,54 @@ fn load_system(name: &str) -> Result<System, InputError> {
         .map_err(|e| InputError::data(path.display().to_string(), 0, e.to_string()))?;
     System::from_yaml(&text, &path.display().to_string())
         .map_err(|e| InputError::at(field, e.to_string()))
+}
+
+/// Reads `workload.data` (default: the shipped data set) once per process and selects
+/// `workload.scenario`. A malformed file is an error `file:line: message`.
+fn petshop_bench(workload: &RcaWorkload) -> Result<PetshopBench, InputError> {
+    let root = match &workload.data {
+        Some(d) => simcore::data::resolve(Path::new(d))
+            .map_err(|e| InputError::at("workload.data", e.to_string()))?,
+        None => crate::petshop::data_root()
+            .map_err(|e| InputError::at("workload.data", e.to_string()))?,
+    };
+    let key = root.display().to_string();
+    let data = memo(&PETSHOP, key, || {
+        let mut out = Vec::new();
+        for name in crate::petshop::SCENARIOS {
+            let dir = root.join(name);
+            if !dir.join("graph.csv").is_file() {
+                return Err(InputError::at(
+                    "workload.data",
+                    format!(
+                        "{}: no {name}/graph.csv; expected the PetShop data set's folder \
+                         (scenarios {})",
+                        root.display(),
+                        crate::petshop::SCENARIOS.join(", ")
+                    ),
+                ));
+            }
+            out.push(load_scenario(&dir).map_err(petshop_error)?);
+        }
+        Ok(out)
+    })?;
+    let selected = match workload.scenario.as_deref() {
+        None | Some("all") => (0..data.len()).collect(),
+        Some(name) => data.iter().position(|s| s.name == name).into_iter().collect(),
+    };
+    Ok(PetshopBench {
+        root: root.display().to_string(),
+        data,
+        selected,
+        missing: workload.missing_normal.unwrap_or_default(),
+    })
+}
+
+fn petshop_error(e: PetshopError) -> InputError {
+    match e {
+        PetshopError::Input(i) => i,
+        other => InputError::Simulation(other.to_string()),
+    }
 }
 
 /// A whole number of intervals, at least `min` of them.
@@ -275,13 +340,14 @@ pub fn prepare(workload: &RcaWorkload, system: &RcaSystem) -> Result<Prepared, I
                 io,
             }))
         }
+        Benchmark::Petshop => Bench::Petshop(Box::new(petshop_bench(workload)?)),
     };
     let (source, localizer) = match system {
         RcaSystem::GroundTruth { localizer } => (SourceChoice::GroundTruth, Some(*localizer)),
         RcaSystem::Pc { localizer, alpha, max_depth } => {
-            let pc = PcSource::new(PcSourceConfig { alpha: *alpha, max_depth: *max_depth })
-                .map_err(source_error)?;
-            (SourceChoice::Pc(pc), Some(*localizer))
+            let config = PcSourceConfig { alpha: *alpha, max_depth: *max_depth };
+            let pc = PcSource::new(config.clone()).map_err(source_error)?;
+            (SourceChoice::Pc(pc, config), Some(*localizer))
         }
         RcaSystem::Atlas { localizer, backend, llm, refine, alpha, add_alpha, typed_additions } => {
             let backend = match (backend, llm) {
@@ -392,9 +458,9 @@ impl Prepared {
         let streams = RandomStreams::new(seed);
         let model = spec.generate_model(&streams).map_err(sim_error)?;
         let kept = kept_columns(spec.nodes, self.workload.metrics_missing, &streams)?;
-        let mut matrices = Vec::with_capacity(self.workload.cases);
-        let mut cases = Vec::with_capacity(self.workload.cases);
-        for i in 0..self.workload.cases {
+        let mut matrices = Vec::with_capacity(self.workload.cases());
+        let mut cases = Vec::with_capacity(self.workload.cases());
+        for i in 0..self.workload.cases() {
             let case = model.generate_case(&streams, i as u64).map_err(sim_error)?;
             matrices.push(select(&case.data, &kept).map_err(sim_error)?);
             cases.push(Case {
@@ -416,8 +482,8 @@ impl Prepared {
         let n_services = sys.services().len();
         let mut rng = streams.stream("rca/incidents");
         let period = b.duration.saturating_add(b.gap);
-        let mut specs = Vec::with_capacity(self.workload.cases);
-        for i in 0..self.workload.cases {
+        let mut specs = Vec::with_capacity(self.workload.cases());
+        for i in 0..self.workload.cases() {
             let choice = match b.fault {
                 FaultChoice::Random => {
                     let pool: Vec<FaultChoice> = FaultChoice::CONCRETE
@@ -460,7 +526,7 @@ impl Prepared {
         let total = SimTime::from_nanos(
             b.normal
                 .as_nanos()
-                .saturating_add(period.as_nanos().saturating_mul(self.workload.cases as u64)),
+                .saturating_add(period.as_nanos().saturating_mul(self.workload.cases() as u64)),
         );
         let config =
             SimConfig { duration: total, interval: b.interval, seed, ..SimConfig::default() };
@@ -513,7 +579,7 @@ impl Prepared {
         let start = Instant::now();
         let (graph, caveats) = match (&self.method.source, &self.bench) {
             (SourceChoice::GroundTruth, _) => (data.truth.clone(), Vec::new()),
-            (SourceChoice::Pc(pc), _) => {
+            (SourceChoice::Pc(pc, _), _) => {
                 let out = pc.discover(&normal).map_err(source_error)?;
                 let caveats = if out.dropped.is_empty() {
                     Vec::new()
@@ -544,7 +610,8 @@ impl Prepared {
                     .collect();
                 (out.graph, caveats)
             }
-            (SourceChoice::Atlas(_), Bench::Circa(_)) | (SourceChoice::None, _) => {
+            (SourceChoice::Atlas(_), Bench::Circa(_) | Bench::Petshop(_))
+            | (SourceChoice::None, _) => {
                 (CausalGraph::with_names(normal.names().to_vec()), Vec::new())
             }
         };
@@ -553,10 +620,14 @@ impl Prepared {
 
     /// One run with `seed`.
     pub fn run(&self, seed: u64) -> Result<RunResult, InputError> {
+        if let Bench::Petshop(b) = &self.bench {
+            return self.run_petshop(b, seed);
+        }
         let data_key = format!("{seed} {}", self.data_key);
         let data = memo(&DATA, data_key.clone(), || match &self.bench {
             Bench::Circa(spec) => self.circa_data(spec, seed),
             Bench::System(b) => self.system_data(b, seed),
+            Bench::Petshop(_) => Err(InputError::Simulation("petshop runs elsewhere".into())),
         })?;
         let mut r = RunResult::new();
         r.metric("incidents", data.cases.len() as f64);
@@ -616,6 +687,192 @@ impl Prepared {
             r.timings.insert("graph_time_s".into(), g.time_s);
             for c in &g.caveats {
                 r.caveat(c);
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// Lowest number of normal rows at which PC and Atlas's refinement run with no depth cap.
+const PETSHOP_FEW_ROWS: usize = 60;
+
+impl Prepared {
+    /// The graph of one PetShop scenario from this run's source.
+    fn petshop_graph(
+        &self,
+        input: &ScenarioGraphInput,
+        seed: u64,
+    ) -> Result<BuiltGraph, InputError> {
+        let normal = &input.normal;
+        let n = normal.samples();
+        let few = n < PETSHOP_FEW_ROWS;
+        let few_caveat = format!(
+            "{}: no noissue/metrics.csv, so the data-driven steps read the {n} rows before \
+             the triggers of its issues",
+            input.scenario
+        );
+        let start = Instant::now();
+        let (graph, caveats) = match &self.method.source {
+            SourceChoice::GroundTruth => (input.truth.clone(), Vec::new()),
+            SourceChoice::Pc(pc, config) => {
+                // Fisher-z needs n > |S| + 3: cap the depth on a short normal period.
+                let capped;
+                let pc = if few {
+                    let cap = n.saturating_sub(4);
+                    let depth = config.max_depth.map_or(cap, |d| d.min(cap));
+                    capped = PcSource::new(PcSourceConfig {
+                        alpha: config.alpha,
+                        max_depth: Some(depth),
+                    })
+                    .map_err(source_error)?;
+                    &capped
+                } else {
+                    pc
+                };
+                let out = pc.discover(normal).map_err(source_error)?;
+                let mut caveats = Vec::new();
+                if !out.dropped.is_empty() {
+                    caveats.push(
+                        "pc: metrics constant or linearly dependent in the normal period \
+                         cannot be tested and are isolated nodes of its graph"
+                            .to_string(),
+                    );
+                }
+                if few {
+                    caveats.push(format!("pc: {few_caveat}; its depth is capped at {}", n - 4));
+                }
+                (out.graph, caveats)
+            }
+            SourceChoice::Atlas(config) => {
+                let source = AtlasSource::new(AtlasConfig { seed, ..config.clone() })
+                    .map_err(source_error)?;
+                let out =
+                    source.build_with(&input.docs, &input.calls, normal).map_err(source_error)?;
+                let mut caveats: Vec<String> = out
+                    .warnings
+                    .into_iter()
+                    .filter(|w| w.starts_with("no description file"))
+                    .map(|w| format!("atlas: {w}"))
+                    .collect();
+                if few && config.refine {
+                    caveats.push(format!(
+                        "atlas: {few_caveat}; its refinement has little power there"
+                    ));
+                }
+                (out.graph, caveats)
+            }
+            SourceChoice::None => (CausalGraph::with_names(normal.names().to_vec()), Vec::new()),
+        };
+        Ok(BuiltGraph { graph, time_s: start.elapsed().as_secs_f64(), caveats })
+    }
+
+    /// One run of `benchmark: petshop`: every issue of the selected scenarios, localised on
+    /// the scenario's graph restricted to the issue's series, scored per component.
+    fn run_petshop(&self, b: &PetshopBench, seed: u64) -> Result<RunResult, InputError> {
+        let mut r = RunResult::new();
+        let localizer: Box<dyn Localizer> = match self.method.localizer {
+            Some(LocalizerChoice::RandomWalk) => Box::new(RandomWalk::default()),
+            Some(LocalizerChoice::Circa) => Box::new(CircaHt::default()),
+            None => Box::new(Baro),
+        };
+        let mut ranked: Vec<(String, RankedCase)> = Vec::new();
+        let mut graphs: Vec<Arc<BuiltGraph>> = Vec::new();
+        let mut graph_scores = Vec::new();
+        let mut metrics_used = 0usize;
+        let mut localize_s = 0.0;
+        for &si in &b.selected {
+            let sc = &b.data[si];
+            if sc.normal.is_none() && b.missing == MissingNormalChoice::Skip {
+                r.caveat(&format!(
+                    "{}: no noissue/metrics.csv; its issues are skipped (missing_normal: skip)",
+                    sc.name
+                ));
+                continue;
+            }
+            let key = format!("{} {}", b.root, sc.name);
+            let input =
+                memo(&PETSHOP_INPUT, key.clone(), || graph_input(sc).map_err(petshop_error))?;
+            metrics_used += input.normal.variables();
+            let graph = match self.method.localizer {
+                Some(_) => {
+                    let gkey = format!("petshop {key} {seed} | {}", self.source_key);
+                    let g = memo(&GRAPHS, gkey, || self.petshop_graph(&input, seed))?;
+                    let s = compare_graphs(&g.graph, &input.truth).map_err(sim_error)?;
+                    graph_scores.push((s.edges.f1, s.skeleton.f1, s.shd as f64));
+                    graphs.push(g.clone());
+                    Some(g)
+                }
+                None => None,
+            };
+            let (cases, skipped) = issue_cases(sc).map_err(petshop_error)?;
+            for why in skipped {
+                r.caveat(&format!("skipped {why}"));
+            }
+            let start = Instant::now();
+            for case in &cases {
+                let g = match &graph {
+                    Some(g) => {
+                        Some(restrict_by_name(&g.graph, case.data.names()).map_err(petshop_error)?)
+                    }
+                    None => None,
+                };
+                let window = Incident::new(&case.data, case.normal.clone(), case.abnormal.clone())
+                    .map_err(sim_error)?;
+                let ranking = localizer.rank(&window, g.as_ref()).map_err(sim_error)?;
+                let mut nodes: Vec<&str> = Vec::new();
+                for i in ranking.nodes() {
+                    let node = case.node_of[i].as_str();
+                    if !nodes.contains(&node) {
+                        nodes.push(node);
+                    }
+                }
+                let n = nodes.len();
+                let rank = nodes.iter().position(|x| *x == case.root_cause).unwrap_or(n);
+                ranked.push((
+                    case.target_metric.clone(),
+                    RankedCase { ranking: (0..n).collect(), truth: vec![rank] },
+                ));
+            }
+            localize_s += start.elapsed().as_secs_f64();
+        }
+        r.metric("incidents", ranked.len() as f64);
+        r.metric("metrics_used", metrics_used as f64);
+        r.metric("metrics_dropped", 0.0);
+        if ranked.is_empty() {
+            r.caveat("no issue to localise");
+            return Ok(r);
+        }
+        let all: Vec<RankedCase> = ranked.iter().map(|(_, c)| c.clone()).collect();
+        for (name, k) in [("ac_at_1", 1), ("ac_at_3", 3), ("ac_at_5", 5)] {
+            r.metric(name, ac_at_k(&all, k).map_err(sim_error)?);
+        }
+        r.metric("avg_at_5", avg_at_k(&all, 5).map_err(sim_error)?);
+        for symptom in ["latency", "availability"] {
+            let sel: Vec<RankedCase> =
+                ranked.iter().filter(|(m, _)| m == symptom).map(|(_, c)| c.clone()).collect();
+            if sel.is_empty() {
+                continue;
+            }
+            for k in [1, 3] {
+                r.metric(&format!("ac_at_{k}_{symptom}"), ac_at_k(&sel, k).map_err(sim_error)?);
+            }
+        }
+        r.timings.insert("localize_time_s".into(), localize_s);
+        if !graph_scores.is_empty() {
+            let m = graph_scores.len() as f64;
+            let mean = |f: fn(&(f64, f64, f64)) -> f64| graph_scores.iter().map(f).sum::<f64>() / m;
+            r.metric("edge_f1", mean(|s| s.0));
+            r.metric("skeleton_f1", mean(|s| s.1));
+            r.metric("shd", mean(|s| s.2));
+            let edges = graphs.iter().map(|g| g.graph.n_edges() as f64).sum::<f64>() / m;
+            r.metric("graph_edges", edges);
+            r.timings.insert("graph_time_s".into(), graphs.iter().map(|g| g.time_s).sum());
+            let mut seen: Vec<&String> = Vec::new();
+            for c in graphs.iter().flat_map(|g| g.caveats.iter()) {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                    r.caveat(c);
+                }
             }
         }
         Ok(r)

@@ -1,5 +1,5 @@
 //! `kind: rca` — what this crate offers the experiment runner: incidents from CIRCA's
-//! generator or a simulated microservice system, a causal graph from one source (the true
+//! generator, a simulated microservice system or the PetShop data set, a causal graph from one source (the true
 //! graph, PC, Atlas) or none (BARO), a localiser, and RCAEval's scores.
 //!
 //! The simulator needs no hardware, so its environment is `()`: the runner still reads a
@@ -17,7 +17,7 @@ const SYSTEMS: &[Described] = &[
     Described {
         name: "ground-truth",
         unit: "",
-        description: "the true causal graph (the simulator's, or CIRCA's DAG) with a localiser; params: localizer (circa | random-walk)",
+        description: "the true causal graph (the simulator's, CIRCA's DAG, or PetShop's reversed call graph) with a localiser; params: localizer (circa | random-walk)",
     },
     Described {
         name: "pc",
@@ -27,7 +27,7 @@ const SYSTEMS: &[Described] = &[
     Described {
         name: "atlas",
         unit: "",
-        description: "Atlas: per-component synthesis from description files, composition, refinement with CI tests (system benchmark only); params: backend (rules | llm), llm, refine, alpha, add_alpha, typed_additions, localizer",
+        description: "Atlas: per-component synthesis from description files, composition, refinement with CI tests (system and petshop benchmarks); params: backend (rules | llm), llm, refine, alpha, add_alpha, typed_additions, localizer",
     },
     Described {
         name: "baro",
@@ -40,23 +40,43 @@ const METRICS: &[Described] = &[
     Described {
         name: "ac_at_1",
         unit: "",
-        description: "AC@1: share of incidents whose root cause ranks first (per service on systems, per metric on CIRCA)",
+        description: "AC@1: share of incidents whose root cause ranks first (per service on systems and PetShop, per metric on CIRCA)",
     },
     Described {
         name: "ac_at_3",
         unit: "",
-        description: "AC@3: share of incidents whose root cause is in the top 3 (per service on systems, per metric on CIRCA)",
+        description: "AC@3: share of incidents whose root cause is in the top 3 (per service on systems and PetShop, per metric on CIRCA)",
     },
     Described {
         name: "ac_at_5",
         unit: "",
-        description: "AC@5: share of incidents whose root cause is in the top 5 (per service on systems, per metric on CIRCA)",
+        description: "AC@5: share of incidents whose root cause is in the top 5 (per service on systems and PetShop, per metric on CIRCA)",
     },
     Described { name: "avg_at_5", unit: "", description: "Avg@5: mean of AC@1 to AC@5" },
     Described {
+        name: "ac_at_1_latency",
+        unit: "",
+        description: "PetShop: AC@1 over the issues whose symptom is PetSite's latency",
+    },
+    Described {
+        name: "ac_at_3_latency",
+        unit: "",
+        description: "PetShop: AC@3 over the issues whose symptom is PetSite's latency",
+    },
+    Described {
+        name: "ac_at_1_availability",
+        unit: "",
+        description: "PetShop: AC@1 over the issues whose symptom is PetSite's availability",
+    },
+    Described {
+        name: "ac_at_3_availability",
+        unit: "",
+        description: "PetShop: AC@3 over the issues whose symptom is PetSite's availability",
+    },
+    Described {
         name: "edge_f1",
         unit: "",
-        description: "edge F1: arc-level F1 of the graph against the true graph (graph sources only)",
+        description: "edge F1: arc-level F1 of the graph against the true graph (graph sources only; PetShop: mean over its scenarios)",
     },
     Described {
         name: "skeleton_f1",
@@ -92,7 +112,7 @@ const METRICS: &[Described] = &[
 
 const DESCRIPTION: Description = Description {
     name: "rca",
-    description: "root-cause analysis: CIRCA's linear benchmark or simulated microservices under faults; causal graphs (true, PC, Atlas) or none (BARO); random-walk and CIRCA localisers; AC@k, Avg@5, graph F1 and SHD",
+    description: "root-cause analysis: CIRCA's linear benchmark, simulated microservices under faults, or PetShop's real telemetry; causal graphs (true, PC, Atlas) or none (BARO); random-walk and CIRCA localisers; AC@k, Avg@5, graph F1 and SHD",
     systems: SYSTEMS,
     metrics: METRICS,
     series: &[],

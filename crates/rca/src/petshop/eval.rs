@@ -111,7 +111,7 @@ pub struct IncidentData {
     pub dropped: Vec<Series>,
 }
 
-fn fill(col: &[Option<f64>]) -> Vec<f64> {
+pub(super) fn fill(col: &[Option<f64>]) -> Vec<f64> {
     let first = col.iter().flatten().next().copied().unwrap_or(0.0);
     let mut last = first;
     col.iter()
@@ -313,7 +313,7 @@ pub fn score_rankings<'a>(
 }
 
 /// Nodes in order of their first series in `ranking`.
-fn node_order(ranking: &[usize], series: &[Series]) -> Vec<String> {
+pub(crate) fn node_order(ranking: &[usize], series: &[Series]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for &i in ranking {
         if let Some(s) = series.get(i)

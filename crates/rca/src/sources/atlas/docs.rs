@@ -159,25 +159,9 @@ pub struct ComponentDocs {
 impl ComponentDocs {
     /// Docs from a list (one per service of `system`, any order; missing ones stubbed).
     pub fn from_list(system: &System, list: Vec<ComponentDoc>) -> Result<Self, SourceError> {
-        let mut by_name: BTreeMap<String, ComponentDoc> = BTreeMap::new();
+        let services: Vec<&str> = system.services().iter().map(|s| s.name.as_str()).collect();
         let mut warnings = Vec::new();
-        for d in list {
-            if system.service_index(&d.component).is_none() {
-                warnings.push(format!(
-                    "{}: `{}` is not a service of `{}`; ignored{}",
-                    d.origin,
-                    d.component,
-                    system.name(),
-                    simcore::names::did_you_mean(
-                        &d.component,
-                        system.services().iter().map(|s| s.name.as_str())
-                    )
-                ));
-                continue;
-            }
-            d.check()?;
-            by_name.insert(d.component.clone(), d);
-        }
+        let mut by_name = Self::index(&services, system.name(), list, &mut warnings)?;
         let mut docs = Vec::new();
         for (i, s) in system.services().iter().enumerate() {
             match by_name.remove(&s.name) {
@@ -192,6 +176,65 @@ impl ComponentDocs {
             }
         }
         Ok(ComponentDocs { docs, warnings })
+    }
+
+    /// Docs for the components `names` of a system that has no simulator spec (real
+    /// telemetry such as PetShop's), in that order: files for other components are left
+    /// out silently (a description set may cover several deployments), and a component
+    /// without a file gets an empty stub (`# <name>` only) and a warning.
+    pub fn for_components(
+        system: &str,
+        names: &[&str],
+        list: Vec<ComponentDoc>,
+    ) -> Result<Self, SourceError> {
+        let mut warnings = Vec::new();
+        let list = list.into_iter().filter(|d| names.contains(&d.component.as_str())).collect();
+        let mut by_name = Self::index(names, system, list, &mut warnings)?;
+        let mut docs = Vec::new();
+        for &name in names {
+            match by_name.remove(name) {
+                Some(d) => docs.push(d),
+                None => {
+                    warnings.push(format!("no description file for `{name}`; it has none"));
+                    docs.push(ComponentDoc {
+                        component: name.to_string(),
+                        origin: format!("stub of {system}/{name}"),
+                        text: format!("# {name}\n"),
+                    });
+                }
+            }
+        }
+        Ok(ComponentDocs { docs, warnings })
+    }
+
+    /// `list` by component, checked; docs for components not in `names` are warnings.
+    fn index(
+        names: &[&str],
+        system: &str,
+        list: Vec<ComponentDoc>,
+        warnings: &mut Vec<String>,
+    ) -> Result<BTreeMap<String, ComponentDoc>, SourceError> {
+        let mut by_name: BTreeMap<String, ComponentDoc> = BTreeMap::new();
+        for d in list {
+            if !names.contains(&d.component.as_str()) {
+                warnings.push(format!(
+                    "{}: `{}` is not a service of `{system}`; ignored{}",
+                    d.origin,
+                    d.component,
+                    simcore::names::did_you_mean(&d.component, names.iter().copied())
+                ));
+                continue;
+            }
+            d.check()?;
+            if let Some(prev) = by_name.get(&d.component) {
+                return Err(SourceError::Docs {
+                    file: d.origin.clone(),
+                    message: format!("`{}` is also described by {}", d.component, prev.origin),
+                });
+            }
+            by_name.insert(d.component.clone(), d);
+        }
+        Ok(by_name)
     }
 
     /// The compiled-in files of a built-in system, or `None` for another system.
@@ -277,18 +320,31 @@ fn whole_word(hay: &str, at: usize, len: usize) -> bool {
 }
 
 /// The component names of `names` that `text` mentions as whole words, in order of first
-/// mention, each once.
+/// mention, each once. A match inside a longer name's match is not a mention of the shorter
+/// name (`amazon.com_remote` inside `www.amazon.com_remote`, `f_AWS::Lambda` inside
+/// `f_AWS::Lambda::Function`).
 pub fn mentioned<'a>(text: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut found: Vec<(usize, String)> = Vec::new();
-    for name in names {
+    let names: Vec<&str> = names.into_iter().filter(|n| !n.is_empty()).collect();
+    // Every whole-word occurrence of every name: (start, end, name).
+    let mut spans: Vec<(usize, usize, &str)> = Vec::new();
+    for &name in &names {
         let mut from = 0;
         while let Some(k) = text[from..].find(name) {
             let at = from + k;
             if whole_word(text, at, name.len()) {
-                found.push((at, name.to_string()));
-                break;
+                spans.push((at, at + name.len(), name));
             }
             from = at + name.len();
+        }
+    }
+    let inside_longer = |&(a, b, n): &(usize, usize, &str)| {
+        spans.iter().any(|&(c, d, m)| m.len() > n.len() && c <= a && b <= d)
+    };
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for span in spans.iter().filter(|s| !inside_longer(s)) {
+        match found.iter_mut().find(|(_, n)| n == span.2) {
+            Some(f) => f.0 = f.0.min(span.0),
+            None => found.push((span.0, span.2.to_string())),
         }
     }
     found.sort();
@@ -322,6 +378,16 @@ mod tests {
         let m = mentioned("It calls ts-order-other-service and redis-cart.", names);
         assert_eq!(m, vec!["ts-order-other-service", "redis-cart"]);
         assert_eq!(mentioned("the `cart.cpu` metric", ["cart"]), vec!["cart"]);
+        let aws = [
+            "f_AWS::Lambda",
+            "f_AWS::Lambda::Function",
+            "amazon.com_remote",
+            "www.amazon.com_remote",
+        ];
+        let m = mentioned("It calls f_AWS::Lambda::Function and www.amazon.com_remote.", aws);
+        assert_eq!(m, vec!["f_AWS::Lambda::Function", "www.amazon.com_remote"]);
+        let m = mentioned("It is called by f_AWS::Lambda, which calls amazon.com_remote.", aws);
+        assert_eq!(m, vec!["f_AWS::Lambda", "amazon.com_remote"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! The report ([`AtlasReport`]) keeps the composed graph before refinement, so the effect
 //! of each step can be scored.
 
-mod builtin_docs;
+pub(crate) mod builtin_docs;
 pub mod coverage;
 pub mod docs;
 pub mod llm;
@@ -36,7 +36,9 @@ use crate::sources::atlas::llm::{LlmBackend, LlmConfig};
 use crate::sources::atlas::refine::{RefineReport, refine};
 use crate::sources::atlas::rules::read_knowledge;
 use crate::sources::clean::clean;
-use crate::sources::{GraphSource, SourceDetails, SourceError, SourceInput, SourceOutput};
+use crate::sources::{
+    ComponentDocs, GraphSource, SourceDetails, SourceError, SourceInput, SourceOutput,
+};
 
 /// One component's proposed edges (metric names, cause first).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,10 +216,31 @@ impl GraphSource for AtlasSource {
     }
 
     fn build(&self, input: &SourceInput<'_>) -> Result<SourceOutput, SourceError> {
+        let system = input.system;
+        let calls: Vec<(String, String)> = system
+            .call_edges()
+            .into_iter()
+            .map(|(c, s)| (system.services()[c].name.clone(), system.services()[s].name.clone()))
+            .collect();
+        self.build_with(input.docs, &calls, input.normal)
+    }
+}
+
+impl AtlasSource {
+    /// The graph over `normal`'s metrics (named `<component>.<metric>`) from `docs` and the
+    /// traces' (caller, callee) component pairs `calls`, for a system that has no simulator
+    /// spec (PetShop's real telemetry); [`GraphSource::build`] calls it with the spec's
+    /// call graph. `time_s` is left 0.
+    pub fn build_with(
+        &self,
+        docs: &ComponentDocs,
+        calls: &[(String, String)],
+        normal: &crate::data::DataMatrix,
+    ) -> Result<SourceOutput, SourceError> {
         let c = &self.config;
-        let names = input.normal.names().to_vec();
+        let names = normal.names().to_vec();
         let start = Instant::now();
-        let (docs, cov) = apply_coverage(input.docs, &names, c.coverage, c.misstate, c.seed)?;
+        let (docs, cov) = apply_coverage(docs, &names, c.coverage, c.misstate, c.seed)?;
         let mut warnings = docs.warnings.clone();
         let mut pieces = Vec::with_capacity(docs.docs().len());
         match &self.llm {
@@ -259,15 +282,8 @@ impl GraphSource for AtlasSource {
         let synthesis_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let (graph, refine_report, dropped) = if c.refine {
-            let (g, r) = refine(
-                &proposed,
-                input.normal,
-                input.system,
-                c.alpha,
-                c.add_alpha,
-                c.typed_additions,
-            )?;
-            (g, Some(r), clean(input.normal)?.dropped)
+            let (g, r) = refine(&proposed, normal, calls, c.alpha, c.add_alpha, c.typed_additions)?;
+            (g, Some(r), clean(normal)?.dropped)
         } else {
             (proposed.clone(), None, Vec::new())
         };

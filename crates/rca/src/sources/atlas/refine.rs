@@ -34,7 +34,6 @@ use crate::graph::{CausalGraph, Edge};
 use crate::sources::SourceError;
 use crate::sources::atlas::rules::{Role, role_of_name};
 use crate::sources::clean::{Cleaned, clean};
-use crate::system::System;
 
 /// What the refinement did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -169,11 +168,12 @@ fn blanket(g: &CausalGraph, v: usize) -> Vec<usize> {
     mb
 }
 
-/// Refines `proposed` (over `data`'s names) with the telemetry `data` (see the module docs).
+/// Refines `proposed` (over `data`'s names) with the telemetry `data` (see the module docs);
+/// `calls` are the traces' (caller, callee) component pairs.
 pub fn refine(
     proposed: &CausalGraph,
     data: &DataMatrix,
-    system: &System,
+    calls: &[(String, String)],
     alpha: f64,
     add_alpha: f64,
     typed: bool,
@@ -209,11 +209,6 @@ pub fn refine(
         }
     }
     let pruned = g.clone();
-    let calls: Vec<(String, String)> = system
-        .call_edges()
-        .into_iter()
-        .map(|(c, s)| (system.services()[c].name.clone(), system.services()[s].name.clone()))
-        .collect();
     let related = |u: usize, v: usize| {
         let (cu, cv) = (component(&names[u]), component(&names[v]));
         cu == cv || calls.iter().any(|(c, s)| (c == cu && s == cv) || (c == cv && s == cu))
@@ -224,7 +219,7 @@ pub fn refine(
             if pruned.is_adjacent(u, v) || !related(u, v) {
                 continue;
             }
-            let Some((cause, effect)) = orient(&names, &calls, u, v, typed) else { continue };
+            let Some((cause, effect)) = orient(&names, calls, u, v, typed) else { continue };
             let mb = blanket(&pruned, effect);
             if mb.contains(&cause) {
                 continue;

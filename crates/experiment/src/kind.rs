@@ -233,6 +233,7 @@ pub fn kinds() -> &'static [&'static dyn Kind] {
         &SimulatorKind::<serving::ServingSimulator>::NEW,
         &SimulatorKind::<agents::AgentsSimulator>::NEW,
         &SimulatorKind::<rca::RcaSimulator>::NEW,
+        &SimulatorKind::<datapipe::DatapipeSimulator>::NEW,
     ]
 }
 

@@ -186,7 +186,38 @@ systems:
   - name: baro
 seeds: 1
 "#,
+            r#"
+name: reg-rca-petshop
+kind: rca
+cluster: { preset: dgx-h100, nodes: 1 }
+workload: { benchmark: petshop, scenario: low_traffic }
+systems:
+  - { name: truth, system: ground-truth, params: { localizer: random-walk } }
+  - name: baro
+seeds: 1
+"#,
         ],
+        "datapipe" => &[r#"
+name: reg-datapipe
+kind: datapipe
+cluster: { preset: dgx-h100, nodes: 1 }
+workload:
+  pipeline: cv-torch-cache
+  mode: remote
+  samples: 300
+  epochs: 2
+  service_cv: 0.2
+systems:
+  - name: unoptimized
+  - { name: torch-dataloader, params: { num_workers: 2 } }
+  - name: tf-data
+  - name: tf-data-service
+  - name: ray-data
+  - name: pecan
+  - name: cedar
+  - { name: cedar-no-fusion, system: cedar, params: { fusion: false } }
+seeds: 1
+"#],
         _ => return None,
     })
 }

@@ -17,6 +17,8 @@ Examples:
   mlsim collective --cluster my-cluster.yaml --op all-gather --gpus 16 --sizes 8MiB..8GiB --factor 4
   mlsim step --model gpt3-175b --preset dgx-a100 --gpus 1024 --tp 8 --pp 16 --dp 8 --global-batch 1536
   mlsim step --model megatron-1t --gpus 3072 --tp 8 --pp 64 --global-batch 3072 --sp --recompute selective --json
+  mlsim datapipe profile --pipeline image --samples 64
+  mlsim datapipe run --real --pipeline image --workers 2 --fuse
   mlsim list presets";
 
 /// mlsim: simulators of ML training and serving systems.
@@ -36,6 +38,9 @@ pub enum Command {
     /// Time one training step of a GPT model under tensor x pipeline x data parallelism:
     /// step time, TFLOP/s per GPU, MFU, memory per GPU and where the time goes.
     Step(StepArgs),
+    /// ML input pipelines: profile a real pipeline on this machine (cedar's profile format),
+    /// or run a plan of it for real and measure its throughput.
+    Datapipe(crate::cmd::datapipe::DatapipeArgs),
     /// Run an experiment file: every point x system x seed, in parallel, resumable; writes
     /// results/<name>/ (runs.jsonl, summary.csv, report/index.html).
     Run(RunArgs),

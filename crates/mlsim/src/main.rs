@@ -15,6 +15,7 @@ fn main() {
     let result = match cli.command {
         cli::Command::Collective(args) => cmd::collective::run(&args),
         cli::Command::Step(args) => cmd::step::run(&args),
+        cli::Command::Datapipe(args) => cmd::datapipe::run(&args),
         cli::Command::Run(args) => cmd::run::run(&args),
         cli::Command::Validate(args) => cmd::run::validate(&args),
         cli::Command::Report(args) => cmd::run::report(&args),

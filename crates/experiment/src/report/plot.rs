@@ -225,13 +225,16 @@ pub fn point_label(params: &serde_json::Map<String, Value>, skip: &[&str]) -> St
 
 /// The caption of a plot: which points, systems and seeds it shows.
 fn filter_caption(p: &PlotSpec) -> String {
-    if p.filter.is_empty() && p.system.is_none() && p.seed.is_none() {
+    if p.filter.is_empty() && p.system.is_none() && p.systems.is_empty() && p.seed.is_none() {
         return "all points, systems and seeds".into();
     }
     let mut parts: Vec<String> =
         p.filter.iter().map(|(k, v)| format!("{k} = {}", plain(v))).collect();
     if let Some(s) = &p.system {
         parts.push(format!("system {s}"));
+    }
+    if !p.systems.is_empty() {
+        parts.push(format!("systems {}", p.systems.join(", ")));
     }
     if let Some(s) = p.seed {
         parts.push(format!("seed {s}"));
@@ -268,9 +271,8 @@ pub fn check_plots(plan: &Plan) -> Result<(), ConfigError> {
                 return Err(ctx.err("where", format!("no point has {k} = {}", plain(v))));
             }
         }
-        if let Some(s) = &p.system {
-            let names: Vec<&str> =
-                plan.loaded.config.systems.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = plan.loaded.config.systems.iter().map(|s| s.name.as_str()).collect();
+        for s in p.system.iter().chain(&p.systems) {
             if !names.contains(&s.as_str()) {
                 return Err(ctx.err(
                     "system",

@@ -74,9 +74,16 @@ pub struct PlotSpec {
     /// Keep only this system (heatmap and gantt default to the first matching run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// Keep only these systems (bars, line, cdf, series), in the config's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub systems: Vec<String>,
     /// Keep only this seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Divide each point's values by this system's mean at the same point (bars), so bars
+    /// read as "times that system" (its own bar is 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_to: Option<String>,
 }
 
 fn yes() -> bool {
@@ -89,7 +96,12 @@ fn is_true(b: &bool) -> bool {
 impl PlotSpec {
     /// The run filter of this plot.
     pub fn run_filter(&self) -> RunFilter {
-        RunFilter { filter: self.filter.clone(), system: self.system.clone(), seed: self.seed }
+        RunFilter {
+            filter: self.filter.clone(),
+            system: self.system.clone(),
+            systems: self.systems.clone(),
+            seed: self.seed,
+        }
     }
 }
 
@@ -109,6 +121,8 @@ pub struct RunFilter {
     pub filter: Map<String, Value>,
     /// System name to match.
     pub system: Option<String>,
+    /// System names to match (any of them; empty: all).
+    pub systems: Vec<String>,
     /// Seed to match.
     pub seed: Option<u64>,
 }
@@ -123,6 +137,7 @@ impl RunFilter {
     pub fn matches(&self, params: &Map<String, Value>, system: &str, seed: u64) -> bool {
         self.filter.iter().all(|(k, v)| params.get(k).is_some_and(|p| loosely_equal(p, v)))
             && self.system.as_deref().is_none_or(|s| s == system)
+            && (self.systems.is_empty() || self.systems.iter().any(|s| s == system))
             && self.seed.is_none_or(|s| s == seed)
     }
 }

@@ -42,7 +42,13 @@ pub struct BarsFigure {
 
 impl PlotKind for BarsPlot {
     fn check(&self, p: &PlotSpec, ctx: &CheckCtx<'_>) -> Result<(), ConfigError> {
-        ctx.need(p, "metric", &p.metric, &ctx.metrics())
+        ctx.need(p, "metric", &p.metric, &ctx.metrics())?;
+        if p.normalize_to.is_some() {
+            let names: Vec<&str> =
+                ctx.plan.loaded.config.systems.iter().map(|s| s.name.as_str()).collect();
+            ctx.need(p, "normalize_to", &p.normalize_to, &names)?;
+        }
+        Ok(())
     }
 
     fn default_title(&self, p: &PlotSpec) -> String {
@@ -66,6 +72,7 @@ impl PlotKind for BarsPlot {
                 .map(|s| s.name.clone())
                 .enumerate()
                 .filter(|(_, s)| p.system.as_ref().is_none_or(|x| x == s))
+                .filter(|(_, s)| p.systems.is_empty() || p.systems.contains(s))
                 .unzip();
             let mut groups: Vec<(usize, &serde_json::Map<String, serde_json::Value>)> = Vec::new();
             for r in &rows {
@@ -78,19 +85,36 @@ impl PlotKind for BarsPlot {
             let values = groups
                 .iter()
                 .map(|(pt, _)| {
+                    // The reference system's mean at this point, when normalising.
+                    let base = p.normalize_to.as_ref().map(|b| {
+                        rows.iter()
+                            .find(|r| r.point == *pt && &r.system == b)
+                            .map(|r| r.mean)
+                            .filter(|m| *m != 0.0 && m.is_finite())
+                    });
                     systems
                         .iter()
                         .map(|s| {
-                            rows.iter()
+                            let v = rows
+                                .iter()
                                 .find(|r| r.point == *pt && &r.system == s)
-                                .map(|r| (r.mean, r.ci95))
+                                .map(|r| (r.mean, r.ci95));
+                            match base {
+                                None => v,
+                                Some(Some(b)) => v.map(|(m, ci)| (m / b, ci / b.abs())),
+                                Some(None) => None,
+                            }
                         })
                         .collect()
                 })
                 .collect();
+            let (y_label, y_format) = match &p.normalize_to {
+                None => (describe(plan, &metric), format_of(plan, &metric)),
+                Some(b) => (format!("{} / {b}", describe(plan, &metric)), AxisFormat::Plain),
+            };
             BarsFigure {
-                y_label: describe(plan, &metric),
-                y_format: format_of(plan, &metric),
+                y_label,
+                y_format,
                 log_y: p.log_y,
                 groups: labels,
                 x_label,

@@ -114,6 +114,9 @@ pub struct Plan {
     pub network_bytes_per_sample: f64,
     /// Bytes per sample written to the cache in the first epoch.
     pub cache_bytes_per_sample: f64,
+    /// Operators (in the plan's order) whose output the cache holds: later epochs start after
+    /// them (0: no cache).
+    pub cache_ops: usize,
     /// What the system decided, in words (order, placement, fusion, cache).
     pub notes: Vec<String>,
 }
@@ -314,6 +317,7 @@ impl<'a> PlanBuilder<'a> {
             cached: None,
             network_bytes_per_sample: self.network_bytes,
             cache_bytes_per_sample: 0.0,
+            cache_ops: 0,
             notes: self.notes,
         };
         share_cpus(&mut plan, self.res);

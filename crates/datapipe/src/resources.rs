@@ -57,11 +57,11 @@ pub struct Resources {
     pub pickle_bytes_per_s: f64,
     /// Bytes per second one process can receive through shared memory (one copy): 5e9.
     pub shm_bytes_per_s: f64,
-    /// Local disk read cost for a cache, seconds per byte, when the pipeline's profile has
-    /// none (8e-9, cedar's profiled default: 125 MB/s).
-    pub disk_read_s_per_byte: f64,
-    /// Local disk write cost, seconds per byte, when the profile has none (2.5e-8).
-    pub disk_write_s_per_byte: f64,
+    /// Local disk read cost for a cache, seconds per byte: overrides the pipeline profile's
+    /// measured figure; without either, 8e-9 (cedar's profiled default: 125 MB/s).
+    pub disk_read_s_per_byte: Option<f64>,
+    /// Local disk write cost, seconds per byte: overrides the profile's; default 2.5e-8.
+    pub disk_write_s_per_byte: Option<f64>,
     /// Local disk space for caches, GB (n2-standard-8's default boot disk: 100 GB).
     pub disk_gb: f64,
     /// The trainer's step rate in samples/s; absent = as fast as the pipeline delivers.
@@ -78,8 +78,8 @@ impl Default for Resources {
             network_gbps: 16.0,
             pickle_bytes_per_s: 9e7,
             shm_bytes_per_s: 5e9,
-            disk_read_s_per_byte: 8e-9,
-            disk_write_s_per_byte: 2.5e-8,
+            disk_read_s_per_byte: None,
+            disk_write_s_per_byte: None,
             disk_gb: 100.0,
             consumer_sps: None,
         }
@@ -100,8 +100,8 @@ impl Resources {
             ("network_gbps", self.network_gbps),
             ("pickle_bytes_per_s", self.pickle_bytes_per_s),
             ("shm_bytes_per_s", self.shm_bytes_per_s),
-            ("disk_read_s_per_byte", self.disk_read_s_per_byte),
-            ("disk_write_s_per_byte", self.disk_write_s_per_byte),
+            ("disk_read_s_per_byte", self.disk_read_s_per_byte.unwrap_or(8e-9)),
+            ("disk_write_s_per_byte", self.disk_write_s_per_byte.unwrap_or(2.5e-8)),
         ] {
             if !(v.is_finite() && v > 0.0) {
                 return Err(f(name, "must be a finite number > 0"));
@@ -121,6 +121,16 @@ impl Resources {
             ));
         }
         Ok(())
+    }
+
+    /// Disk read cost for `p`'s cache, s/B: this config's, else the profile's, else 8e-9.
+    pub fn disk_read(&self, p: &crate::pipeline::Pipeline) -> f64 {
+        self.disk_read_s_per_byte.or(p.disk_read_s_per_byte).unwrap_or(8e-9)
+    }
+
+    /// Disk write cost for `p`'s cache, s/B: this config's, else the profile's, else 2.5e-8.
+    pub fn disk_write(&self, p: &crate::pipeline::Pipeline) -> f64 {
+        self.disk_write_s_per_byte.or(p.disk_write_s_per_byte).unwrap_or(2.5e-8)
     }
 
     /// vCPUs of a host.

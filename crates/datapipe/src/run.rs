@@ -120,6 +120,7 @@ impl Prepared {
             .metric("buffer_bytes_peak", peak)
             .metric("predicted_throughput_samples_s", self.plan.predicted_sps)
             .metric("bound_throughput_samples_s", self.plan.bound_sps())
+            .metric("cache_ops", self.plan.cache_ops as f64)
             .metric("local_workers", self.plan.workers_on(Host::Local) as f64)
             .metric("remote_workers", self.plan.workers_on(Host::Remote) as f64);
         r.series("epoch_time_series_s", epoch_times);

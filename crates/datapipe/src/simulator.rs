@@ -102,6 +102,11 @@ const METRICS: &[Described] = &[
         description: "bound: the plan's slowest stage capacity (after CPU sharing)",
     },
     Described {
+        name: "cache_ops",
+        unit: "",
+        description: "cached operators: how many operators' work the cache replaces after the first epoch (0: no cache)",
+    },
+    Described {
         name: "local_workers",
         unit: "",
         description: "local workers: on the training host, as planned",

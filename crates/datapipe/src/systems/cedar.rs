@@ -3,8 +3,9 @@
 //! - Reordering: the cheapest order the constraints allow under the size-ratio cost model
 //!   ([`crate::order::cheapest_order`]).
 //! - Caching (with more than one epoch): the samples before the first random operator are
-//!   written to local disk in epoch 1 and read back afterwards, if they fit on the disk and
-//!   reading costs less than recomputing.
+//!   written to local disk in epoch 1 and read back afterwards, if they fit on the disk,
+//!   reading one costs less than recomputing it, and the cost model rates the whole job
+//!   (epoch 1 with the writes, then the cached epochs) faster than without.
 //! - Offloading: a prefix of the order runs in a worker pool — local processes (cedar's SMP
 //!   backend) or, with `workload.mode: remote`, remote workers (its Ray backend,
 //!   ceil(remote vCPUs / groups) actors) — and the rest in the training process. The split
@@ -86,12 +87,26 @@ pub fn plan(ctx: &Ctx<'_>, params: &Params) -> Plan {
     {
         // Epoch 1 writes the cache after the operator before the first random one.
         let write_bytes = cached.cache_bytes_per_sample;
-        let write_s =
-            write_bytes * p.disk_write_s_per_byte.unwrap_or(ctx.res.disk_write_s_per_byte);
-        plan = build(ctx, params, order, Some((start - 1, write_s)));
-        plan.cache_bytes_per_sample = write_bytes;
-        plan.notes.push(note);
-        plan.cached = Some(Box::new(cached));
+        let write_s = write_bytes * ctx.res.disk_write(p);
+        let mut first = build(ctx, params, order, Some((start - 1, write_s)));
+        // cedar's model of the whole job: epoch 1 pays the write, later epochs read the cache.
+        let epochs = ctx.epochs as f64;
+        let with_cache =
+            1.0 / first.predicted_sps + write_s + (epochs - 1.0) / cached.predicted_sps;
+        let without = epochs / plan.predicted_sps;
+        if with_cache < without {
+            first.cache_bytes_per_sample = write_bytes;
+            first.cache_ops = start;
+            first.notes.push(note);
+            first.cached = Some(Box::new(cached));
+            plan = first;
+        } else {
+            plan.notes.push(format!(
+                "no cache: {:.3} ms per sample over the job with it, {:.3} ms without",
+                with_cache / epochs * 1e3,
+                without / epochs * 1e3
+            ));
+        }
     }
     plan
 }
@@ -108,7 +123,7 @@ fn cached_plan(ctx: &Ctx<'_>, params: &Params, order: &[usize]) -> Option<(Plan,
     if bytes * ctx.samples as f64 > ctx.res.disk_gb * 1e9 {
         return None;
     }
-    let read_per_byte = p.disk_read_s_per_byte.unwrap_or(ctx.res.disk_read_s_per_byte);
+    let read_per_byte = ctx.res.disk_read(p);
     let read_s = bytes * read_per_byte;
     let recompute: f64 = costs[..start].iter().map(|c| c.cost_s).sum();
     if read_s >= recompute {

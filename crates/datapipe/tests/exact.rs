@@ -91,7 +91,7 @@ fn reordering_moves_a_shrinking_operator_earlier_and_keeps_the_constraints() {
 fn a_cache_never_sits_after_a_random_operator() {
     let mut ops = vec![
         op("read", 1.0, 0.0, 1000.0),
-        op("decode", 5.0, 1000.0, 4000.0),
+        op("decode", 40.0, 1000.0, 4000.0),
         op("augment", 2.0, 4000.0, 4000.0),
         op("normalise", 1.0, 4000.0, 4000.0),
     ];

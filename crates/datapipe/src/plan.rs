@@ -218,7 +218,7 @@ impl<'a> PlanBuilder<'a> {
             .map(|c| c.cost_s)
             .sum();
         let in_bytes = self.costs.get(range.start).map_or(0.0, |c| c.in_bytes);
-        let recv = in_bytes * self.res.handoff_s_per_byte(handoff);
+        let recv = self.res.handoff_s(handoff, in_bytes);
         self.stages.push(Stage {
             name: name.to_string(),
             kind: StageKind::Compute(host),
@@ -256,7 +256,7 @@ impl<'a> PlanBuilder<'a> {
 
     /// The training process receiving `bytes` per sample from other processes over `handoff`.
     pub fn receive(&mut self, bytes: f64, handoff: Handoff, input: usize, output: usize) -> usize {
-        let t = bytes * self.res.handoff_s_per_byte(handoff);
+        let t = self.res.handoff_s(handoff, bytes);
         self.stages.push(Stage {
             name: "main receive".to_string(),
             kind: StageKind::Receive,

@@ -57,6 +57,11 @@ pub struct Resources {
     pub pickle_bytes_per_s: f64,
     /// Bytes per second one process can receive through shared memory (one copy): 5e9.
     pub shm_bytes_per_s: f64,
+    /// Seconds the receiving process spends per sample handed over from another process,
+    /// whatever its size (queue and message overheads): 0 by default. cedar's profiled
+    /// one-operator offload runs suggest up to 1.65e-4, which may be round-trip latency rather
+    /// than CPU time (docs/models/datapipe.md, section 3).
+    pub handoff_item_s: f64,
     /// Local disk read cost for a cache, seconds per byte: overrides the pipeline profile's
     /// measured figure; without either, 8e-9 (cedar's profiled default: 125 MB/s).
     pub disk_read_s_per_byte: Option<f64>,
@@ -78,6 +83,7 @@ impl Default for Resources {
             network_gbps: 16.0,
             pickle_bytes_per_s: 9e7,
             shm_bytes_per_s: 5e9,
+            handoff_item_s: 0.0,
             disk_read_s_per_byte: None,
             disk_write_s_per_byte: None,
             disk_gb: 100.0,
@@ -107,7 +113,11 @@ impl Resources {
                 return Err(f(name, "must be a finite number > 0"));
             }
         }
-        for (name, v) in [("remote_memory_gb", self.remote_memory_gb), ("disk_gb", self.disk_gb)] {
+        for (name, v) in [
+            ("remote_memory_gb", self.remote_memory_gb),
+            ("disk_gb", self.disk_gb),
+            ("handoff_item_s", self.handoff_item_s),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(f(name, "must be a finite number >= 0"));
             }
@@ -155,6 +165,14 @@ impl Resources {
             Handoff::InProcess => 0.0,
             Handoff::Pickle => 1.0 / self.pickle_bytes_per_s,
             Handoff::SharedMemory => 1.0 / self.shm_bytes_per_s,
+        }
+    }
+
+    /// CPU seconds the receiving process spends on one sample of `bytes` handed over `h`.
+    pub fn handoff_s(&self, h: Handoff, bytes: f64) -> f64 {
+        match h {
+            Handoff::InProcess => 0.0,
+            _ => self.handoff_item_s + bytes * self.handoff_s_per_byte(h),
         }
     }
 

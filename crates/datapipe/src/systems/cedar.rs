@@ -182,8 +182,8 @@ fn build_from(
     let n = order.len();
     let mut b = PlanBuilder::new(p, ctx.res, order.clone());
     let costs: Vec<f64> = b.costs().iter().map(|c| c.cost_s).collect();
-    let pickle = ctx.res.handoff_s_per_byte(Handoff::Pickle);
-    let shm = ctx.res.handoff_s_per_byte(Handoff::SharedMemory);
+    let pickle = |bytes: f64| ctx.res.handoff_s(Handoff::Pickle, bytes);
+    let shm = |bytes: f64| ctx.res.handoff_s(Handoff::SharedMemory, bytes);
     let net = ctx.res.network_bytes_per_s();
     let remote_ok = params.offload && ctx.remote && ctx.res.remote_vcpus > 0;
     // cedar's cost model over every split and backend.
@@ -198,7 +198,7 @@ fn build_from(
     let locals: &[u32] = if params.parallelism { &[1, ctx.res.local_vcpus] } else { &[1] };
     for &local in locals {
         let lw = local as f64;
-        let to_trainer = if local > 1 { out_bytes * pickle } else { 0.0 };
+        let to_trainer = if local > 1 { pickle(out_bytes) } else { 0.0 };
         // No pool: the local workers run everything.
         let cost = all / lw + to_trainer;
         if cost < best.cost * (1.0 - 1e-9) {
@@ -218,9 +218,9 @@ fn build_from(
                 // The Ray backend hands samples over through its shared-memory object store
                 // (and the network); the local process pool pickles them.
                 let arrive = if host == Host::Remote {
-                    handoff * shm + handoff / net
+                    shm(handoff) + handoff / net
                 } else {
-                    handoff * pickle
+                    pickle(handoff)
                 };
                 let suffix: f64 = costs[split..].iter().sum();
                 let cost = if split == n {

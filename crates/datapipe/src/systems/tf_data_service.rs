@@ -25,7 +25,7 @@ pub fn plan(ctx: &Ctx<'_>) -> Result<Plan, InputError> {
         let bytes = b.bytes_after(n - 1);
         let out = b.buffer("client buffer", CLIENT_BUFFER, bytes);
         b.receive(bytes, Handoff::SharedMemory, last, out);
-        let recv = 1.0 / (bytes * ctx.res.handoff_s_per_byte(Handoff::SharedMemory));
+        let recv = 1.0 / ctx.res.handoff_s(Handoff::SharedMemory, bytes);
         return Ok(b.finish("tf-data-service", out, predicted.min(recv)));
     }
     let (last, predicted) = tuned_stages(&mut b, ctx, Host::Remote, "remote ");

@@ -12,7 +12,11 @@ with the settings of the paper's own artifact, NVIDIA/Megatron-LM
 `examples/sc21/run_table_1.sh` (micro-batch size, full activation recomputation
 `--recompute-method uniform` on every row, `--num-layers-per-virtual-pipeline-stage` for
 the interleaved rows), on the `dgx-a100` preset, and prints a Markdown table: published vs
-simulated TFLOP/s per GPU, the error, the step time, MFU and the step-time breakdown.
+simulated TFLOP/s per GPU, the error, the step time, MFU and the step-time breakdown. Each
+row runs twice: as modelled (every layer's memory-bound kernels included, the default) and
+"before", with `--set memory_bound_ops=false` (matrix multiplications only, the model before
+those kernels were added). A second table compares the step time the memory-bound kernels
+add with the estimate written before they were modelled.
 
 Usage (Python standard library only):
 
@@ -48,14 +52,25 @@ ROWS = [
 ]
 SEQ = 2048
 
-# The estimate of the time the simulator does not model (below): the A100 80GB's HBM
-# bandwidth and the memory-bound efficiency of the cluster model (docs/models/cluster.md §2,
-# `mlsim list gpus`), not fitted to anything here.
+# The A100 80GB's HBM bandwidth and the memory-bound efficiency of the cluster model
+# (docs/models/cluster.md §2, `mlsim list gpus`), not fitted to anything here.
 HBM_BYTES_S = 2039e9 * 0.83
 
 
+def modelled_bytes_per_token_layer(h, a, t):
+    """Bytes one GPU moves per token and layer in the memory-bound kernels as the models
+    crate counts them (`TransformerSpec::layer_memory_bound`, docs/models/pipeline.md §2a),
+    GPT-3 block, no sequence parallelism, full recomputation (F, B, and F again in B):
+    F = 22h + 20h/t + 9as/t, B = 46h + 44h/t + 11as/t. Repeated here for the comparison
+    only; the simulator computes its own."""
+    forward = 22 * h + 20 * h / t + 9 * a * SEQ / t
+    backward = 46 * h + 44 * h / t + 11 * a * SEQ / t
+    return 2 * forward + backward
+
+
 def elementwise_bytes_per_token_layer(h, a, t):
-    """Bytes one GPU moves to and from HBM per token and layer in the memory-bound
+    """The estimate written before the kernels were modelled (kept for the comparison).
+    Bytes one GPU moves to and from HBM per token and layer in the memory-bound
     (non-matmul) kernels of a Megatron-LM 2021 layer, 16-bit activations, 1-byte dropout masks,
     with its fused kernels (bias+GeLU, bias+dropout+add, scale+mask+softmax). Forward:
     2 LayerNorms (read + write h: 8h), 2 bias+dropout+add (read 2h, write h, mask h: 14h),
@@ -74,13 +89,15 @@ def elementwise_bytes_per_token_layer(h, a, t):
 COMMON = ["--preset", "dgx-a100", "--recompute", "full", "--set", "state_bytes_per_param=18"]
 
 
-def step(mlsim, row, extra):
+def step(mlsim, row, extra, before=False):
     model, _, _, _, _, gpus, tp, pp, mbs, gbs, v, _ = row
     cmd = [mlsim, "step", "--model", model, "--gpus", str(gpus), "--tp", str(tp),
            "--pp", str(pp), "--micro-batch", str(mbs), "--global-batch", str(gbs)]
     if v > 1:
         cmd += ["--interleave", str(v)]
     cmd += COMMON + extra + ["--json"]
+    if before:
+        cmd += ["--set", "memory_bound_ops=false"]
     t0 = time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0
@@ -100,30 +117,34 @@ def main():
         raise SystemExit(f"{args.mlsim} not found: run `cargo build --release -p mlsim`")
 
     lines = [
-        "| Model | GPUs | TP | PP | DP | mbs | batch | v | published TFLOP/s | simulated TFLOP/s"
+        "| Model | GPUs | TP | PP | DP | mbs | batch | v | published TFLOP/s"
+        " | before: simulated TFLOP/s | before: error | simulated TFLOP/s"
         " | error | step time | MFU | compute | TP exposed | bubble | DP exposed | optimizer"
         " | memory |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     est = [
-        "| Model | simulated step | unmodelled memory-bound time (estimate) | TFLOP/s with it"
-        " | error with it |",
-        "|---|---|---|---|---|",
+        "| Model | step before | step now | added by the memory-bound kernels"
+        " | earlier estimate | bytes per token and layer, modelled / estimate |",
+        "|---|---|---|---|---|---|",
     ]
     dump, total = [], 0.0
     for row in ROWS:
         model, params_b, heads, hidden, layers, gpus, tp, pp, mbs, gbs, v, published = row
         res, wall, cmd, error = step(args.mlsim, row, args.extra)
-        total += wall
-        if res is None:
+        old, wall_old, _, error_old = step(args.mlsim, row, args.extra, before=True)
+        total += wall + wall_old
+        if res is None or old is None:
             lines.append(f"| {params_b:g}B | {gpus:,} | {tp} | {pp} | | {mbs} | {gbs:,} | {v}"
-                         f" | {published} | {error} |" + " |" * 9)
+                         f" | {published} | {error or error_old} |" + " |" * 11)
             dump.append({"model": model, "published_tflops_per_gpu": published,
                          "error": None, "failure": error, "command": cmd[1:]})
             print(f"{model}: {error}", file=sys.stderr)
             continue
         sim = res["tflops_per_gpu"]
         err = (sim - published) / published
+        sim_old = old["tflops_per_gpu"]
+        err_old = (sim_old - published) / published
         b = res["breakdown"]
         t = res["step_time_s"]
 
@@ -132,34 +153,39 @@ def main():
 
         lines.append(
             f"| {params_b:g}B | {gpus:,} | {tp} | {pp} | {res['dp']} | {mbs} | {gbs:,} | {v}"
-            f" | {published} | {sim:.1f} | {100 * err:+.1f}% | {t:.2f} s"
+            f" | {published} | {sim_old:.1f} | {100 * err_old:+.1f}% | {sim:.1f}"
+            f" | {100 * err:+.1f}% | {t:.2f} s"
             f" | {100 * res['mfu']:.1f}% | {pct('compute_s')} | {pct('tp_comm_exposed_s')}"
             f" | {pct('bubble_s')} | {pct('dp_comm_exposed_s')} | {pct('optimizer_s')}"
             f" | {res['peak_mem_bytes'] / 2**30:.1f} GiB |"
         )
-        # Tokens through each GPU per step (every stage sees its pipeline's share of the batch),
-        # times the layers on the GPU, times the bytes per token and layer.
+        # The earlier estimate: tokens through each GPU per step (every stage sees its
+        # pipeline's share of the batch), times the layers on the GPU, times the bytes per
+        # token and layer, at the memory-bound rate, no per-kernel time.
         tokens = gbs * SEQ / res["dp"]
         extra = tokens * layers / pp * elementwise_bytes_per_token_layer(hidden, heads, tp)
         extra_s = extra / HBM_BYTES_S
-        with_est = sim * t / (t + extra_s)
-        err_est = (with_est - published) / published
-        est.append(f"| {params_b:g}B | {t:.2f} s | {extra_s:.2f} s | {with_est:.1f}"
-                   f" | {100 * err_est:+.1f}% |")
+        t_old = old["step_time_s"]
+        ratio = (modelled_bytes_per_token_layer(hidden, heads, tp)
+                 / elementwise_bytes_per_token_layer(hidden, heads, tp))
+        est.append(f"| {params_b:g}B | {t_old:.2f} s | {t:.2f} s | {t - t_old:.2f} s"
+                   f" | {extra_s:.2f} s | {ratio:.2f} |")
         dump.append({"model": model, "published_tflops_per_gpu": published,
                      "error": err, "wall_s": wall, "command": cmd[1:], "mlsim": res,
-                     "elementwise_estimate_s": extra_s, "error_with_estimate": err_est})
+                     "before": {"tflops_per_gpu": sim_old, "error": err_old,
+                                "step_time_s": t_old},
+                     "elementwise_estimate_s": extra_s})
         print(f"{model}: {sim:.1f} vs {published} ({100 * err:+.1f}%), {wall:.2f} s",
               file=sys.stderr)
     errs = [abs(d["error"]) for d in dump if d["error"] is not None]
+    olds = [abs(d["before"]["error"]) for d in dump if d["error"] is not None]
     lines.append("")
     lines.append(f"Mean absolute error {100 * sum(errs) / len(errs):.1f}%, largest"
                  f" {100 * max(errs):.1f}%; {sum(e <= 0.15 for e in errs)} of {len(dump)} rows"
-                 f" within 15%. `mlsim step` wall time, all rows: {total:.1f} s.")
-    ests = [abs(d["error_with_estimate"]) for d in dump if d["error"] is not None]
-    lines += ["", *est, "",
-              f"With the estimate: mean absolute error {100 * sum(ests) / len(ests):.1f}%,"
-              f" largest {100 * max(ests):.1f}%."]
+                 f" within 15% (before: {100 * sum(olds) / len(olds):.1f}%, largest"
+                 f" {100 * max(olds):.1f}%, {sum(e <= 0.15 for e in olds)} within 15%)."
+                 f" `mlsim step` wall time, all {2 * len(dump)} runs: {total:.1f} s.")
+    lines += ["", *est]
     table = "\n".join(lines)
     print(table)
     if args.out:

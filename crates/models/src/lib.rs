@@ -6,8 +6,9 @@
 //! - [`TransformerSpec`]: a decoder-only transformer (layers, hidden size, heads, vocabulary,
 //!   FFN width, context length; for Llama-style models also KV heads, a gated MLP, experts and
 //!   an untied output layer, see [`Family`]) with its per-layer parameters, FLOPs per token,
-//!   the forward / input-gradient / weight-gradient split of a training step ([`LayerPasses`])
-//!   and activation memory.
+//!   the forward / input-gradient / weight-gradient split of a training step ([`LayerPasses`]),
+//!   activation memory, and the memory-bound (non-matmul) kernels of each pass
+//!   ([`LayerMemoryBound`]: LayerNorm, bias+GeLU, dropout, residual adds, softmax).
 //! - Inference costs on the same spec: weight and KV-cache bytes, the token-level linear
 //!   operators' FLOPs ([`LinearFlops`]), prefill attention FLOPs with cached context, and the
 //!   KV bytes a decode step reads (`inference.rs`).
@@ -44,10 +45,12 @@
 //! ```
 
 mod inference;
+mod memory_bound;
 pub mod presets;
 mod transformer;
 
 pub use inference::LinearFlops;
+pub use memory_bound::{LayerMemoryBound, MemoryBound};
 pub use presets::{
     LLAMA_PRESETS, LlamaConfig, MEGATRON_PRESETS, MegatronRow, ModelRef, PRESETS, preset, resolve,
 };

@@ -148,6 +148,12 @@ pub struct PipelineWorkload {
     /// Layers per stage: `even` (default) or `balanced`.
     #[serde(default, skip_serializing_if = "Split::is_even")]
     pub split: Split,
+    /// Model each layer's memory-bound kernels (LayerNorm, bias+GeLU, bias+dropout+add, the
+    /// attention scores' softmax and dropout, their backward passes) from the tensor shapes,
+    /// timed by the cluster's memory-bound kernel model (docs/models/pipeline.md §2a). Default
+    /// true; false counts matrix multiplications only, as before they were modelled.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub memory_bound_ops: bool,
     /// Bytes of model and optimizer state per parameter on its GPU: 16 with mixed-precision
     /// Adam (16-bit weights 2 + 16-bit gradients 2 + fp32 master weights 4 + Adam moments 4 + 4;
     /// Rajbhandari et al., ZeRO, SC'20), 18 with fp32 gradient accumulation (Megatron-LM: fp32
@@ -213,6 +219,12 @@ fn is_one(x: &u32) -> bool {
 }
 fn is_false(x: &bool) -> bool {
     !*x
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(x: &bool) -> bool {
+    *x
 }
 fn sixteen() -> f64 {
     16.0

@@ -31,6 +31,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
+use models::MemoryBound;
 use simcore::SimTime;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
@@ -47,7 +48,7 @@ type Lookup<'a> = &'a dyn Fn(u32, u32, Pass, u32) -> Result<(GpuId, OpId, OpId),
 type Buckets = Vec<(f64, Vec<OpId>)>;
 
 /// The work of one stage per micro-batch, and what it holds.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StageWork {
     /// FLOPs of F for one micro-batch.
     pub f_flops: f64,
@@ -62,6 +63,11 @@ pub struct StageWork {
     /// With tensor parallelism, how F and B are cut by the TP collectives; `None` runs each
     /// pass as one kernel.
     pub tp: Option<TpPlan>,
+    /// Memory-bound kernels of F (per GPU), run after its matrix multiplications.
+    pub f_mem: MemoryBound,
+    /// Memory-bound kernels of B (backward and recomputation), run after its matrix
+    /// multiplications. W has none.
+    pub b_mem: MemoryBound,
 }
 
 impl StageWork {
@@ -70,6 +76,15 @@ impl StageWork {
             Pass::F => self.f_flops,
             Pass::B => self.b_flops,
             Pass::W => self.w_flops,
+        }
+    }
+
+    /// The memory-bound kernels of `pass`.
+    pub fn memory_bound(&self, pass: Pass) -> MemoryBound {
+        match pass {
+            Pass::F => self.f_mem,
+            Pass::B => self.b_mem,
+            Pass::W => MemoryBound::default(),
         }
     }
 }
@@ -234,12 +249,33 @@ pub struct BuildOptions {
     pub overlap_grad_reduce: bool,
     /// Bytes per gradient bucket (with `overlap_grad_reduce`).
     pub grad_bucket_bytes: f64,
+    /// The fixed time of one memory-bound kernel as HBM bytes at the memory-bound rate (see
+    /// [`memory_kernel_bytes`]). A pass's memory-bound kernels run as one op of their bytes
+    /// plus this for every kernel after the first, so the op takes exactly the time of the
+    /// kernels one after another. 0 charges one fixed time per pass.
+    pub memory_kernel_bytes: f64,
+}
+
+/// The fixed time of one memory-bound kernel expressed as bytes: the cluster's compute model
+/// times a kernel of `B` bytes and no FLOPs as `L + (m_fix - L) + B / (m_max x HBM bandwidth)`
+/// (`docs/models/cluster.md` §2), so each kernel costs `max(L, m_fix)` besides its bytes, the
+/// time of `max(L, m_fix) x m_max x HBM bandwidth` bytes.
+pub fn memory_kernel_bytes(compute: &cluster::ComputeModel) -> f64 {
+    let gpu = compute.gpu();
+    let fixed = compute.launch_overhead().max(gpu.memory_access.fixed_time);
+    fixed.as_secs_f64() * gpu.memory_access.max_efficiency * gpu.memory_bandwidth.0
+}
+
+/// Bytes of the one op that stands for the memory-bound kernels `mem` (see
+/// [`BuildOptions::memory_kernel_bytes`]).
+pub fn memory_op_bytes(mem: MemoryBound, memory_kernel_bytes: f64) -> f64 {
+    mem.bytes + f64::from(mem.kernels.saturating_sub(1)) * memory_kernel_bytes
 }
 
 impl Default for BuildOptions {
     /// The run's defaults: free hand-offs, bf16, 16-bit gradients, a 28-byte optimizer step,
     /// synchronous steps, 2 iterations, no tensor parallelism, all-reduce without overlap,
-    /// 25 MiB buckets.
+    /// 25 MiB buckets, one fixed time per pass's memory-bound op.
     fn default() -> Self {
         BuildOptions {
             boundary_bytes: 0.0,
@@ -252,6 +288,7 @@ impl Default for BuildOptions {
             dp_reduce: DpReduce::AllReduce,
             overlap_grad_reduce: false,
             grad_bucket_bytes: crate::config::DEFAULT_GRAD_BUCKET_BYTES as f64,
+            memory_kernel_bytes: 0.0,
         }
     }
 }
@@ -367,6 +404,13 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                         .map(|&(_, frac)| Segment::Compute(work.w_flops * frac))
                         .collect();
                 }
+                // The pass's memory-bound kernels (LayerNorm, GeLU, dropout, softmax, ...)
+                // after its matrix multiplications: one op, serial with them.
+                let mem = work.memory_bound(t.pass);
+                if mem.kernels > 0 {
+                    segments
+                        .push(Segment::MemoryBound(memory_op_bytes(mem, opts.memory_kernel_bytes)));
+                }
                 // The pass reads the stage's weights once: each kernel its share by FLOPs.
                 let pass_flops: f64 = segments
                     .iter()
@@ -383,6 +427,21 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                                 work.pass_bytes
                             };
                             let op = g.compute(name, lead(*gpu), flops, bytes, opts.dtype);
+                            if t.redundant {
+                                g.tag(op, "redundant");
+                            } else if extra_lane {
+                                g.tag(op, "moved");
+                            }
+                            kernels.push(op);
+                            op
+                        }
+                        Segment::MemoryBound(bytes) => {
+                            let label = match (t.pass, t.redundant) {
+                                (_, true) => "redundant F memory-bound",
+                                (Pass::B, _) => "B memory-bound",
+                                _ => "F memory-bound",
+                            };
+                            let op = g.compute(label, lead(*gpu), 0.0, bytes, opts.dtype);
                             if t.redundant {
                                 g.tag(op, "redundant");
                             } else if extra_lane {

@@ -170,7 +170,14 @@ pub fn prepare(
     }
     cluster.gpu().peak_flops(w.dtype).map_err(|e| InputError::invalid("dtype", e.to_string()))?;
     let schedule = Schedule::build_interleaved(w.schedule, w.stages, w.micro_batches, v)?;
-    let par = Parallelism { tp, sp: w.sp, recompute: w.recompute, split: w.split, interleave: v };
+    let par = Parallelism {
+        tp,
+        sp: w.sp,
+        recompute: w.recompute,
+        split: w.split,
+        interleave: v,
+        memory_bound: w.memory_bound_ops,
+    };
     let staggered = match w.optimizer_step {
         StepMode::Auto => w.schedule.staggered_by_default(),
         StepMode::Synchronous => false,
@@ -601,6 +608,7 @@ impl Prepared {
                 dp_reduce: w.dp_reduce,
                 overlap_grad_reduce: w.overlap_grad_reduce,
                 grad_bucket_bytes: w.grad_bucket_bytes.0 as f64,
+                memory_kernel_bytes: crate::iteration::memory_kernel_bytes(cluster.compute()),
             },
             exec: ExecConfig { network: w.network, ..ExecConfig::default() },
             cache: HashMap::new(),

@@ -12,9 +12,15 @@
 //! vocabulary-parallel embedding and output layer; Shoeybi et al. 2019), and each layer's F and
 //! B are cut by the TP collectives ([`TpPlan`]). Recomputation adds FLOPs to B: the attention
 //! core's forward (`selective`) or the whole layer's forward (`full`).
+//!
+//! Besides its matrix multiplications each layer runs memory-bound kernels (LayerNorm,
+//! bias+GeLU, bias+dropout+add, the attention scores' softmax and dropout, their backward
+//! passes; `models::LayerMemoryBound`), per GPU for its TP rank (split along the sequence
+//! with sequence parallelism): F carries the layers' forward ones, B their backward ones and
+//! what recomputation reruns ([`StageWork::f_mem`], [`StageWork::b_mem`]).
 
 use cluster::CollectiveKind;
-use models::TransformerSpec;
+use models::{MemoryBound, TransformerSpec};
 
 use crate::config::{Recompute, Split};
 use crate::iteration::StageWork;
@@ -34,10 +40,14 @@ pub struct Parallelism {
     /// Model chunks (virtual stages) per GPU v of the interleaved schedule: the layers are
     /// split over `p v` chunks and chunk `c` of GPU `s` is virtual stage `c p + s`. 1: none.
     pub interleave: u32,
+    /// Model each layer's memory-bound kernels ([`models::LayerMemoryBound`]); false counts
+    /// matrix multiplications only.
+    pub memory_bound: bool,
 }
 
 impl Default for Parallelism {
-    /// No tensor or sequence parallelism, no recomputation, the even split, no interleaving.
+    /// No tensor or sequence parallelism, no recomputation, the even split, no interleaving,
+    /// memory-bound kernels modelled.
     fn default() -> Self {
         Parallelism {
             tp: 1,
@@ -45,6 +55,7 @@ impl Default for Parallelism {
             recompute: Recompute::None,
             split: Split::Even,
             interleave: 1,
+            memory_bound: true,
         }
     }
 }
@@ -145,6 +156,28 @@ pub fn recompute_flops(model: &TransformerSpec, b: u32, recompute: Recompute) ->
     }
 }
 
+/// Memory-bound kernels per GPU of `layers` layers for one micro-batch under `par`: F's
+/// forward ones, and B's backward ones plus what recomputation reruns (the attention core's
+/// softmax, dropout and context copy with `selective`, the whole forward with `full`). Zero
+/// when `par.memory_bound` is off.
+pub fn stage_memory_bound(
+    model: &TransformerSpec,
+    b: u32,
+    layers: u32,
+    par: &Parallelism,
+) -> (MemoryBound, MemoryBound) {
+    if !par.memory_bound {
+        return (MemoryBound::default(), MemoryBound::default());
+    }
+    let m = model.layer_memory_bound(b, par.tp, par.sp);
+    let rerun = match par.recompute {
+        Recompute::None => MemoryBound::default(),
+        Recompute::Selective => m.attention_core,
+        Recompute::Full => m.forward,
+    };
+    (m.forward.times(layers), (m.backward + rerun).times(layers))
+}
+
 /// Activation bytes per layer per GPU held from F until B (`M_B`) and from B until W (`M_W`)
 /// under `par`: Korthikanti et al.'s Table 2 for `M_B`; `M_W = 32sbh / t` (ZB Table 1, split
 /// over the TP group: an assumption).
@@ -167,7 +200,8 @@ pub fn layer_activations(model: &TransformerSpec, b: u32, par: &Parallelism) -> 
 }
 
 /// The work of a stage of `layers` transformer layers for micro-batches of `b` sequences,
-/// without tensor parallelism or recomputation. Each pass reads the stage's 16-bit weights.
+/// without tensor parallelism or recomputation (memory-bound kernels included). Each pass
+/// reads the stage's 16-bit weights.
 pub fn stage_work(
     model: &TransformerSpec,
     b: u32,
@@ -179,8 +213,9 @@ pub fn stage_work(
 }
 
 /// The work per GPU of a stage of `layers` layers under `par`: FLOPs, weights and parameters
-/// divided by `t`, recomputation added to B, and with `t > 1` the [`TpPlan`] of its
-/// collectives. Each pass reads the GPU's 16-bit weights.
+/// divided by `t`, recomputation added to B, the memory-bound kernels of
+/// [`stage_memory_bound`], and with `t > 1` the [`TpPlan`] of its collectives. Each pass
+/// reads the GPU's 16-bit weights.
 pub fn stage_work_with(
     model: &TransformerSpec,
     b: u32,
@@ -221,6 +256,7 @@ pub fn stage_work_with(
             bytes: model.boundary_bytes(b),
         }
     });
+    let (f_mem, b_mem) = stage_memory_bound(model, b, layers, par);
     StageWork {
         f_flops: (l * c.f_flops + logits) / t,
         b_flops: (l * (c.b_flops + extra) + logits) / t,
@@ -228,14 +264,19 @@ pub fn stage_work_with(
         pass_bytes: 2.0 * params,
         params,
         tp,
+        f_mem,
+        b_mem,
     }
 }
 
-/// One piece of a pass under tensor parallelism: a kernel or a TP collective.
+/// One piece of a pass: a kernel, a TP collective, or the pass's memory-bound kernels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Segment {
     /// A kernel of this many FLOPs (per GPU).
     Compute(f64),
+    /// The pass's memory-bound kernels, as one op of this many HBM bytes (their fixed
+    /// per-kernel times included as bytes, see `iteration::BuildOptions::memory_kernel_bytes`).
+    MemoryBound(f64),
     /// A collective over the TP group of [`TpPlan::bytes`] (nccl-tests sizes).
     Collective(CollectiveKind),
 }

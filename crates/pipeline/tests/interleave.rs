@@ -30,6 +30,7 @@ fn interleaved_period(p: u32, m: u32, v: u32, flops: [f64; 3]) -> (SimTime, SimT
         pass_bytes: 0.0,
         params: 1e6,
         tp: None,
+        ..StageWork::default()
     };
     let works = vec![work; (p * v) as usize];
     let opts =

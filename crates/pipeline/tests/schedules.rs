@@ -30,6 +30,7 @@ fn period(
         pass_bytes: 0.0,
         params: 1e6,
         tp: None,
+        ..StageWork::default()
     };
     let stages = vec![work; p as usize];
     let opts = BuildOptions {
@@ -121,6 +122,7 @@ fn updates_wait_for_every_weight_gradient_and_the_all_reduce() {
             pass_bytes: 1e9,
             params: 3e8,
             tp: None,
+            ..StageWork::default()
         };
         let stages = vec![work; p as usize];
         let opts = BuildOptions {

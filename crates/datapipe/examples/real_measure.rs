@@ -7,8 +7,13 @@
 //! ```text
 //! cargo run --release -p datapipe --example real_measure -- [--repeats 3]
 //!     [--image-samples 200] [--text-samples 20000] [--image-profile-samples 100]
-//!     [--text-profile-samples 5000] [--out results/datapipe]
+//!     [--text-profile-samples 5000] [--quiet 0.15] [--max-wait 60] [--out results/datapipe]
 //! ```
+//!
+//! The machine is shared: before each run the program waits (up to `--max-wait` seconds)
+//! until other processes use less than `--quiet` of the CPUs over a second, and it reports
+//! the share other processes took during each run (from `/proc/stat` and
+//! `/proc/self/stat`), so a slow run can be told from a disturbed one.
 
 use std::path::PathBuf;
 
@@ -22,6 +27,8 @@ struct Options {
     text_samples: usize,
     image_profile_samples: usize,
     text_profile_samples: usize,
+    quiet: f64,
+    max_wait_s: u64,
     out: PathBuf,
 }
 
@@ -32,6 +39,8 @@ fn options() -> Result<Options, String> {
         text_samples: 20000,
         image_profile_samples: 100,
         text_profile_samples: 5000,
+        quiet: 0.15,
+        max_wait_s: 60,
         out: PathBuf::from("results/datapipe"),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,11 +54,15 @@ fn options() -> Result<Options, String> {
             "--text-samples" => o.text_samples = number()?,
             "--image-profile-samples" => o.image_profile_samples = number()?,
             "--text-profile-samples" => o.text_profile_samples = number()?,
+            "--quiet" => {
+                o.quiet = value.parse::<f64>().map_err(|e| format!("{flag} {value}: {e}"))?
+            }
+            "--max-wait" => o.max_wait_s = number()? as u64,
             "--out" => o.out = PathBuf::from(value),
             _ => {
                 return Err(format!(
                     "unknown flag {flag}; flags: --repeats --image-samples --text-samples \
-                     --image-profile-samples --text-profile-samples --out"
+                     --image-profile-samples --text-profile-samples --quiet --max-wait --out"
                 ));
             }
         }
@@ -57,12 +70,52 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
-/// The 1-minute load average (Linux), or `?`.
-fn load_1min() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().map(String::from))
-        .unwrap_or_else(|| "?".into())
+/// CPU ticks (1/100 s) of the whole machine, busy and in all, from `/proc/stat` (Linux).
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let v: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4)?;
+    Some((total - idle, total))
+}
+
+/// CPU ticks this process has used (user + system), from `/proc/self/stat`.
+fn own_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Share of the machine's CPU used by other processes over `f` (0 = we ran alone).
+fn others_share<T>(f: impl FnOnce() -> T) -> (T, Option<f64>) {
+    let (m0, o0) = (machine_ticks(), own_ticks());
+    let out = f();
+    let share = match (m0, machine_ticks(), o0, own_ticks()) {
+        (Some((b0, t0)), Some((b1, t1)), Some(o0), Some(o1)) if t1 > t0 => {
+            let others = (b1 - b0).saturating_sub(o1 - o0);
+            Some(others as f64 / (t1 - t0) as f64)
+        }
+        _ => None,
+    };
+    (out, share)
+}
+
+/// Waits (up to `max_s` seconds) until other processes use under `limit` of the machine's
+/// CPU over a second; returns their share at the end.
+fn wait_for_quiet(limit: f64, max_s: u64) -> Option<f64> {
+    let start = std::time::Instant::now();
+    loop {
+        let ((), share) = others_share(|| std::thread::sleep(std::time::Duration::from_secs(1)));
+        match share {
+            Some(s) if s < limit && start.elapsed().as_secs() < max_s => return Some(s),
+            Some(s) if start.elapsed().as_secs() >= max_s => return Some(s),
+            None => return None,
+            _ => {}
+        }
+    }
 }
 
 fn names(v: &[&str]) -> Vec<String> {
@@ -116,7 +169,7 @@ struct Row {
     runs: Vec<f64>,
     busy: Vec<f64>,
     consumer: Vec<f64>,
-    loads: Vec<String>,
+    others: Vec<Option<f64>>,
 }
 
 fn main() {
@@ -155,7 +208,9 @@ fn measure(o: &Options) -> Result<(), datapipe::real::RealError> {
                 order: Some(order.clone()),
                 ..Default::default()
             };
-            let prof = profile(ctx, &config)?;
+            wait_for_quiet(o.quiet, o.max_wait_s);
+            let (prof, others) = others_share(|| profile(ctx, &config));
+            let prof = prof?;
             let suffix = if order == pipeline.default_order() { "" } else { "_reordered" };
             let path = o.out.join(format!("real_{}{suffix}_ops.tsv", pipeline.name()));
             let runs = prof.write(&path)?;
@@ -182,10 +237,11 @@ fn measure(o: &Options) -> Result<(), datapipe::real::RealError> {
             }
             let total: f64 = prof.ops.iter().map(|p| p.latency_ns).sum();
             println!(
-                "\nsum of latencies {:.3} ms = {:.1} samples/s; measured one-thread baseline {:.1} samples/s\n",
+                "\nsum of latencies {:.3} ms = {:.1} samples/s; measured one-thread baseline {:.1} samples/s; other processes' CPU share during the profile {}\n",
                 total * 1e-6,
                 1e9 / total,
-                prof.baseline_throughput_sps
+                prof.baseline_throughput_sps,
+                others.map_or("?".to_string(), |v| format!("{:.0}%", 100.0 * v))
             );
         }
     }
@@ -209,7 +265,7 @@ fn measure(o: &Options) -> Result<(), datapipe::real::RealError> {
                         runs: Vec::new(),
                         busy: Vec::new(),
                         consumer: Vec::new(),
-                        loads: Vec::new(),
+                        others: Vec::new(),
                     });
                 }
             }
@@ -233,17 +289,19 @@ fn measure(o: &Options) -> Result<(), datapipe::real::RealError> {
             } else {
                 RealPlan::unfused(&order, row.workers, samples, 1)
             };
-            let report = run_plan(&plan, ctx)?;
+            wait_for_quiet(o.quiet, o.max_wait_s);
+            let (report, others) = others_share(|| run_plan(&plan, ctx));
+            let report = report?;
             row.runs.push(report.throughput_sps);
             row.busy.push(report.stages.iter().map(|s| s.busy_frac).fold(0.0, f64::max));
             row.consumer.push(report.consumer_busy_s / report.wall_s);
-            row.loads.push(load_1min());
+            row.others.push(others);
         }
     }
 
     println!("\n## Real runs ({} repeats, interleaved)\n", o.repeats);
     println!(
-        "| pipeline | order | workers/stage | plan | threads | best samples/s | spread | runs | max stage busy | consumer busy | load (1 min) |"
+        "| pipeline | order | workers/stage | plan | threads | best samples/s | spread | runs | max stage busy | consumer busy | others' CPU share |"
     );
     println!("| --- | --- | ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |");
     for r in &rows {
@@ -265,7 +323,11 @@ fn measure(o: &Options) -> Result<(), datapipe::real::RealError> {
             runs.join(" / "),
             best_busy,
             best_consumer,
-            r.loads.join(" / ")
+            r.others
+                .iter()
+                .map(|s| s.map_or("?".to_string(), |v| format!("{:.0}%", 100.0 * v)))
+                .collect::<Vec<_>>()
+                .join(" / ")
         );
     }
     Ok(())

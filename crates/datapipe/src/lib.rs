@@ -24,7 +24,8 @@
 //! - [`config`], [`run`], [`simulator`]: `kind: datapipe` for the experiment runner
 //!   (`configs/datapipe/`);
 //! - [`real`]: real operators (images, text) run on this machine's CPUs, and a profiler that
-//!   writes cedar's format.
+//!   writes cedar's format; [`mirror`]: a real executor's plan as a simulated one, to predict
+//!   a real run.
 //!
 //! Runs are deterministic: the same config and seed give the same numbers. Formulas, sources
 //! and assumptions: `docs/models/datapipe.md`.
@@ -52,6 +53,7 @@
 //! ```
 
 pub mod config;
+pub mod mirror;
 pub mod mm1k;
 pub mod operator;
 pub mod order;

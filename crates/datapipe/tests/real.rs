@@ -311,6 +311,15 @@ fn bad_data_is_an_error_not_a_panic() {
     let ctx = image_ctx(1);
     let e = RealOp::Normalize.apply(&ctx, 1, 0, Data::Text("x".into())).unwrap_err();
     assert!(e.to_string().contains("cannot take a text line"), "{e}");
+    // An image whose data does not match its shape, for every image operator.
+    let bad = datapipe::real::Image { width: 50, height: 40, channels: 3, data: vec![0u8; 7] };
+    for op in &RealPipeline::Image.ops()[2..] {
+        let e = op.apply(&ctx, 1, 0, Data::ImageU8(bad.clone())).unwrap_err();
+        assert!(matches!(e, RealError::WrongData { .. }), "{op:?}: {e}");
+    }
+    let bad_f = datapipe::real::Image { width: 2, height: 2, channels: 2, data: vec![0f32; 8] };
+    let e = RealOp::Normalize.apply(&ctx, 1, 0, Data::ImageF32(bad_f)).unwrap_err();
+    assert!(e.to_string().contains("does not match its shape"), "{e}");
     let e = RealOp::Decode.apply(&ctx, 1, 0, Data::Encoded(vec![1, 2, 3])).unwrap_err();
     assert!(matches!(e, RealError::Operator { .. }), "{e}");
     // A directory with a broken JPEG: the run stops with the decode error.

@@ -60,6 +60,17 @@ impl<T: Pixel> Image<T> {
     pub fn shape(&self) -> (usize, usize, usize) {
         (self.height, self.width, self.channels)
     }
+
+    /// Whether `data` holds exactly `height x width x channels` values and `channels` is 1
+    /// or 3 (operators refuse other images rather than index out of bounds).
+    pub fn is_consistent(&self) -> bool {
+        matches!(self.channels, 1 | 3)
+            && self
+                .width
+                .checked_mul(self.height)
+                .and_then(|n| n.checked_mul(self.channels))
+                .is_some_and(|n| n == self.data.len())
+    }
 }
 
 /// One sample between two operators.

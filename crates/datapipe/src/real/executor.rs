@@ -116,14 +116,27 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
     let start = Instant::now();
     let outcome = std::thread::scope(|scope| {
         let mut handles = Vec::new();
-        for (si, ops) in stages.iter().enumerate() {
+        'spawn: for (si, ops) in stages.iter().enumerate() {
             let index: Vec<usize> =
                 ops.iter().map(|op| all_ops.iter().position(|o| o == op).unwrap_or(0)).collect();
-            for _ in 0..plan.stages[si].workers {
+            for w in 0..plan.stages[si].workers {
                 let rx = (si > 0).then(|| channels[si - 1].1.clone());
                 let tx = channels[si].0.clone();
                 let (shared, ops, index) = (&shared, ops.as_slice(), index.clone());
-                handles.push((si, scope.spawn(move || worker(shared, ops, &index, rx, tx))));
+                let spawned = std::thread::Builder::new()
+                    .name(format!("stage{si}-worker{w}"))
+                    .spawn_scoped(scope, move || worker(shared, ops, &index, rx, tx));
+                match spawned {
+                    Ok(h) => handles.push((si, h)),
+                    Err(e) => {
+                        // Too many threads for this machine: stop what started, report it.
+                        shared.fail(RealError::Plan(format!(
+                            "cannot start worker {w} of stage {si} ({} threads in the plan): {e}",
+                            plan.threads()
+                        )));
+                        break 'spawn;
+                    }
+                }
             }
         }
         let Some((_, consumer)) = channels.pop() else {

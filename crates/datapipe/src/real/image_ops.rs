@@ -13,10 +13,13 @@ pub const NORMALIZE_MEAN: f32 = 0.1307;
 /// torchvision `Normalize` standard deviation of cedar's pipeline.
 pub const NORMALIZE_STD: f32 = 0.3081;
 
-/// Applies `f` to an 8-bit or a float image, keeping its pixel type.
+/// Applies `f` to an 8-bit or a float image, keeping its pixel type; an image whose data
+/// does not match its shape is an error.
 macro_rules! map_image {
     ($op:expr, $data:expr, |$im:ident| $body:expr) => {
         match $data {
+            Data::ImageU8(ref im) if !im.is_consistent() => Err($op.inconsistent()),
+            Data::ImageF32(ref im) if !im.is_consistent() => Err($op.inconsistent()),
             Data::ImageU8($im) => Ok(Data::ImageU8($body)),
             Data::ImageF32($im) => Ok(Data::ImageF32($body)),
             other => Err($op.wrong("an image", &other)),
@@ -62,6 +65,9 @@ pub fn to_float(data: Data) -> Result<Data, RealError> {
     let Data::ImageU8(im) = data else {
         return Err(RealOp::ToFloat.wrong("an 8-bit image", &data));
     };
+    if !im.is_consistent() {
+        return Err(RealOp::ToFloat.inconsistent());
+    }
     let data = im.data.iter().map(|&v| f32::from(v) * (1.0 / 255.0)).collect();
     Ok(Data::ImageF32(Image { width: im.width, height: im.height, channels: im.channels, data }))
 }
@@ -93,6 +99,9 @@ pub fn normalize(data: Data) -> Result<Data, RealError> {
     let Data::ImageF32(mut im) = data else {
         return Err(RealOp::Normalize.wrong("a float image (run to_float first)", &data));
     };
+    if !im.is_consistent() {
+        return Err(RealOp::Normalize.inconsistent());
+    }
     let inv = 1.0 / NORMALIZE_STD;
     im.data.iter_mut().for_each(|v| *v = (*v - NORMALIZE_MEAN) * inv);
     Ok(Data::ImageF32(im))

@@ -360,4 +360,13 @@ impl RealOp {
     pub(crate) fn wrong(self, expected: &'static str, got: &Data) -> RealError {
         RealError::WrongData { op: self.name().to_string(), expected, got: got.kind() }
     }
+
+    /// The error for an image whose data does not match its shape.
+    pub(crate) fn inconsistent(self) -> RealError {
+        RealError::WrongData {
+            op: self.name().to_string(),
+            expected: "an image of 1 or 3 channels holding width x height x channels values",
+            got: "an image whose data does not match its shape",
+        }
+    }
 }

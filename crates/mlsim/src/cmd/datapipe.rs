@@ -6,8 +6,8 @@
 //!   `_runs.tsv` sibling with the baseline throughput, so the simulator loads it like a preset.
 //! - `mlsim datapipe run --real --pipeline image|text`: runs a plan (operator order, workers,
 //!   fused or one stage per operator) for real on this machine's CPUs and prints the measured
-//!   throughput. Without `--real` the run is meant to be simulated; that branch is not
-//!   available yet and says so.
+//!   throughput. Without `--real` the same plan is simulated from the pipeline's profile
+//!   (`--profile`, default the one `profile` writes), as threads on `--vcpus` CPUs.
 //!
 //! Inputs are generated, deterministic from `--seed` (see `datapipe::real`), unless
 //! `--input-dir` names a directory of JPEG files.
@@ -17,10 +17,13 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use datapipe::mirror::{StageSpec, plan_from_stages};
 use datapipe::real::{
     DEFAULT_CAPACITY, ImageInputs, ProfileConfig, RealContext, RealPipeline, RealPlan, RealReport,
     TextInputs, profile, run_plan,
 };
+use datapipe::resources::Resources;
+use datapipe::sim::{SimOptions, run_epoch};
 use serde_json::json;
 
 use crate::output::out;
@@ -106,9 +109,17 @@ pub struct ProfileArgs {
 /// Arguments of `mlsim datapipe run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Run the plan for real on this machine's CPUs (required for now).
+    /// Run the plan for real on this machine's CPUs (without it, the plan is simulated from a
+    /// profile written by `mlsim datapipe profile`).
     #[arg(long)]
     pub real: bool,
+    /// Simulated runs: the operator profile to simulate from (default
+    /// results/datapipe/real_<pipeline>_ops.tsv, with its _runs.tsv beside it).
+    #[arg(long, value_name = "PATH")]
+    pub profile: Option<PathBuf>,
+    /// Simulated runs: vCPUs of the simulated host (default: this machine's).
+    #[arg(long)]
+    pub vcpus: Option<u32>,
     #[command(flatten)]
     pub input: InputArgs,
     /// Worker threads per stage.
@@ -138,13 +149,89 @@ pub fn run(args: &DatapipeArgs) -> Result<()> {
     }
 }
 
-/// The simulated branch of `mlsim datapipe run` (not available yet).
-fn run_simulated(_args: &RunArgs) -> Result<()> {
-    bail!(
-        "`mlsim datapipe run` without --real would simulate the plan, which this command does not \
-         do yet; add --real to run it on this machine's CPUs (or simulate with a `kind: datapipe` \
-         experiment file and `mlsim run`)"
-    )
+/// The simulated branch of `mlsim datapipe run`: the same plan as `--real` would run, on the
+/// simulator, from the pipeline's profile.
+fn run_simulated(args: &RunArgs) -> Result<()> {
+    let pipeline = args.input.pipeline.pipeline();
+    let Some(order) = order(&args.input)? else { return Ok(()) };
+    let samples = args.samples.unwrap_or(match pipeline {
+        RealPipeline::Image => 200,
+        RealPipeline::Text => 2000,
+    });
+    let path = args.profile.clone().unwrap_or_else(|| {
+        Path::new("results/datapipe").join(format!("real_{}_ops.tsv", pipeline.name()))
+    });
+    if !path.exists() {
+        bail!(
+            "no profile at {}: run `mlsim datapipe profile --pipeline {}` first, or name one with --profile",
+            path.display(),
+            pipeline.name()
+        );
+    }
+    let ops = datapipe::profile::read_ops(&path, None)?;
+    let runs_path = path.with_file_name(
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.replace("_ops.tsv", "_runs.tsv"))
+            .unwrap_or_default(),
+    );
+    let baseline = if runs_path.is_file() && runs_path != path {
+        datapipe::profile::read_runs(&runs_path, &ops.profile)?.baseline_sps
+    } else {
+        None
+    };
+    let p = datapipe::pipeline::Pipeline::new(
+        ops.profile.clone(),
+        ops.ops,
+        baseline,
+        &path.display().to_string(),
+    )?;
+    let workers = u32::try_from(args.workers).unwrap_or(u32::MAX);
+    let stages: Vec<StageSpec> = if args.fuse {
+        vec![StageSpec { ops: order.clone(), workers }]
+    } else {
+        order.iter().map(|o| StageSpec { ops: vec![o.clone()], workers }).collect()
+    };
+    let vcpus = args.vcpus.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+    });
+    let res = Resources { local_vcpus: vcpus.max(1), ..Resources::default() };
+    let capacity = u32::try_from(args.capacity).unwrap_or(u32::MAX);
+    let plan = plan_from_stages(&p, &stages, capacity, &res)?;
+    let start: Vec<u32> = plan.stages.iter().map(|s| s.workers).collect();
+    let opts = SimOptions { samples: samples as u64, service_cv: 0.0, series_points: 10 };
+    let e = run_epoch(&plan, &res, &start, &opts, &simcore::RandomStreams::new(args.input.seed));
+    let throughput = if e.time_s > 0.0 { samples as f64 / e.time_s } else { 0.0 };
+    if args.json {
+        let v = json!({
+            "pipeline": pipeline.name(),
+            "simulated": true,
+            "fused": args.fuse,
+            "samples": samples,
+            "vcpus": vcpus,
+            "profile": path.display().to_string(),
+            "throughput_samples_s": throughput,
+            "bound_samples_s": plan.bound_sps(),
+            "time_s": e.time_s,
+            "notes": plan.notes,
+        });
+        out!("{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(());
+    }
+    out!(
+        "{} pipeline, simulated from {} on {vcpus} vCPUs, {} ({} worker{} per stage), {samples} samples",
+        pipeline.name(),
+        path.display(),
+        if args.fuse { "fused: one stage" } else { "unfused: one stage per operator" },
+        args.workers,
+        if args.workers == 1 { "" } else { "s" },
+    )?;
+    out!("order: {}", order.join(" > "))?;
+    out!("throughput   {throughput:.2} samples/s (bound {:.2})", plan.bound_sps())?;
+    for n in &plan.notes {
+        out!("note: {n}")?;
+    }
+    Ok(())
 }
 
 /// Builds the context of the chosen pipeline, timing it (not part of any measurement).
@@ -231,7 +318,6 @@ fn constraints(pipeline: RealPipeline) -> String {
 fn run_profile(args: &ProfileArgs) -> Result<()> {
     let pipeline = args.input.pipeline.pipeline();
     let Some(order) = order(&args.input)? else { return Ok(()) };
-    let ctx = context(&args.input)?;
     let config = ProfileConfig {
         samples: args.samples,
         warmup: args.warmup,
@@ -239,6 +325,9 @@ fn run_profile(args: &ProfileArgs) -> Result<()> {
         order: Some(order),
         ..Default::default()
     };
+    // Check the counts before spending time on the inputs.
+    config.validate()?;
+    let ctx = context(&args.input)?;
     let prof = profile(&ctx, &config)?;
     let path = args.out.clone().unwrap_or_else(|| {
         Path::new("results/datapipe").join(format!("real_{}_ops.tsv", pipeline.name()))

@@ -73,6 +73,10 @@ impl Prepared {
         let mut times = Vec::new();
         let mut rates = Vec::new();
         let mut occupancy = Vec::new();
+        let mut held = Vec::new();
+        // Busy fraction of each stage of the plan (first epoch's plan), over all epochs it ran.
+        let mut stage_busy = vec![0.0f64; self.plan.stages.len()];
+        let mut busy_time = 0.0f64;
         let mut workers: Vec<u32> = self.plan.stages.iter().map(|s| s.workers).collect();
         for e in 0..self.epochs {
             let plan = match (&self.plan.cached, e) {
@@ -86,10 +90,17 @@ impl Prepared {
                 RandomStreams::new(streams.stream("datapipe.epoch").next_u64() ^ e as u64);
             let out = run_epoch(plan, &self.res, &workers, &self.opts, &epoch_streams);
             workers = out.workers.clone();
-            for (t, r, o) in &out.series {
+            for (t, r, o, h) in &out.series {
                 times.push(total + t);
                 rates.push(*r);
                 occupancy.push(*o);
+                held.push(*h);
+            }
+            if std::ptr::eq(plan, &self.plan) {
+                for (k, s) in plan.stages.iter().enumerate() {
+                    stage_busy[k] += out.busy_s[k] / f64::from(s.workers.max(1));
+                }
+                busy_time += out.time_s;
             }
             total += out.time_s;
             epoch_times.push(out.time_s);
@@ -127,6 +138,11 @@ impl Prepared {
         r.series("time_s", times);
         r.series("throughput_series", rates);
         r.series("output_buffer_series", occupancy);
+        r.series("buffer_bytes_series", held);
+        r.series(
+            "stage_busy_frac",
+            stage_busy.iter().map(|b| if busy_time > 0.0 { b / busy_time } else { 0.0 }).collect(),
+        );
         Ok(r)
     }
 }

@@ -42,8 +42,9 @@ pub struct EpochOutcome {
     pub buffer_peak_items: Vec<u32>,
     /// Workers per stage at the end (after the controller).
     pub workers: Vec<u32>,
-    /// (time s, samples/s over the last interval, samples in the output buffer).
-    pub series: Vec<(f64, f64, f64)>,
+    /// (time s, samples/s over the last interval, samples in the output buffer, bytes held
+    /// in all buffers).
+    pub series: Vec<(f64, f64, f64, f64)>,
     /// Events handled.
     pub events: u64,
 }
@@ -90,7 +91,7 @@ struct Engine<'a> {
     rngs: Vec<simcore::StreamRng>,
     work: Vec<usize>,
     series_every: u64,
-    series: Vec<(f64, f64, f64)>,
+    series: Vec<(f64, f64, f64, f64)>,
     last_point: (f64, u64),
     controller: Option<Controller>,
     probe: Probe,
@@ -196,7 +197,12 @@ impl Engine<'_> {
         if self.consumed.is_multiple_of(self.series_every) || self.consumed == self.target {
             let (t0, c0) = self.last_point;
             let rate = if now > t0 { (self.consumed - c0) as f64 / (now - t0) } else { 0.0 };
-            self.series.push((now, rate, self.count[self.plan.output] as f64));
+            self.series.push((
+                now,
+                rate,
+                self.count[self.plan.output] as f64,
+                self.held_bytes.max(0.0),
+            ));
             self.last_point = (now, self.consumed);
         }
         if self.consumed == self.target {

@@ -131,6 +131,16 @@ const SERIES: &[Described] = &[
         unit: "samples",
         description: "output buffer: samples ready for the trainer at each point",
     },
+    Described {
+        name: "buffer_bytes_series",
+        unit: "B",
+        description: "buffer memory over time: bytes in buffers and held by blocked workers at each point",
+    },
+    Described {
+        name: "stage_busy_frac",
+        unit: "",
+        description: "stage utilisation: busy share of each stage's workers, in the plan's stage order (uncached epochs)",
+    },
 ];
 
 const DESCRIPTION: Description = Description {

@@ -120,8 +120,8 @@ fn a_real_plan_mirrors_into_a_simulated_one() {
     let res = Resources { local_vcpus: 2, ..Resources::default() };
     let names = vec!["read".to_string(), "work".to_string()];
     // Fused, 2 threads on 2 vCPUs: 2 / 4 ms = 500 samples/s.
-    let fused = plan_from_stages(&p, &[StageSpec { ops: names.clone(), workers: 2 }], 8, &res)
-        .unwrap();
+    let fused =
+        plan_from_stages(&p, &[StageSpec { ops: names.clone(), workers: 2 }], 8, &res).unwrap();
     assert!((fused.bound_sps() - 500.0).abs() < 1e-9);
     // One stage per operator, 1 thread each: the 3 ms stage bounds it (333/s), and 2 vCPUs
     // are enough for the 4 ms of work per sample at that rate (1.33 vCPUs).

@@ -1,7 +1,8 @@
 //! A plan given stage by stage (operator names and workers per stage), as the real executor
 //! runs it, turned into a simulated plan: every stage's workers are threads of one process on
 //! the training host (no hand-off cost, no interpreter lock: the real operators are Rust),
-//! joined by buffers of the channels' capacity, the consumer as fast as possible. This is how
+//! joined by buffers of the channels' capacity, a batcher copying each sample into its batch
+//! when batching, the consumer as fast as possible. This is how
 //! the simulator predicts a real run (`mlsim datapipe run` without `--real`).
 
 use simcore::InputError;
@@ -19,11 +20,13 @@ pub struct StageSpec {
     pub workers: u32,
 }
 
-/// The simulated plan of `stages` over `p`'s operators, with buffers of `capacity` samples.
+/// The simulated plan of `stages` over `p`'s operators, with buffers of `capacity` samples;
+/// with `batch_size` > 1 a batcher thread copies every sample once into its batch.
 pub fn plan_from_stages(
     p: &Pipeline,
     stages: &[StageSpec],
     capacity: u32,
+    batch_size: u32,
     res: &Resources,
 ) -> Result<Plan, InputError> {
     let mut order = Vec::new();
@@ -74,7 +77,13 @@ pub fn plan_from_stages(
         input = Some(out);
         pos += s.ops.len();
     }
-    let out = input.unwrap_or(0);
+    let mut out = input.unwrap_or(0);
+    if batch_size > 1 {
+        let bytes = b.bytes_after(pos - 1);
+        let batches = b.buffer("batches", capacity.max(1) * batch_size, bytes);
+        b.collate(bytes, out, batches);
+        out = batches;
+    }
     let mut plan = b.finish("real-plan", out, 0.0);
     plan.predicted_sps = plan.bound_sps();
     Ok(plan)

@@ -273,6 +273,26 @@ impl<'a> PlanBuilder<'a> {
         self.stages.len() - 1
     }
 
+    /// A batcher thread collating samples of `bytes` into batches: one copy per byte at the
+    /// shared-memory (memory copy) rate, on the training host.
+    pub fn collate(&mut self, bytes: f64, input: usize, output: usize) -> usize {
+        let t = bytes / self.res.shm_bytes_per_s;
+        self.stages.push(Stage {
+            name: "collate".to_string(),
+            kind: StageKind::Receive,
+            ops: Vec::new(),
+            workers: 1,
+            service_s: t,
+            cpu_s: t,
+            gil_s: 0.0,
+            thread_group: None,
+            input: Some(input),
+            output,
+            scalable: false,
+        });
+        self.stages.len() - 1
+    }
+
     /// Reading cached samples of `bytes` from local disk at `read_s_per_byte`.
     pub fn cache_read(&mut self, bytes: f64, read_s_per_byte: f64, output: usize) -> usize {
         let t = bytes * read_s_per_byte;

@@ -121,17 +121,21 @@ fn a_real_plan_mirrors_into_a_simulated_one() {
     let names = vec!["read".to_string(), "work".to_string()];
     // Fused, 2 threads on 2 vCPUs: 2 / 4 ms = 500 samples/s.
     let fused =
-        plan_from_stages(&p, &[StageSpec { ops: names.clone(), workers: 2 }], 8, &res).unwrap();
+        plan_from_stages(&p, &[StageSpec { ops: names.clone(), workers: 2 }], 8, 1, &res).unwrap();
     assert!((fused.bound_sps() - 500.0).abs() < 1e-9);
     // One stage per operator, 1 thread each: the 3 ms stage bounds it (333/s), and 2 vCPUs
     // are enough for the 4 ms of work per sample at that rate (1.33 vCPUs).
     let stages: Vec<StageSpec> =
         names.iter().map(|n| StageSpec { ops: vec![n.clone()], workers: 1 }).collect();
-    let unfused = plan_from_stages(&p, &stages, 8, &res).unwrap();
+    let unfused = plan_from_stages(&p, &stages, 8, 1, &res).unwrap();
     assert!((unfused.bound_sps() - 1000.0 / 3.0).abs() < 1e-9);
     // Unknown operators and missing ones are errors.
     let bad = [StageSpec { ops: vec!["read".into(), "nope".into()], workers: 1 }];
-    assert!(plan_from_stages(&p, &bad, 8, &res).unwrap_err().to_string().contains("`nope`"));
+    assert!(plan_from_stages(&p, &bad, 8, 1, &res).unwrap_err().to_string().contains("`nope`"));
+    // Batching adds a batcher that copies each 100-byte sample once: 1 vCPU left over.
+    let batched = plan_from_stages(&p, &stages, 8, 4, &res).unwrap();
+    assert_eq!(batched.stages.len(), 3);
+    assert!((batched.bound_sps() - 1000.0 / 3.0).abs() < 1e-6);
     let short = [StageSpec { ops: vec!["read".into()], workers: 1 }];
-    assert!(plan_from_stages(&p, &short, 8, &res).unwrap_err().to_string().contains("1 of"));
+    assert!(plan_from_stages(&p, &short, 8, 1, &res).unwrap_err().to_string().contains("1 of"));
 }

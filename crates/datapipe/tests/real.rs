@@ -182,6 +182,7 @@ fn every_sample_passes_every_operator_once_under_any_plan() {
                 RealStage { ops: order[4..].to_vec(), workers: 1 },
             ],
             channel_capacity: 1,
+            batch_size: 1,
             samples: 5,
             seed: 1,
         },
@@ -202,11 +203,19 @@ fn every_sample_passes_every_operator_once_under_any_plan() {
                 RealStage { ops: order[2..].to_vec(), workers: 2 },
             ],
             channel_capacity: 2,
+            batch_size: 1,
             samples: 9,
             seed: 1,
         },
     ] {
         assert_exactly_once(&run_plan(&plan, &ctx).unwrap(), 9, RealPipeline::Text);
+    }
+    // Batches of 4 over 9 samples (the last one short), fused and unfused.
+    for mut plan in [RealPlan::fused(&order, 2, 9, 1), RealPlan::unfused(&order, 1, 9, 1)] {
+        plan.batch_size = 4;
+        let report = run_plan(&plan, &ctx).unwrap();
+        assert_exactly_once(&report, 9, RealPipeline::Text);
+        assert_eq!(report.batch_size, 4);
     }
 }
 
@@ -239,7 +248,10 @@ fn bad_plans_get_clear_errors() {
     let mut p = RealPlan::fused(&order, 1, 2, 1);
     p.channel_capacity = 0;
     assert!(plan_error(&p, &ctx).contains("channel_capacity"));
-    let p = RealPlan { stages: vec![], channel_capacity: 1, samples: 1, seed: 1 };
+    let mut p = RealPlan::fused(&order, 1, 2, 1);
+    p.batch_size = 3;
+    assert!(plan_error(&p, &ctx).contains("batch_size"));
+    let p = RealPlan { stages: vec![], channel_capacity: 1, batch_size: 1, samples: 1, seed: 1 };
     assert!(plan_error(&p, &ctx).contains("at least one stage"));
     let mut p = RealPlan::unfused(&order, 1, 2, 1);
     p.stages[3].ops.clear();

@@ -133,6 +133,21 @@ impl Data {
         }
     }
 
+    /// Appends the sample's payload to a batch buffer (one copy, as collation stacks
+    /// tensors): float payloads to `floats`, integer ones to `ints`, bytes to `bytes`.
+    pub fn collate_into(&self, floats: &mut Vec<f32>, ints: &mut Vec<i64>, bytes: &mut Vec<u8>) {
+        match self {
+            Data::Index(i) => ints.push(*i as i64),
+            Data::Encoded(b) => bytes.extend_from_slice(b),
+            Data::ImageU8(im) => bytes.extend_from_slice(&im.data),
+            Data::ImageF32(im) => floats.extend_from_slice(&im.data),
+            Data::Text(s) => bytes.extend_from_slice(s.as_bytes()),
+            Data::Tokens(t) => ints.extend(t.iter().map(|&x| i64::from(x))),
+            Data::TokenTensor(t) => ints.extend_from_slice(t),
+            Data::Embedded { data, .. } => floats.extend_from_slice(data),
+        }
+    }
+
     /// The shape: `[h, w, c]` for images, `[len]` for bytes, text, tokens and tensors,
     /// `[rows, dim]` for an embedded sequence, `[]` for an index.
     pub fn shape(&self) -> Vec<usize> {

@@ -1,5 +1,6 @@
 //! The real executor: one thread per worker of each stage, bounded channels between stages,
-//! and a consumer that drops samples as fast as they come.
+//! optionally a batcher that collates `batch_size` samples into one contiguous batch, and a
+//! consumer that drops samples (or batches) as fast as they come.
 //!
 //! The first stage's workers claim sample ids from a shared counter and start each sample
 //! from its index; every later stage's workers take samples from the channel before them.
@@ -33,6 +34,15 @@ struct Item {
     data: Data,
     /// Times each operator (by its index in the pipeline's operator list) was applied.
     applied: [u8; MAX_OPS],
+}
+
+/// A batch: its samples (kept for the consumer's checks) and their payloads collated into
+/// contiguous buffers.
+struct Batch {
+    items: Vec<Item>,
+    floats: Vec<f32>,
+    ints: Vec<i64>,
+    bytes: Vec<u8>,
 }
 
 /// What one stage did.
@@ -73,6 +83,10 @@ pub struct RealReport {
     /// Seconds the consumer spent checking and dropping samples (freeing their memory, which
     /// another thread allocated), not waiting for them.
     pub consumer_busy_s: f64,
+    /// Samples per batch (1: no batcher).
+    pub batch_size: usize,
+    /// Seconds the batcher spent collating (0 without batching).
+    pub batcher_busy_s: f64,
 }
 
 struct Shared<'a> {
@@ -139,10 +153,58 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
                 }
             }
         }
-        let Some((_, consumer)) = channels.pop() else {
+        let Some((_, last)) = channels.pop() else {
             return Err(RealError::Plan("a plan needs at least one stage".into()));
         };
         channels.clear();
+        // With batching, a batcher thread collates `batch_size` samples into one batch.
+        let (batch_tx, batch_rx) = bounded::<Batch>(plan.channel_capacity);
+        let batcher = if plan.batch_size > 1 {
+            let rx = last.clone();
+            let size = plan.batch_size;
+            let batch_tx = batch_tx;
+            Some(scope.spawn(move || {
+                let mut busy = Duration::ZERO;
+                let mut pending: Vec<Item> = Vec::with_capacity(size);
+                let flush = |pending: &mut Vec<Item>, busy: &mut Duration| {
+                    let t0 = Instant::now();
+                    let mut b = Batch {
+                        items: std::mem::take(pending),
+                        floats: Vec::new(),
+                        ints: Vec::new(),
+                        bytes: Vec::new(),
+                    };
+                    for it in &b.items {
+                        it.data.collate_into(&mut b.floats, &mut b.ints, &mut b.bytes);
+                    }
+                    *busy += t0.elapsed();
+                    batch_tx.send(b).is_ok()
+                };
+                for item in rx.iter() {
+                    pending.push(item);
+                    if pending.len() == size && !flush(&mut pending, &mut busy) {
+                        return busy;
+                    }
+                }
+                if !pending.is_empty() {
+                    flush(&mut pending, &mut busy);
+                }
+                busy
+            }))
+        } else {
+            drop(batch_tx);
+            None
+        };
+        let consumer: Box<dyn Iterator<Item = Vec<Item>>> = if batcher.is_some() {
+            drop(last);
+            Box::new(batch_rx.iter().map(|b| {
+                // The collated buffers are the batch the trainer would use; dropped here.
+                drop((b.floats, b.ints, b.bytes));
+                b.items
+            }))
+        } else {
+            Box::new(last.into_iter().map(|item| vec![item]))
+        };
 
         // The consumer: count and check, then drop.
         let mut seen = vec![false; n];
@@ -151,7 +213,7 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
         let mut received = 0u64;
         let mut problem: Option<String> = None;
         let mut consumer_busy = Duration::ZERO;
-        for item in consumer.iter() {
+        for item in consumer.flatten() {
             let t0 = Instant::now();
             received += 1;
             out_bytes += item.data.bytes() as u64;
@@ -180,6 +242,14 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
         let wall = start.elapsed();
         let mut busy = vec![(Duration::ZERO, 0u64); stages.len()];
         let mut panicked = false;
+        let batcher_busy = match batcher.map(|h| h.join()) {
+            None => Duration::ZERO,
+            Some(Ok(b)) => b,
+            Some(Err(_)) => {
+                panicked = true;
+                Duration::ZERO
+            }
+        };
         for (si, h) in handles {
             match h.join() {
                 Ok((b, count)) => {
@@ -192,9 +262,9 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
         if panicked {
             return Err(RealError::Check("a worker thread panicked".into()));
         }
-        Ok((wall, busy, applied, received, out_bytes, problem, consumer_busy))
+        Ok((wall, busy, applied, received, out_bytes, problem, consumer_busy, batcher_busy))
     });
-    let (wall, busy, applied, received, out_bytes, problem, consumer_busy) = outcome?;
+    let (wall, busy, applied, received, out_bytes, problem, consumer_busy, batcher_busy) = outcome?;
     if let Some(e) = shared.error.into_inner().ok().flatten() {
         return Err(e);
     }
@@ -230,6 +300,8 @@ pub fn run_plan(plan: &RealPlan, ctx: &RealContext) -> Result<RealReport, RealEr
         mean_output_bytes: out_bytes as f64 / received.max(1) as f64,
         threads: plan.threads(),
         consumer_busy_s: consumer_busy.as_secs_f64(),
+        batch_size: plan.batch_size,
+        batcher_busy_s: batcher_busy.as_secs_f64(),
     })
 }
 

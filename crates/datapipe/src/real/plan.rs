@@ -26,6 +26,10 @@ pub struct RealPlan {
     pub stages: Vec<RealStage>,
     /// Capacity of each channel between stages (and to the consumer), in samples.
     pub channel_capacity: usize,
+    /// Samples collated into one batch before the consumer (1: no batching). A batcher
+    /// thread copies each batch's samples into one contiguous buffer, as PyTorch's
+    /// `default_collate` stacks them.
+    pub batch_size: usize,
     /// Samples to push through.
     pub samples: usize,
     /// Seed of the random operators.
@@ -42,6 +46,7 @@ impl RealPlan {
         RealPlan {
             stages: vec![RealStage { ops: order.to_vec(), workers }],
             channel_capacity: DEFAULT_CAPACITY,
+            batch_size: 1,
             samples,
             seed,
         }
@@ -52,6 +57,7 @@ impl RealPlan {
         RealPlan {
             stages: order.iter().map(|op| RealStage { ops: vec![op.clone()], workers }).collect(),
             channel_capacity: DEFAULT_CAPACITY,
+            batch_size: 1,
             samples,
             seed,
         }
@@ -77,6 +83,12 @@ impl RealPlan {
         }
         if self.channel_capacity == 0 {
             return Err(RealError::Plan("channel_capacity must be at least 1".into()));
+        }
+        if self.batch_size == 0 || self.batch_size > self.samples {
+            return Err(RealError::Plan(format!(
+                "batch_size must be between 1 and the samples, {} (got {})",
+                self.samples, self.batch_size
+            )));
         }
         let mut stages = Vec::with_capacity(self.stages.len());
         for (i, stage) in self.stages.iter().enumerate() {

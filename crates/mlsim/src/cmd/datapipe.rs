@@ -135,6 +135,9 @@ pub struct RunArgs {
     /// Capacity of each channel between stages, in samples.
     #[arg(long, default_value_t = DEFAULT_CAPACITY)]
     pub capacity: usize,
+    /// Samples per batch: a batcher collates them into one contiguous buffer (1: none).
+    #[arg(long, default_value_t = 1)]
+    pub batch_size: usize,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -197,7 +200,8 @@ fn run_simulated(args: &RunArgs) -> Result<()> {
     });
     let res = Resources { local_vcpus: vcpus.max(1), ..Resources::default() };
     let capacity = u32::try_from(args.capacity).unwrap_or(u32::MAX);
-    let plan = plan_from_stages(&p, &stages, capacity, &res)?;
+    let batch = u32::try_from(args.batch_size).unwrap_or(u32::MAX).max(1);
+    let plan = plan_from_stages(&p, &stages, capacity, batch, &res)?;
     let start: Vec<u32> = plan.stages.iter().map(|s| s.workers).collect();
     let opts = SimOptions { samples: samples as u64, service_cv: 0.0, series_points: 10 };
     let e = run_epoch(&plan, &res, &start, &opts, &simcore::RandomStreams::new(args.input.seed));
@@ -377,6 +381,7 @@ fn run_real(args: &RunArgs) -> Result<()> {
         RealPlan::unfused(&order, args.workers, samples, args.input.seed)
     };
     plan.channel_capacity = args.capacity;
+    plan.batch_size = args.batch_size;
     // Check the plan before spending time on the inputs.
     plan.resolve(pipeline)?;
     let ctx = context(&args.input)?;
@@ -424,6 +429,8 @@ fn report_json(r: &RealReport, fused: bool) -> serde_json::Value {
         "throughput_samples_s": r.throughput_sps,
         "mean_output_bytes": r.mean_output_bytes,
         "consumer_busy_s": r.consumer_busy_s,
+        "batch_size": r.batch_size,
+        "batcher_busy_s": r.batcher_busy_s,
         "stages": r.stages.iter().map(|s| json!({
             "ops": s.ops,
             "workers": s.workers,

@@ -117,6 +117,42 @@ pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(e)
 }
 
+/// The corner of the plot area where the legend covers the fewest data points: each corner's
+/// box spans 40% of the width and 35% of the height; ties keep the upper left, then the upper
+/// right, lower left, lower right. `points` are in axis coordinates (after `tx`).
+pub fn least_crowded_corner(
+    points: &[(f64, f64)],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let (w, h) = ((x1 - x0).max(f64::MIN_POSITIVE), (y1 - y0).max(f64::MIN_POSITIVE));
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+        (SeriesLabelPosition::LowerRight, true, false),
+    ];
+    let covered = |right: bool, upper: bool| {
+        points
+            .iter()
+            .filter(|(x, y)| {
+                let fx = (x - x0) / w;
+                let fy = (y - y0) / h;
+                (if right { fx >= 0.6 } else { fx <= 0.4 })
+                    && (if upper { fy >= 0.65 } else { fy <= 0.35 })
+            })
+            .count()
+    };
+    let mut best = (usize::MAX, SeriesLabelPosition::UpperLeft);
+    for (pos, right, upper) in corners {
+        let n = covered(right, upper);
+        if n < best.0 {
+            best = (n, pos);
+        }
+    }
+    best.1
+}
+
 /// A number as an axis label.
 pub fn trim_num(v: f64) -> String {
     fmt_value(v, AxisFormat::Plain)
@@ -183,5 +219,21 @@ mod tests {
         assert_eq!(fmt_tick(0.0015, AxisFormat::Seconds, 0.001), "1.5ms");
         assert_eq!(legend_text("ring"), "ring");
         assert_eq!(legend_text(&"x".repeat(150)).chars().count(), 100);
+    }
+
+    #[test]
+    fn the_legend_goes_where_the_lines_are_not() {
+        // A flat line near the top: the legend goes to a lower corner.
+        let top: Vec<(f64, f64)> = (0..=10).map(|i| (i as f64, 9.5)).collect();
+        assert!(matches!(
+            least_crowded_corner(&top, (0.0, 10.0), (0.0, 10.0)),
+            SeriesLabelPosition::LowerLeft
+        ));
+        // A line rising from the lower left to the upper right: upper left is free.
+        let rise: Vec<(f64, f64)> = (0..=10).map(|i| (i as f64, i as f64)).collect();
+        assert!(matches!(
+            least_crowded_corner(&rise, (0.0, 10.0), (0.0, 10.0)),
+            SeriesLabelPosition::UpperLeft
+        ));
     }
 }

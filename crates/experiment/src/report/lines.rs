@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::axes::{e, fmt_tick, fmt_value, legend, legend_text, padded, tx};
+use super::axes::{e, fmt_tick, fmt_value, least_crowded_corner, legend, legend_text, padded, tx};
 use super::font::FAMILY;
 use super::marks::{LegendMark, Marker, color, dash, marked};
 use super::plot::{AxisFormat, Draw};
@@ -189,7 +189,27 @@ impl Draw for LinesFigure {
             }))
             .map_err(e)?;
         }
-        legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+        // Lines are sampled densely enough (every point, and straight segments between them)
+        // to tell which corner the legend would hide least.
+        let drawn: Vec<(f64, f64)> = lines
+            .iter()
+            .flat_map(|l| {
+                l.points
+                    .windows(2)
+                    .flat_map(|w| {
+                        (0..8).map(move |k| {
+                            let t = k as f64 / 8.0;
+                            let (a, b) = (w[0], w[1]);
+                            (
+                                tx(a.0, *log_x) * (1.0 - t) + tx(b.0, *log_x) * t,
+                                tx(a.1, *log_y) * (1.0 - t) + tx(b.1, *log_y) * t,
+                            )
+                        })
+                    })
+                    .chain(l.points.iter().map(|p| (tx(p.0, *log_x), tx(p.1, *log_y))))
+            })
+            .collect();
+        legend(&mut c, least_crowded_corner(&drawn, (x0, x1), (y0, y1)))?;
         Ok(())
     }
 }

@@ -95,6 +95,26 @@ impl DpReduce {
     }
 }
 
+/// Which data-parallel replicas (pipelines) of the plain job are simulated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Replicas {
+    /// Every pipeline, each GPU's every op (exact).
+    #[default]
+    All,
+    /// Pipeline 0 only; its data-parallel collectives still run over every replica's GPUs.
+    /// `D` times fewer ops; an approximation, because the replicas left out neither differ
+    /// from pipeline 0 (sends that cross a leaf switch at other stages) nor contend with it
+    /// on the fabric (docs/models/pipeline.md §4b). Plain job without failures only.
+    One,
+}
+
+impl Replicas {
+    fn is_all(&self) -> bool {
+        *self == Replicas::All
+    }
+}
+
 /// PyTorch DDP's default gradient bucket, `bucket_cap_mb = 25` (25 MiB).
 pub const DEFAULT_GRAD_BUCKET_BYTES: u64 = 25 << 20;
 
@@ -178,6 +198,11 @@ pub struct PipelineWorkload {
     /// `bucket_cap_mb`).
     #[serde(default = "default_bucket", skip_serializing_if = "is_default_bucket")]
     pub grad_bucket_bytes: Bytes,
+    /// Data-parallel replicas simulated: `all` (default, exact) or `one` (pipeline 0 only, its
+    /// gradient collectives over every replica: about `D` times faster, approximate; the plain
+    /// job without failures only).
+    #[serde(default, skip_serializing_if = "Replicas::is_all")]
+    pub replicas: Replicas,
     /// Micro-batches per pipeline and iteration m.
     pub micro_batches: u32,
     /// Sequences per micro-batch b.

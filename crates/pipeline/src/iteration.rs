@@ -193,6 +193,32 @@ impl Program {
         }
     }
 
+    /// The program of pipeline 0 alone: its lanes, its stages in the sync groups, every
+    /// group's members unchanged (the other pipelines' GPUs then only take part in the
+    /// data-parallel collectives; build it with [`BuildOptions::ghost_members`]). For a
+    /// program whose pipeline-0 tasks run on lanes of their own, as the healthy job's do.
+    pub fn first_pipeline(&self) -> Program {
+        Program {
+            pipelines: self.pipelines.iter().take(1).cloned().collect(),
+            gpus: self
+                .gpus
+                .iter()
+                .filter(|(_, tasks)| tasks.iter().all(|t| t.pipeline == 0))
+                .cloned()
+                .collect(),
+            sync: self
+                .sync
+                .iter()
+                .map(|k| SyncGroup {
+                    members: k.members.clone(),
+                    params: k.params,
+                    stages: k.stages.iter().copied().filter(|x| x.0 == 0).collect(),
+                })
+                .collect(),
+            fused_backward: self.fused_backward,
+        }
+    }
+
     /// The GPU that runs `task` (the first, for tasks run twice).
     pub fn gpu_running(&self, task: &Task) -> Option<GpuId> {
         self.gpus.iter().find(|(_, t)| t.contains(task)).map(|(g, _)| *g)
@@ -254,6 +280,10 @@ pub struct BuildOptions {
     /// plus this for every kernel after the first, so the op takes exactly the time of the
     /// kernels one after another. 0 charges one fixed time per pass.
     pub memory_kernel_bytes: f64,
+    /// Sync-group members that run no task take part in the group's data-parallel collectives
+    /// only (no optimizer step of theirs is built): the replicas left out of a simulation of
+    /// one pipeline ([`crate::config::Replicas::One`]). False: such a member is an error.
+    pub ghost_members: bool,
 }
 
 /// The fixed time of one memory-bound kernel expressed as bytes: the cluster's compute model
@@ -289,6 +319,7 @@ impl Default for BuildOptions {
             overlap_grad_reduce: false,
             grad_bucket_bytes: crate::config::DEFAULT_GRAD_BUCKET_BYTES as f64,
             memory_kernel_bytes: 0.0,
+            ghost_members: false,
         }
     }
 }
@@ -583,9 +614,11 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 if sharded && multi(group) { 1.0 / group.members.len() as f64 } else { 1.0 };
             let mut steps = Vec::with_capacity(group.members.len());
             for gpu in &group.members {
-                let entries = lanes
-                    .get(gpu)
-                    .ok_or_else(|| sim_err(format!("sync member gpu{} runs no task", gpu.0)))?;
+                let entries = match lanes.get(gpu) {
+                    Some(entries) => entries,
+                    None if opts.ghost_members => continue,
+                    None => return Err(sim_err(format!("sync member gpu{} runs no task", gpu.0))),
+                };
                 let op = if opts.optimizer_bytes_per_param > 0.0 {
                     let op = g.compute(
                         "optimizer step",
@@ -639,6 +672,9 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     ags.push(op);
                 }
                 for gpu in &group.members {
+                    if opts.ghost_members && !lanes.contains_key(gpu) {
+                        continue;
+                    }
                     let done = g.delay("weights gathered", SimTime::ZERO);
                     g.depend_all(&ags, done);
                     last_step.insert(*gpu, done);

@@ -7,7 +7,7 @@ use cluster::Cluster;
 use simcore::{RunResult, SimTime};
 use taskgraph::{CostCache, ExecConfig, Execution, execute_cached};
 
-use crate::config::{PipelineWorkload, Recompute, StepMode, SystemSpec};
+use crate::config::{PipelineWorkload, Recompute, Replicas, StepMode, SystemSpec};
 use crate::failures::{FailureSpec, JobShape, Scope};
 use crate::horizon::{Checkpointing, Evaluate, simulate};
 use crate::iteration::{Breakdown, BuildOptions, IterationGraph, IterationTiming, Program, build};
@@ -100,6 +100,23 @@ pub fn prepare(
                 format!(
                     "failures with interleave = {v} are not modelled yet: set interleave: 1 or leave failures out"
                 ),
+            ));
+        }
+    }
+    if w.replicas == Replicas::One {
+        if !matches!(system, SystemSpec::CheckpointRestart | SystemSpec::SpareServers { .. }) {
+            return Err(InputError::invalid(
+                "replicas",
+                format!(
+                    "replicas: one is for the plain job only (systems checkpoint-restart and spare-servers); {} changes the pipelines: set replicas: all",
+                    system.name()
+                ),
+            ));
+        }
+        if w.failures.is_some() {
+            return Err(InputError::invalid(
+                "replicas",
+                "replicas: one simulates the job without failures only: set replicas: all or leave failures out",
             ));
         }
     }
@@ -427,6 +444,9 @@ struct Evaluator<'c> {
     trace_key: Option<Vec<u32>>,
     trace: Option<simcore::ChromeTrace>,
     want_trace: bool,
+    /// Iterations built for a program with synchronous steps: 1 unless a trace may be taken
+    /// (see [`Evaluator::execute`]).
+    sync_iterations: u32,
 }
 
 /// An evaluated program with its timing and (until released) its graph and execution.
@@ -445,12 +465,27 @@ impl Kept {
 
 impl Evaluator<'_> {
     /// Builds and executes the iteration graph of `program`.
+    ///
+    /// With synchronous steps one iteration is built (unless a trace is wanted, which shows
+    /// two, or the network is the flow model, whose flow slots carry over and order ties):
+    /// every GPU waits at the barrier, so when the second iteration starts every op of
+    /// the first has ended and every link queue has drained, and the second is the first
+    /// shifted by the first's length, op for op and event for event (costs do not depend on
+    /// the time, ties break in the same relative order). Its period, busy times and breakdown
+    /// are therefore the first's, to the nanosecond, at half the work. Staggered steps
+    /// overlap iterations and need two.
     fn execute(
         &mut self,
         program: &Program,
         staggered: bool,
     ) -> Result<(IterationGraph, Execution), InputError> {
-        let it = build(program, &BuildOptions { staggered, ..self.opts })?;
+        let iterations = if staggered { self.opts.iterations } else { self.sync_iterations };
+        let opts = BuildOptions { staggered, iterations, ..self.opts };
+        let it = if opts.ghost_members {
+            build(&program.first_pipeline(), &opts)?
+        } else {
+            build(program, &opts)?
+        };
         let run = execute_cached(&it.graph, self.cluster, &self.exec, &mut self.costs)
             .map_err(|e| InputError::Simulation(e.to_string()))?;
         Ok((it, run))
@@ -609,6 +644,7 @@ impl Prepared {
                 overlap_grad_reduce: w.overlap_grad_reduce,
                 grad_bucket_bytes: w.grad_bucket_bytes.0 as f64,
                 memory_kernel_bytes: crate::iteration::memory_kernel_bytes(cluster.compute()),
+                ghost_members: w.replicas == Replicas::One,
             },
             exec: ExecConfig { network: w.network, ..ExecConfig::default() },
             cache: HashMap::new(),
@@ -617,6 +653,9 @@ impl Prepared {
             trace_key: None,
             trace: None,
             want_trace: false,
+            // The flow network keeps state between iterations (its flow slots, which order
+            // ties) that a shift in time need not reproduce: two iterations there.
+            sync_iterations: if trace || w.network == taskgraph::NetworkMode::Flow { 2 } else { 1 },
         };
         // The plain schedule without failures: the reference throughput.
         let healthy = policies::checkpoint_restart::CheckpointRestart::new(self.costs);

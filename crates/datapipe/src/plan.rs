@@ -235,81 +235,57 @@ impl<'a> PlanBuilder<'a> {
         self.stages.len() - 1
     }
 
-    /// A network transfer of `bytes` per sample (one link, one sample at a time).
-    pub fn transfer(&mut self, name: &str, bytes: f64, input: usize, output: usize) -> usize {
-        self.network_bytes += bytes;
+    /// A stage of one worker that runs no operator (a link, the trainer's receive, a batcher,
+    /// a disk): `service_s` per sample, of which `cpu_s` on its host's CPU.
+    fn single(
+        &mut self,
+        name: &str,
+        kind: StageKind,
+        service_s: f64,
+        cpu_s: f64,
+        input: Option<usize>,
+        output: usize,
+    ) -> usize {
         self.stages.push(Stage {
             name: name.to_string(),
-            kind: StageKind::Transfer,
+            kind,
             ops: Vec::new(),
             workers: 1,
-            service_s: bytes / self.res.network_bytes_per_s(),
-            cpu_s: 0.0,
+            service_s,
+            cpu_s,
             gil_s: 0.0,
             thread_group: None,
-            input: Some(input),
+            input,
             output,
             scalable: false,
         });
         self.stages.len() - 1
     }
 
+    /// A network transfer of `bytes` per sample (one link, one sample at a time).
+    pub fn transfer(&mut self, name: &str, bytes: f64, input: usize, output: usize) -> usize {
+        self.network_bytes += bytes;
+        let t = bytes / self.res.network_bytes_per_s();
+        self.single(name, StageKind::Transfer, t, 0.0, Some(input), output)
+    }
+
     /// The training process receiving `bytes` per sample from other processes over `handoff`.
     pub fn receive(&mut self, bytes: f64, handoff: Handoff, input: usize, output: usize) -> usize {
         let t = self.res.handoff_s(handoff, bytes);
-        self.stages.push(Stage {
-            name: "main receive".to_string(),
-            kind: StageKind::Receive,
-            ops: Vec::new(),
-            workers: 1,
-            service_s: t,
-            cpu_s: t,
-            gil_s: 0.0,
-            thread_group: None,
-            input: Some(input),
-            output,
-            scalable: false,
-        });
-        self.stages.len() - 1
+        self.single("main receive", StageKind::Receive, t, t, Some(input), output)
     }
 
     /// A batcher thread collating samples of `bytes` into batches: one copy per byte at the
     /// shared-memory (memory copy) rate, on the training host.
     pub fn collate(&mut self, bytes: f64, input: usize, output: usize) -> usize {
         let t = bytes / self.res.shm_bytes_per_s;
-        self.stages.push(Stage {
-            name: "collate".to_string(),
-            kind: StageKind::Receive,
-            ops: Vec::new(),
-            workers: 1,
-            service_s: t,
-            cpu_s: t,
-            gil_s: 0.0,
-            thread_group: None,
-            input: Some(input),
-            output,
-            scalable: false,
-        });
-        self.stages.len() - 1
+        self.single("collate", StageKind::Receive, t, t, Some(input), output)
     }
 
     /// Reading cached samples of `bytes` from local disk at `read_s_per_byte`.
     pub fn cache_read(&mut self, bytes: f64, read_s_per_byte: f64, output: usize) -> usize {
         let t = bytes * read_s_per_byte;
-        self.stages.push(Stage {
-            name: "cache read".to_string(),
-            kind: StageKind::CacheRead,
-            ops: Vec::new(),
-            workers: 1,
-            service_s: t,
-            cpu_s: 0.0,
-            gil_s: 0.0,
-            thread_group: None,
-            input: None,
-            output,
-            scalable: false,
-        });
-        self.stages.len() - 1
+        self.single("cache read", StageKind::CacheRead, t, 0.0, None, output)
     }
 
     /// Makes a stage's workers threads of process `group` (see [`Stage::thread_group`]).

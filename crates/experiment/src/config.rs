@@ -147,7 +147,9 @@ pub struct ExperimentConfig {
     /// One paragraph on what the experiment shows.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// A preset plus overrides (`{preset: dgx-h100, nodes: 4}`) or a full cluster spec.
+    /// A preset plus overrides (`{preset: dgx-h100, nodes: 4}`) or a full cluster spec;
+    /// optional for kinds that simulate no hardware (rca, datapipe).
+    #[serde(default)]
     pub cluster: Value,
     /// The kind's workload.
     #[serde(default)]

@@ -151,6 +151,10 @@ pub trait PreparedRun: Send + Sync {
 pub trait Kind: Send + Sync {
     /// What it offers: name, systems, metrics, series, matrices, headline metrics.
     fn info(&self) -> &'static Description;
+    /// Whether its runs simulate hardware, so a config must have a `cluster:` section.
+    fn needs_cluster(&self) -> bool {
+        true
+    }
     /// Reads the workload and the system of one point and prepares its runs.
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError>;
 }
@@ -167,17 +171,21 @@ impl<S> SimulatorKind<S> {
 /// (`()`) for a simulator that needs no hardware (`rca`), which ignores the `cluster:`
 /// section every config has.
 pub trait KindEnv: 'static {
+    /// Whether the environment is built from the config's `cluster:` section.
+    const NEEDS_CLUSTER: bool;
     /// The environment of a run on `cluster`.
     fn from_cluster(cluster: &Cluster) -> &Self;
 }
 
 impl KindEnv for Cluster {
+    const NEEDS_CLUSTER: bool = true;
     fn from_cluster(cluster: &Cluster) -> &Cluster {
         cluster
     }
 }
 
 impl KindEnv for () {
+    const NEEDS_CLUSTER: bool = false;
     fn from_cluster(_: &Cluster) -> &() {
         &()
     }
@@ -208,6 +216,10 @@ impl<S: Simulator<Env: KindEnv>> PreparedRun for SimulatorRun<S> {
 impl<S: Simulator<Env: KindEnv>> Kind for SimulatorKind<S> {
     fn info(&self) -> &'static Description {
         const { &S::DESCRIPTION }
+    }
+
+    fn needs_cluster(&self) -> bool {
+        S::Env::NEEDS_CLUSTER
     }
 
     fn prepare(&self, ctx: &PrepareCtx<'_>) -> Result<Arc<dyn PreparedRun>, ConfigError> {

@@ -76,11 +76,12 @@ fn cluster_spec(
 ) -> Result<ClusterSpec, ConfigError> {
     let at = Path(vec![Seg::Key("cluster".into())]);
     let Value::Object(map) = section else {
-        return Err(loaded.error_at(
-            &at,
-            assigned,
-            "expected a mapping: {preset: dgx-h100, nodes: 2} or a full cluster spec".into(),
-        ));
+        let message = if section.is_null() {
+            "missing: this kind simulates hardware; add `cluster: {preset: dgx-h100, nodes: 2}` or a full cluster spec (`mlsim list presets`)"
+        } else {
+            "expected a mapping: {preset: dgx-h100, nodes: 2} or a full cluster spec"
+        };
+        return Err(loaded.error_at(&at, assigned, message.into()));
     };
     let value = match map.get("preset") {
         Some(Value::String(name)) => {
@@ -153,7 +154,13 @@ impl Plan {
                 value_path::set(&mut tree, path, value.clone())
                     .map_err(|m| loaded.error_at(source, &[], m))?;
             }
-            let spec = cluster_spec(&loaded, &tree["cluster"], &assigned)?;
+            // A kind that simulates no hardware may leave `cluster:` out; its runs still carry
+            // one (the runner's interface), a fixed one that enters no result.
+            let spec = if tree["cluster"].is_null() && !kind.needs_cluster() {
+                cluster_spec(&loaded, &serde_json::json!({"preset": "dgx-h100", "nodes": 1}), &[])?
+            } else {
+                cluster_spec(&loaded, &tree["cluster"], &assigned)?
+            };
             let spec_key = serde_json::to_string(&spec).unwrap_or_default();
             let cluster = match clusters.get(&spec_key) {
                 Some(c) => c.clone(),

@@ -141,3 +141,20 @@ fn report_plots_are_checked() {
     let e = error(&text);
     assert!(e.contains("no point has workload.skew = 2us"), "{e}");
 }
+
+#[test]
+fn a_missing_cluster_is_an_error_only_for_kinds_that_simulate_hardware() {
+    let no_cluster = GOOD.replace("cluster:\n  preset: dgx-h100\n  nodes: 2\n", "");
+    let e = error(&no_cluster);
+    assert!(first_line(&e).contains("cluster: missing: this kind simulates hardware"), "{e}");
+    let datapipe = "\
+name: nocluster
+kind: datapipe
+workload: { pipeline: asr, samples: 100 }
+systems:
+  - name: unoptimized
+";
+    let plan =
+        Plan::build(LoadedConfig::from_text("exp.yaml", datapipe, &[], None).unwrap()).unwrap();
+    assert_eq!(plan.runs.len(), 1);
+}

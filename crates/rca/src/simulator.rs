@@ -3,7 +3,8 @@
 //! graph, PC, Atlas) or none (BARO), a localiser, and RCAEval's scores.
 //!
 //! The simulator needs no hardware, so its environment is `()`: the runner still reads a
-//! config's `cluster:` section (every config has one) and passes nothing of it here.
+//! config's `cluster:` section if it has one (kinds with environment `()` need none) and passes
+//! nothing of it here.
 
 use simcore::{Described, Description, InputError, RunResult, Simulator};
 

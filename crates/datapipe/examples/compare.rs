@@ -11,15 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mode =
         if args.get(1).map(String::as_str) == Some("remote") { Mode::Remote } else { Mode::Local };
     let samples: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let systems = [
-        DatapipeSystem::Unoptimized,
-        DatapipeSystem::TorchDataloader(Default::default()),
-        DatapipeSystem::TfData,
-        DatapipeSystem::TfDataService,
-        DatapipeSystem::RayData(Default::default()),
-        DatapipeSystem::Pecan,
-        DatapipeSystem::Cedar(Default::default()),
-    ];
+    let systems = DatapipeSystem::all_defaults();
     println!(
         "{:<10} {:<17} {:>10} {:>10} {:>8} {:>6}",
         "pipeline", "system", "sim sps", "pred sps", "speedup", "cpu"

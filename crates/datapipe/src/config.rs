@@ -126,4 +126,17 @@ impl DatapipeSystem {
         "pecan",
         "cedar",
     ];
+
+    /// Every system with its default parameters, in the order of [`Self::NAMES`].
+    pub fn all_defaults() -> Vec<DatapipeSystem> {
+        vec![
+            DatapipeSystem::Unoptimized,
+            DatapipeSystem::TorchDataloader(Default::default()),
+            DatapipeSystem::TfData,
+            DatapipeSystem::TfDataService,
+            DatapipeSystem::RayData(Default::default()),
+            DatapipeSystem::Pecan,
+            DatapipeSystem::Cedar(Default::default()),
+        ]
+    }
 }

@@ -192,5 +192,6 @@ mod tests {
     fn systems_match_the_config_names() {
         let names: Vec<&str> = SYSTEMS.iter().map(|d| d.name).collect();
         assert_eq!(names, DatapipeSystem::NAMES);
+        assert_eq!(DatapipeSystem::all_defaults().len(), DatapipeSystem::NAMES.len());
     }
 }

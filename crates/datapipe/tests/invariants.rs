@@ -17,19 +17,12 @@ use proptest::prelude::*;
 use simcore::RandomStreams;
 
 fn systems() -> Vec<DatapipeSystem> {
-    vec![
-        DatapipeSystem::Unoptimized,
-        DatapipeSystem::TorchDataloader(Default::default()),
-        DatapipeSystem::TfData,
-        DatapipeSystem::TfDataService,
-        DatapipeSystem::RayData(Default::default()),
-        DatapipeSystem::Pecan,
-        DatapipeSystem::Cedar(Default::default()),
-        DatapipeSystem::Cedar(datapipe::systems::cedar::Params {
-            fusion: false,
-            ..Default::default()
-        }),
-    ]
+    let mut all = DatapipeSystem::all_defaults();
+    all.push(DatapipeSystem::Cedar(datapipe::systems::cedar::Params {
+        fusion: false,
+        ..Default::default()
+    }));
+    all
 }
 
 /// A random pipeline: (latency ms, size ratio, random, fixed, gil) per operator after the

@@ -1,9 +1,9 @@
 //! The engines keep the world unchanged and respect its dependencies: every engine issues
 //! the same calls and commits every agent's steps in order; metropolis and the oracle never
 //! start a step before an agent in perception range has reached its time (the distance
-//! invariant); no engine beats the critical path; on random worlds metropolis is never
-//! slower than parallel-sync, and the oracle never slower than metropolis except through the
-//! server's batching (a kept case below).
+//! invariant); no engine beats the critical path; on random worlds metropolis is mostly
+//! faster than parallel-sync and the oracle than metropolis, but not always: the server's
+//! batching makes less waiting occasionally cost time (the kept cases below).
 
 use agents::Pos;
 use agents::engine::Engine;
@@ -161,9 +161,12 @@ fn the_parallel_sync_invariant_is_checked_by_the_runner() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// The distance invariant on random worlds, and the order of the engines.
+    /// The distance invariant and the critical-path bound on random worlds. Neither engine
+    /// order is an invariant: on a shared batching server, waiting for less can cost an
+    /// iteration or more (the kept cases below); the order is checked over many worlds in
+    /// `on_random_worlds_metropolis_beats_sync_and_the_oracle_beats_metropolis`.
     #[test]
-    fn random_worlds_keep_the_invariant_and_the_order(
+    fn random_worlds_keep_the_invariant_and_the_critical_path_bound(
         seed in 0u64..1_000_000,
         agents in 2u32..14,
         steps in 2u32..25,
@@ -178,17 +181,35 @@ proptest! {
         for o in [&single, &sync, &metro, &oracle] {
             prop_assert!(o.completion >= bound);
         }
-        prop_assert!(
-            metro.completion.as_secs_f64() <= 1.10 * sync.completion.as_secs_f64(),
-            "metropolis {:?} > sync {:?} by more than 10%", metro.completion, sync.completion
-        );
-        // The oracle waits for less, but starting more work earlier can delay the critical
-        // chain through batching (see the kept case below): bounded, not zero.
-        prop_assert!(
-            oracle.completion.as_secs_f64() <= 1.10 * metro.completion.as_secs_f64(),
-            "oracle {:?} > metropolis {:?} by more than 10%", oracle.completion, metro.completion
-        );
     }
+}
+
+/// The order of the engines as a direction over 300 fixed random worlds (the property
+/// test's ranges): metropolis finishes no later than parallel-sync in most worlds and 10%
+/// sooner on average; the oracle likewise against metropolis.
+#[test]
+fn on_random_worlds_metropolis_beats_sync_and_the_oracle_beats_metropolis() {
+    let mut rng = RandomStreams::new(99).stream("worlds");
+    let (mut metro_wins, mut oracle_wins) = (0u32, 0u32);
+    let (mut metro_ratio, mut oracle_ratio) = (0.0, 0.0);
+    let n = 300;
+    for _ in 0..n {
+        let seed = rng.below(1_000_000);
+        let agents = 2 + rng.below(12) as u32;
+        let steps = 2 + rng.below(23) as u32;
+        let size = 6 + rng.below(34) as u16;
+        let replicas = 1 + rng.below(2) as u32;
+        let t = world(seed, agents, steps, size, 0.5);
+        let [_, sync, metro, oracle] = all(&t, replicas, false);
+        metro_wins += u32::from(metro.completion <= sync.completion);
+        oracle_wins += u32::from(oracle.completion <= metro.completion);
+        metro_ratio += metro.completion.as_secs_f64() / sync.completion.as_secs_f64() / n as f64;
+        oracle_ratio += oracle.completion.as_secs_f64() / metro.completion.as_secs_f64() / n as f64;
+    }
+    assert!(metro_wins >= n * 85 / 100, "metropolis no later than sync in {metro_wins} of {n}");
+    assert!(oracle_wins >= n * 80 / 100, "oracle no later than metropolis in {oracle_wins} of {n}");
+    assert!(metro_ratio < 0.92, "mean metropolis / sync {metro_ratio}");
+    assert!(oracle_ratio < 1.0, "mean oracle / metropolis {oracle_ratio}");
 }
 
 // Two kept scheduling anomalies, found by the property test above. An engine that waits for
@@ -196,7 +217,7 @@ proptest! {
 // the critical chain's calls run in (each iteration's time grows with its tokens), queue
 // ahead of them, or, with several replicas, change which replica round-robin sends each
 // call to. So less waiting is not always less time (Graham's scheduling anomalies); the
-// loss is one or two iterations here, and the property test bounds it at 10%.
+// loss is one to a few iterations, up to 10% of a short run (the last case).
 
 /// The oracle one iteration (10 ms) behind metropolis: a crowded 6 x 6 world, one replica.
 #[test]
@@ -231,4 +252,15 @@ fn metropolis_can_lose_to_parallel_sync_when_the_agent_ahead_is_critical() {
     assert_eq!(sync.completion, SimTime::from_nanos(1_105_640_000));
     assert_eq!(metro.completion, SimTime::from_nanos(1_165_640_000));
     assert_eq!(oracle.completion, metro.completion);
+}
+
+/// Metropolis 10.4% behind parallel-sync on a two-step run with two replicas (found by CI's
+/// property run): the run is short, so a few iterations lost to round-robin placement are a
+/// large share of it.
+#[test]
+fn metropolis_can_lose_a_tenth_of_a_short_run() {
+    let t = world(398178, 7, 2, 24, 0.5);
+    let [_, sync, metro, _] = all(&t, 2, false);
+    assert_eq!(sync.completion, SimTime::from_nanos(360_820_000));
+    assert_eq!(metro.completion, SimTime::from_nanos(398_340_000));
 }

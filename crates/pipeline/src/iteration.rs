@@ -33,6 +33,7 @@ use std::collections::{HashMap, HashSet};
 use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
 use models::MemoryBound;
 use simcore::SimTime;
+use simcore::fast_hash::FastMap;
 use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
 
 use crate::config::DpReduce;
@@ -391,21 +392,33 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
     let order = issue_order(&program.sync);
     for _ in 0..opts.iterations.max(1) {
         // Where each (non-redundant) task ran, and its first and last op.
-        let mut at: HashMap<TaskKey, (GpuId, OpId, OpId)> = HashMap::new();
-        let mut iter_tasks = Vec::with_capacity(n);
-        let mut iter_kernels = Vec::with_capacity(n);
+        let mut at: FastMap<TaskKey, (GpuId, OpId, OpId)> = FastMap::default();
+        let mut iter_tasks: Vec<Vec<(Task, OpId)>> =
+            program.gpus.iter().map(|(_, t)| Vec::with_capacity(t.len())).collect();
+        let mut iter_kernels: Vec<Vec<Vec<OpId>>> =
+            program.gpus.iter().map(|(_, t)| Vec::with_capacity(t.len())).collect();
         let mut iter_tp = Vec::new();
-        let mut iter_tp_lane = Vec::with_capacity(n);
+        let mut iter_tp_lane: Vec<Vec<OpId>> = vec![Vec::new(); n];
         // The bucket kernels of each bucketed stage's last W: (pipeline, stage) -> ops.
         let mut pieces: HashMap<(u32, u32), Vec<OpId>> = HashMap::new();
-        for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
-            let mut lane_tp = Vec::new();
-            // A GPU's second and later lanes run work moved to it (re-routed or taken over).
-            let extra_lane = program.gpus[..i].iter().any(|(g2, _)| g2 == gpu);
-            let mut prev = after[i];
-            let mut ops = Vec::with_capacity(tasks.len());
-            let mut lane_kernels = Vec::with_capacity(tasks.len());
-            for t in tasks {
+        // A GPU's second and later lanes run work moved to it (re-routed or taken over).
+        let extra: Vec<bool> = (0..n)
+            .map(|i| program.gpus[..i].iter().any(|(g2, _)| *g2 == program.gpus[i].0))
+            .collect();
+        let mut prevs = after.clone();
+        let tp_groups: Vec<Vec<GpuId>> = program.gpus.iter().map(|(g, _)| tp_group(*g)).collect();
+        // Ops are created task by task across the lanes (the k-th task of every lane, then
+        // the (k+1)-th): ops that run at about the same time sit close together, which keeps
+        // the executor's per-op state in cache on large jobs.
+        let longest = program.gpus.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+        for k in 0..longest {
+            for (i, (gpu, tasks)) in program.gpus.iter().enumerate() {
+                let Some(t) = tasks.get(k) else { continue };
+                let extra_lane = extra[i];
+                let mut prev = prevs[i];
+                let ops = &mut iter_tasks[i];
+                let lane_kernels = &mut iter_kernels[i];
+                let lane_tp = &mut iter_tp_lane[i];
                 let work = program
                     .pipelines
                     .get(t.pipeline as usize)
@@ -489,7 +502,7 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                                 _ => "TP all-reduce",
                             };
                             let op =
-                                g.collective(label, kind, Algorithm::Auto, &tp_group(*gpu), bytes);
+                                g.collective(label, kind, Algorithm::Auto, &tp_groups[i], bytes);
                             iter_tp.push(op);
                             lane_tp.push(op);
                             op
@@ -513,10 +526,8 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                 }
                 ops.push((*t, last));
                 lane_kernels.push(kernels);
+                prevs[i] = prev;
             }
-            iter_tasks.push(ops);
-            iter_kernels.push(lane_kernels);
-            iter_tp_lane.push(lane_tp);
         }
         // Data dependencies by micro-batch.
         let get = |d: u32, s: u32, pass: Pass, j: u32| -> Result<(GpuId, OpId, OpId), InputError> {

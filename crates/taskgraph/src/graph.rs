@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use cluster::{Algorithm, CollectiveKind, Dtype, GpuId, MemoryTier};
 use simcore::SimTime;
+use simcore::fast_hash::FastMap;
 
 use crate::error::GraphError;
 use crate::op::{GroupId, OpId, OpKind, TrafficId};
@@ -136,9 +137,9 @@ pub struct TaskGraphBuilder {
     kinds: Vec<OpKind>,
     name_ids: Vec<u32>,
     names: Vec<String>,
-    name_index: HashMap<String, u32>,
+    name_index: FastMap<String, u32>,
     groups: Vec<Vec<GpuId>>,
-    group_index: HashMap<Vec<GpuId>, u32>,
+    group_index: FastMap<Vec<GpuId>, u32>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
     edges: Vec<(u32, u32)>,
     tags: Vec<(u32, &'static str)>,
@@ -196,6 +197,12 @@ impl TaskGraphBuilder {
     /// The group id of a set of GPUs (order does not matter; duplicates are kept and rejected
     /// at execution).
     pub fn group(&mut self, gpus: &[GpuId]) -> GroupId {
+        // Most callers pass members in order: look those up without a copy.
+        if gpus.is_sorted()
+            && let Some(&g) = self.group_index.get(gpus)
+        {
+            return GroupId(g);
+        }
         let mut key = gpus.to_vec();
         key.sort_unstable();
         if let Some(&g) = self.group_index.get(&key) {

@@ -14,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::error::ClusterError;
 use crate::fabric::add_fabric;
 use crate::spec::{ClusterSpec, IntraConnect};
-use crate::topology::{Device, LinkClass, LinkParams, Topology};
+use crate::topology::{Capabilities, Device, LinkClass, LinkParams, Topology};
 
 /// Builds the topology of a spec (validating it against the catalog): every node's devices and
 /// links, then the leaf-spine fabric if there is more than one node.
@@ -36,6 +36,15 @@ pub fn build_topology(spec: &ClusterSpec, catalog: &Catalog) -> Result<Topology,
     let nic = catalog.nic(&n.nic)?;
 
     let mut t = Topology::new(n.gpus, n.nics);
+    let nvlink_tech = match (&n.intra, &gpu.nvlink) {
+        (IntraConnect::Nvswitch, Some(nv)) => Some(catalog.nvlink(&nv.generation)?),
+        _ => None,
+    };
+    t.set_capabilities(Capabilities {
+        nvls: nvlink_tech.and_then(|tech| tech.in_switch_reduction).filter(|_| n.gpus > 1),
+        sharp: spec.fabric.sharp && spec.nodes > 1,
+        ll_max_bus_bandwidth: gpu.nccl_ll_bus_bandwidth.map(|b| b.0),
+    });
     for node in 0..spec.nodes {
         let host_v = t.add_device(Device::Host { node });
         let dram_v = t.add_device(Device::HostMemory { node });

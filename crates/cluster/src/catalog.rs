@@ -109,6 +109,10 @@ pub struct GpuSpec {
     pub matmul: KernelFit,
     /// Measured streaming-kernel timing fit.
     pub memory_access: KernelFit,
+    /// NCCL's cap on the LL protocol's bus bandwidth inside one node for this GPU generation
+    /// (`llMaxBws` in NCCL's tuning model); none: no cap.
+    #[serde(default)]
+    pub nccl_ll_bus_bandwidth: Option<Bandwidth>,
     /// Source keys (see [`Catalog::sources`]).
     #[serde(default)]
     pub sources: Vec<String>,
@@ -145,6 +149,11 @@ pub struct LinkTech {
     pub efficiency: f64,
     /// One-way latency of one link traversal.
     pub latency: SimTime,
+    /// The NVSwitch of this NVLink generation reduces data in the switch (NVLink SHARP, which
+    /// NCCL's NVLS algorithm uses), at this fraction of the link's payload rate; none: it
+    /// cannot.
+    #[serde(default)]
+    pub in_switch_reduction: Option<f64>,
     /// Source keys.
     #[serde(default)]
     pub sources: Vec<String>,
@@ -182,6 +191,9 @@ pub struct SwitchSpec {
     pub port_bandwidth: Bandwidth,
     /// Port-to-port latency.
     pub latency: SimTime,
+    /// The switch can reduce data in the network (InfiniBand SHARP).
+    #[serde(default)]
+    pub in_network_reduction: bool,
     /// Source keys.
     #[serde(default)]
     pub sources: Vec<String>,
@@ -240,7 +252,7 @@ pub struct ClassLatency {
     pub network: SimTime,
 }
 
-/// Latency constants for the two NCCL algorithm families.
+/// Latency constants per NCCL algorithm family.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerAlgorithm<T> {
@@ -248,6 +260,16 @@ pub struct PerAlgorithm<T> {
     pub ring: T,
     /// Tree.
     pub tree: T,
+    /// NVLS (NVLink SHARP); none where the protocol cannot run it.
+    #[serde(default = "none", bound(deserialize = "T: Deserialize<'de>"))]
+    pub nvls: Option<T>,
+    /// CollNet (InfiniBand SHARP); none where the protocol cannot run it.
+    #[serde(default = "none", bound(deserialize = "T: Deserialize<'de>"))]
+    pub collnet: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
 }
 
 /// One NCCL protocol (LL, LL128, Simple).
@@ -256,6 +278,10 @@ pub struct PerAlgorithm<T> {
 pub struct ProtocolSpec {
     /// Fraction of link bandwidth that carries data.
     pub bandwidth_factor: f64,
+    /// Inside one node the protocol's bus bandwidth is capped at the GPU's
+    /// `nccl_ll_bus_bandwidth` (NCCL's LL protocol).
+    #[serde(default)]
+    pub capped_by_gpu_ll_bandwidth: bool,
     /// Fixed latency per collective.
     pub base: PerAlgorithm<SimTime>,
     /// Latency per sequential hop, by link class.
@@ -395,6 +421,9 @@ impl Catalog {
         }
         for (key, t) in self.nvlink.iter().chain(self.pcie.iter()) {
             check_fraction(key, t.efficiency)?;
+            if let Some(f) = t.in_switch_reduction {
+                check_fraction(&format!("{key}.in_switch_reduction"), f)?;
+            }
         }
         for (key, n) in &self.nics {
             check_fraction(&format!("nics.{key}"), n.efficiency)?;

@@ -50,6 +50,10 @@ pub struct CommCost {
     /// summed over phases, divided by the protocol factor), by link id: what a congestion-aware
     /// network charges the link's queue.
     pub link_busy_secs: Vec<(LinkId, f64)>,
+    /// Seconds the protocol's bus-bandwidth cap added to the last phase's bandwidth term
+    /// beyond what the links need (NCCL's LL cap); a flow-level run waits them out after the
+    /// flows.
+    pub cap_secs: f64,
 }
 
 /// Scratch space for per-link loads, reused across evaluations.
@@ -69,6 +73,11 @@ struct PhaseCost {
     route_latency: [SimTime; 3],
     /// max over links of load / bandwidth, seconds, at full bandwidth.
     transfer_secs: f64,
+}
+
+/// Whether every transfer of the plan stays inside one node (no network hop).
+fn single_node(plan: &CollectivePlan) -> bool {
+    plan.phases.iter().all(|p| p.hops.network == 0)
 }
 
 fn class_slot(c: LinkClass) -> usize {
@@ -159,9 +168,11 @@ impl CommModel {
                 phase_latency: vec![],
                 phase_transfer_secs: vec![],
                 link_busy_secs: vec![],
+                cap_secs: 0.0,
             });
         }
-        let mut cost = self.choose(plan, &phases)?;
+        let cap = router.topology().capabilities().ll_max_bus_bandwidth;
+        let mut cost = self.choose(plan, &phases, cap)?;
         let factor = cost.bandwidth_factor;
         cost.link_busy_secs = busy.into_iter().map(|(l, s)| (l, s / factor)).collect();
         Ok(cost)
@@ -172,6 +183,7 @@ impl CommModel {
         &self,
         plan: &CollectivePlan,
         phases: &[PhaseCost],
+        ll_cap: Option<f64>,
     ) -> Result<CommCost, ClusterError> {
         match self {
             CommModel::Textbook { per_message } => {
@@ -186,7 +198,7 @@ impl CommModel {
                         SimTime::from_nanos(ns)
                     })
                     .collect();
-                Ok(Self::assemble("textbook", 1.0, SimTime::ZERO, lat, phases))
+                Ok(Self::assemble("textbook", 1.0, SimTime::ZERO, lat, phases, 0.0))
             }
             CommModel::Nccl(protocols) => {
                 let mut best: Option<CommCost> = None;
@@ -194,6 +206,23 @@ impl CommModel {
                     let (base, hop) = match plan.family {
                         LatencyFamily::Ring => (p.base.ring, p.hop.ring),
                         LatencyFamily::Tree => (p.base.tree, p.hop.tree),
+                        LatencyFamily::Nvls => match (p.base.nvls, p.hop.nvls) {
+                            (Some(b), Some(h)) => (b, h),
+                            // The protocol cannot run this algorithm.
+                            _ => continue,
+                        },
+                        LatencyFamily::CollNet => match (p.base.collnet, p.hop.collnet) {
+                            (Some(b), Some(h)) => (b, h),
+                            _ => continue,
+                        },
+                    };
+                    // NCCL caps LL's bus bandwidth inside a node (llMaxBw): the bandwidth
+                    // term is at least the bus bytes over the cap.
+                    let floor = match ll_cap {
+                        Some(c) if p.capped_by_gpu_ll_bandwidth && single_node(plan) => {
+                            plan.bus_bytes / c
+                        }
+                        _ => 0.0,
                     };
                     let lat: Vec<SimTime> = phases
                         .iter()
@@ -206,25 +235,41 @@ impl CommModel {
                             )
                         })
                         .collect();
-                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, phases);
+                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, phases, floor);
                     if best.as_ref().is_none_or(|b| cost.time < b.time) {
                         best = Some(cost);
                     }
                 }
-                best.ok_or_else(|| ClusterError::Invalid("the nccl model has no protocols".into()))
+                best.ok_or_else(|| {
+                    ClusterError::Unsupported(format!(
+                        "no protocol of the nccl model runs {} (its latency table has no entry for it)",
+                        plan.algorithm
+                    ))
+                })
             }
         }
     }
 
+    /// The cost of `phases` under one protocol; `floor` is the least the bandwidth terms add
+    /// up to (the last phase takes up any shortfall).
     fn assemble(
         name: &str,
         factor: f64,
         base: SimTime,
         mut lat: Vec<SimTime>,
         phases: &[PhaseCost],
+        floor: f64,
     ) -> CommCost {
         lat[0] += base;
-        let secs: Vec<f64> = phases.iter().map(|p| p.transfer_secs / factor).collect();
+        let mut secs: Vec<f64> = phases.iter().map(|p| p.transfer_secs / factor).collect();
+        let sum: f64 = secs.iter().sum();
+        let mut cap_secs = 0.0;
+        if let Some(last) = secs.last_mut()
+            && sum < floor
+        {
+            cap_secs = floor - sum;
+            *last += cap_secs;
+        }
         let total = lat.iter().map(|l| l.as_secs_f64()).sum::<f64>() + secs.iter().sum::<f64>();
         CommCost {
             time: SimTime::from_secs_f64_ceil(total),
@@ -233,6 +278,7 @@ impl CommModel {
             phase_latency: lat,
             phase_transfer_secs: secs,
             link_busy_secs: Vec::new(),
+            cap_secs,
         }
     }
 }

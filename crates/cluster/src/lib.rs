@@ -67,4 +67,4 @@ pub use spec::{
     ClusterSpec, CommModelSpec, ComputeSettings, ExtraParts, FabricSpec, FabricTopology,
     IntraConnect, NodeSpec, PRESETS,
 };
-pub use topology::{Device, GpuId, Link, LinkClass, LinkId, Topology, VertexId};
+pub use topology::{Capabilities, Device, GpuId, Link, LinkClass, LinkId, Topology, VertexId};

@@ -72,6 +72,10 @@ pub struct FabricSpec {
     /// Leaf down-link to up-link bandwidth ratio; 1 is non-blocking.
     #[serde(default = "one")]
     pub oversubscription: f64,
+    /// In-network reduction (InfiniBand SHARP) is enabled: all-reduce may use the `sharp`
+    /// algorithm. The switch model must support it.
+    #[serde(default)]
+    pub sharp: bool,
 }
 
 fn one() -> f64 {
@@ -288,6 +292,19 @@ impl ClusterSpec {
             return bad(format!(
                 "fabric.oversubscription = {} must be a finite number >= 1 (1 = non-blocking)",
                 self.fabric.oversubscription
+            ));
+        }
+        if self.fabric.sharp && !sw.in_network_reduction {
+            let capable: Vec<&str> = catalog
+                .switches
+                .iter()
+                .filter(|(_, s)| s.in_network_reduction)
+                .map(|(k, _)| k.as_str())
+                .collect();
+            return bad(format!(
+                "fabric.sharp is true but switch {} has no in-network reduction (SHARP); switches with it: {}",
+                self.fabric.switch,
+                capable.join(", ")
             ));
         }
         Ok(())

@@ -159,6 +159,20 @@ pub struct Topology {
     nics_per_node: u32,
     /// Outgoing (link, neighbour) pairs per vertex, sorted by link id.
     out: Vec<Vec<(LinkId, VertexId)>>,
+    caps: Capabilities,
+}
+
+/// What the hardware does beyond moving bytes, for the collective algorithms and protocol
+/// limits that depend on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Capabilities {
+    /// Every node's NVSwitch reduces in the switch (NVLink SHARP: NCCL's NVLS algorithm), at
+    /// this fraction of the link's payload rate.
+    pub nvls: Option<f64>,
+    /// The fabric reduces in the network (InfiniBand SHARP, enabled in the cluster spec).
+    pub sharp: bool,
+    /// NCCL's cap on the LL protocol's bus bandwidth inside one node, bytes/s.
+    pub ll_max_bus_bandwidth: Option<f64>,
 }
 
 /// Link parameters for [`Topology::add_duplex`].
@@ -186,7 +200,17 @@ impl Topology {
             gpus_per_node,
             nics_per_node,
             out: Vec::new(),
+            caps: Capabilities::default(),
         }
+    }
+
+    /// What the hardware does beyond moving bytes.
+    pub fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    pub(crate) fn set_capabilities(&mut self, caps: Capabilities) {
+        self.caps = caps;
     }
 
     /// Adds one directed link.

@@ -162,6 +162,10 @@ pub enum AlgoArg {
     Tree,
     Hierarchical,
     Direct,
+    /// NVLink SHARP inside one node (third-generation NVSwitch: H100, H200).
+    Nvls,
+    /// InfiniBand SHARP across nodes (with --sharp or fabric.sharp: true).
+    Sharp,
 }
 
 /// How the network is simulated.
@@ -217,6 +221,9 @@ pub struct CollectiveArgs {
     /// Override the cluster's communication latency model.
     #[arg(long, value_enum)]
     pub comm: Option<CommArg>,
+    /// Enable in-network reduction (InfiniBand SHARP) on the fabric, as `fabric.sharp: true`.
+    #[arg(long)]
+    pub sharp: bool,
     /// Element type, for the count column.
     #[arg(long, default_value = "bf16")]
     pub dtype: String,
@@ -314,6 +321,10 @@ pub struct StepArgs {
     /// Network simulation mode.
     #[arg(long, value_enum, default_value = "analytic")]
     pub network: NetworkArg,
+    /// Enable in-network reduction (InfiniBand SHARP) on the fabric, as `fabric.sharp: true`:
+    /// data-parallel all-reduces may use it.
+    #[arg(long)]
+    pub sharp: bool,
     /// Write the step's Chrome trace (JSON; open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,

@@ -29,6 +29,7 @@ use cluster::{
     Cluster, ClusterError, CollectivePlan, CommCost, FlowNetwork, MemoryTier, Network, Route,
     VertexId,
 };
+use simcore::fast_hash::FastMap;
 use simcore::{Model, Scheduler, SimTime, Simulation};
 
 use crate::config::{ExecConfig, NetworkMode};
@@ -90,6 +91,7 @@ struct Exec<'g, 'c, 'k> {
     done: Vec<bool>,
     // Cost caches.
     cache: &'k mut CostCache,
+    coll_cost: FastMap<CollKey, OpCost>,
     coll_flow: HashMap<CollKey, Rc<Vec<FlowPhase>>>,
     send_flow: HashMap<(u32, u32, u64), Rc<Vec<FlowPhase>>>,
     // Analytic mode: when each link's queue is next free, and (if asked) what it served.
@@ -131,6 +133,15 @@ fn flow_phases(
                 .collect::<Result<Vec<_>, ClusterError>>()?;
             Ok(FlowPhase { latency, flows })
         })
+        .chain(
+            // A protocol's bus-bandwidth cap beyond the links' time: waited out after the flows.
+            (cost.cap_secs > 0.0).then(|| {
+                Ok(FlowPhase {
+                    latency: SimTime::from_secs_f64_ceil(cost.cap_secs),
+                    flows: Vec::new(),
+                })
+            }),
+        )
         .collect()
 }
 
@@ -187,11 +198,19 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                     .send(src, dst, bytes, || Ok(OpCost::of(&net.send(src, dst, bytes)?.1)))?
             }
             OpKind::Collective { kind, algorithm, group, bytes, .. } => {
+                // This graph's groups first (no member list to hash), then the cache shared
+                // across graphs.
+                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
+                if let Some(c) = self.coll_cost.get(&key) {
+                    return Ok(c.clone());
+                }
                 let net = &mut self.net;
                 let members = graph.group(group);
-                self.cache.collective(kind, algorithm, members, bytes, || {
+                let c = self.cache.collective(kind, algorithm, members, bytes, || {
                     Ok(OpCost::of(&net.collective(kind, algorithm, members, bytes)?.1))
-                })?
+                })?;
+                self.coll_cost.insert(key, c.clone());
+                c
             }
             OpKind::Exchange { traffic, .. } => {
                 OpCost::of(&self.net.all_to_all_v(graph.traffic(traffic))?.1)
@@ -609,6 +628,7 @@ pub fn execute_cached(
         finished: 0,
         done: vec![false; n],
         cache,
+        coll_cost: FastMap::default(),
         coll_flow: HashMap::new(),
         send_flow: HashMap::new(),
         link_free: vec![SimTime::ZERO; topo.links().len()],

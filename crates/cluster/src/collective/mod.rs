@@ -13,6 +13,7 @@
 mod all_to_all;
 pub mod alpha_beta;
 mod hierarchical;
+mod in_network;
 mod ring;
 mod tree;
 
@@ -95,6 +96,13 @@ pub enum Algorithm {
     Hierarchical,
     /// Every pair exchanges directly: all-to-all only.
     Direct,
+    /// NVLink SHARP (NCCL's NVLS): the NVSwitch reduces and multicasts, inside one node whose
+    /// NVSwitch can (third generation, H100/H200): all-reduce.
+    Nvls,
+    /// InfiniBand SHARP (NCCL's CollNet): each node's GPUs reduce-scatter over NVLink, the
+    /// switches reduce their shards across nodes, and they all-gather, pipelined; on fabrics
+    /// with SHARP enabled: all-reduce.
+    Sharp,
     /// The fastest of NCCL's algorithms for the operation (ring or tree; not hierarchical)
     /// under the analytic model, as NCCL's tuner picks.
     Auto,
@@ -108,14 +116,19 @@ impl Algorithm {
             Algorithm::Tree => "tree",
             Algorithm::Hierarchical => "hierarchical",
             Algorithm::Direct => "direct",
+            Algorithm::Nvls => "nvls",
+            Algorithm::Sharp => "sharp",
             Algorithm::Auto => "auto",
         }
     }
 
-    /// The algorithms `Auto` chooses from: those NCCL implements.
+    /// The algorithms `Auto` chooses from: those NCCL implements (those the hardware cannot
+    /// run are skipped).
     pub fn auto_candidates(kind: CollectiveKind) -> &'static [Algorithm] {
         match kind {
-            CollectiveKind::AllReduce => &[Algorithm::Ring, Algorithm::Tree],
+            CollectiveKind::AllReduce => {
+                &[Algorithm::Ring, Algorithm::Tree, Algorithm::Nvls, Algorithm::Sharp]
+            }
             CollectiveKind::AllGather | CollectiveKind::ReduceScatter => &[Algorithm::Ring],
             other => Algorithm::candidates(other),
         }
@@ -124,9 +137,13 @@ impl Algorithm {
     /// The concrete algorithms that can carry out `kind`.
     pub fn candidates(kind: CollectiveKind) -> &'static [Algorithm] {
         match kind {
-            CollectiveKind::AllReduce => {
-                &[Algorithm::Ring, Algorithm::Tree, Algorithm::Hierarchical]
-            }
+            CollectiveKind::AllReduce => &[
+                Algorithm::Ring,
+                Algorithm::Tree,
+                Algorithm::Hierarchical,
+                Algorithm::Nvls,
+                Algorithm::Sharp,
+            ],
             CollectiveKind::AllGather | CollectiveKind::ReduceScatter => {
                 &[Algorithm::Ring, Algorithm::Hierarchical]
             }
@@ -149,6 +166,10 @@ pub enum LatencyFamily {
     Ring,
     /// Tree.
     Tree,
+    /// NVLS (NVLink SHARP).
+    Nvls,
+    /// CollNet (InfiniBand SHARP).
+    CollNet,
 }
 
 /// One point-to-point transfer of payload bytes.
@@ -216,6 +237,9 @@ pub struct CollectivePlan {
     pub family: LatencyFamily,
     /// Phases in order.
     pub phases: Vec<Phase>,
+    /// Bytes each rank moves by nccl-tests' bus-bandwidth definition (`bytes x` the kind's
+    /// bus factor): what a protocol's bus-bandwidth cap applies to.
+    pub bus_bytes: f64,
 }
 
 /// A group's GPUs arranged by node: `nodes[i]` lists the group's GPUs on the i-th node used,
@@ -291,8 +315,18 @@ pub fn plan(
         )));
     }
     let layout = Layout::new(group, router)?;
-    let family =
-        if algorithm == Algorithm::Tree { LatencyFamily::Tree } else { LatencyFamily::Ring };
+    let family = match algorithm {
+        Algorithm::Tree => LatencyFamily::Tree,
+        Algorithm::Nvls => LatencyFamily::Nvls,
+        Algorithm::Sharp => LatencyFamily::CollNet,
+        _ => LatencyFamily::Ring,
+    };
+    let caps = router.topology().capabilities();
+    match algorithm {
+        Algorithm::Nvls => in_network::check_nvls(&layout, caps)?,
+        Algorithm::Sharp => in_network::check_sharp(&layout, caps)?,
+        _ => {}
+    }
     let phases = if layout.size() < 2 || bytes == 0.0 {
         Vec::new()
     } else {
@@ -303,10 +337,13 @@ pub fn plan(
             Algorithm::Tree => tree::phases(kind, &layout, bytes, router)?,
             Algorithm::Hierarchical => hierarchical::phases(kind, &layout, bytes)?,
             Algorithm::Direct => all_to_all::phases(&layout, bytes),
+            Algorithm::Nvls => in_network::nvls_phases(&layout, bytes, caps.nvls.unwrap_or(1.0)),
+            Algorithm::Sharp => in_network::sharp_phases(&layout, bytes),
             Algorithm::Auto => unreachable!("excluded by candidates()"),
         }
     };
-    Ok(CollectivePlan { kind, algorithm, family, phases })
+    let bus_bytes = bytes * kind.bus_factor(layout.size());
+    Ok(CollectivePlan { kind, algorithm, family, phases, bus_bytes })
 }
 
 /// The plan of a non-uniform all-to-all ("all-to-all-v"): every `(src, dst, bytes)` transfer
@@ -348,6 +385,12 @@ pub fn all_to_all_v(
         class = Some(class.map_or(c, |k: LinkClass| k.max(c)));
         out.push(Transfer { src, dst, bytes });
     }
+    // Bus bytes: the most any one rank sends.
+    let mut sent: BTreeMap<u32, f64> = BTreeMap::new();
+    for t in &out {
+        *sent.entry(t.src.0).or_default() += t.bytes;
+    }
+    let bus_bytes = sent.values().copied().fold(0.0, f64::max);
     let phases = match class {
         Some(c) => vec![Phase { transfers: out, hops: HopCounts::of(c, 1) }],
         None => Vec::new(),
@@ -357,6 +400,7 @@ pub fn all_to_all_v(
         algorithm: Algorithm::Direct,
         family: LatencyFamily::Ring,
         phases,
+        bus_bytes,
     })
 }
 
@@ -380,6 +424,7 @@ pub fn point_to_point(
         algorithm: Algorithm::Direct,
         family: LatencyFamily::Ring,
         phases,
+        bus_bytes: bytes.max(0.0),
     })
 }
 

@@ -27,6 +27,8 @@ fn algorithm(a: AlgoArg) -> Algorithm {
         AlgoArg::Tree => Algorithm::Tree,
         AlgoArg::Hierarchical => Algorithm::Hierarchical,
         AlgoArg::Direct => Algorithm::Direct,
+        AlgoArg::Nvls => Algorithm::Nvls,
+        AlgoArg::Sharp => Algorithm::Sharp,
     }
 }
 
@@ -53,6 +55,9 @@ fn build_cluster(args: &CollectiveArgs) -> Result<Cluster> {
         bail!("--gpus must be at least 1");
     }
     spec.nodes = args.gpus.div_ceil(spec.node.gpus);
+    if args.sharp {
+        spec.fabric.sharp = true;
+    }
     match args.comm {
         Some(CommArg::Nccl) => spec.comm = CommModelSpec::Nccl,
         Some(CommArg::Textbook) => {

@@ -297,6 +297,9 @@ pub fn run(args: &StepArgs) -> Result<()> {
         .map_err(|e| anyhow!("--model `{}`: {e}", args.model))?;
     let model = models::resolve(&model_ref).map_err(|e| anyhow!("--{e}"))?;
     spec.nodes = layout.nodes;
+    if args.sharp {
+        spec.fabric.sharp = true;
+    }
     let cluster = Cluster::new(spec).context("building the cluster")?;
     let w = workload(args, &layout)?;
     let prepared =

@@ -1,0 +1,100 @@
+//! In-network reductions and NCCL's protocol caps under the `nccl` model, against hand
+//! values: NVLS on one DGX H100, InfiniBand SHARP across DGX H100 nodes, and LL's bus-bandwidth
+//! cap inside a DGX A100.
+
+use cluster::{Algorithm, Cluster, ClusterSpec, CollectiveKind, GpuId};
+
+/// NVLink payload rate per GPU on DGX H100: 18 links x 25 GB/s x 0.8.
+const H100_NVLINK: f64 = 360e9;
+
+fn cluster(preset: &str, nodes: u32, sharp: bool) -> Cluster {
+    let mut spec = ClusterSpec::preset(preset).unwrap().with_nodes(nodes);
+    spec.fabric.sharp = sharp;
+    Cluster::new(spec).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 2e-9 + 1e-9 * b
+}
+
+#[test]
+fn nvls_costs_its_latency_and_s_plus_s_over_n_at_the_reduction_rate() {
+    let c = cluster("dgx-h100", 1, false);
+    let mut net = c.network();
+    let s = 1e9;
+    let (plan, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Nvls, &c.gpus(), s).unwrap();
+    assert_eq!(plan.algorithm, Algorithm::Nvls);
+    assert_eq!(cost.protocol, "simple");
+    // 23 us + S (1 + 1/8) / (360 GB/s x 0.86).
+    let expected = 23e-6 + s * 1.125 / (H100_NVLINK * 0.86);
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+    // Auto takes it for large messages, where it beats the ring's 2(n-1)/n S.
+    let (auto, _) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Auto, &c.gpus(), s).unwrap();
+    assert_eq!(auto.algorithm, Algorithm::Nvls);
+}
+
+#[test]
+fn nvls_and_sharp_are_refused_where_the_hardware_lacks_them() {
+    let a100 = cluster("dgx-a100", 2, false);
+    let mut net = a100.network();
+    let one_node: Vec<GpuId> = (0..8).map(GpuId).collect();
+    let e = net
+        .collective(CollectiveKind::AllReduce, Algorithm::Nvls, &one_node, 1e6)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("NVSwitch"), "{e}");
+    let e = net
+        .collective(CollectiveKind::AllReduce, Algorithm::Sharp, &a100.gpus(), 1e6)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("fabric.sharp"), "{e}");
+    // Auto skips both.
+    let (plan, _) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Auto, &a100.gpus(), 1e9).unwrap();
+    assert!(matches!(plan.algorithm, Algorithm::Ring | Algorithm::Tree));
+    // A switch without SHARP cannot enable it.
+    let mut spec = ClusterSpec::preset("dgx-a100").unwrap().with_nodes(2);
+    spec.fabric.switch = "ethernet-100g".into();
+    spec.fabric.sharp = true;
+    let e = Cluster::new(spec).err().unwrap().to_string();
+    assert!(e.contains("quantum-hdr"), "{e}");
+}
+
+#[test]
+fn sharp_is_bound_by_the_larger_of_nvlink_and_one_shard_per_nic() {
+    for nodes in [2u32, 4, 12] {
+        let c = cluster("dgx-h100", nodes, true);
+        let mut net = c.network();
+        let s = 8e9;
+        let (plan, cost) =
+            net.collective(CollectiveKind::AllReduce, Algorithm::Sharp, &c.gpus(), s).unwrap();
+        assert_eq!(plan.phases.len(), 1);
+        // NVLink: 7 peers x 2 S/8 out of each GPU; NIC: S/8 at 400 Gb/s x 0.94. Latency: two
+        // NVLink hops of 3.7 us and one network round trip of 31 us.
+        let nvlink = 7.0 * 2.0 * s / 8.0 / H100_NVLINK;
+        let nic = s / 8.0 / (50e9 * 0.94);
+        let expected = 2.0 * 3.7e-6 + 31e-6 + nvlink.max(nic);
+        assert!(
+            close(cost.time.as_secs_f64(), expected),
+            "{nodes} nodes: {} vs {expected}",
+            cost.time
+        );
+    }
+}
+
+#[test]
+fn ll_is_capped_at_the_gpus_llmaxbw_inside_a_node() {
+    let c = cluster("dgx-a100", 1, false);
+    let mut net = c.network();
+    // 1 MiB: LL wins; its bandwidth term is the bus bytes (1.75 S) over 87.7 GB/s, not the
+    // link's half rate (120 GB/s).
+    let s = 1048576.0;
+    let (plan, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
+    assert_eq!(cost.protocol, "ll");
+    assert!((plan.bus_bytes - 1.75 * s).abs() < 1e-6);
+    let expected = 6.6e-6 + 14.0 * 0.6e-6 + 1.75 * s / 87.7e9;
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+}

@@ -49,6 +49,7 @@ mod compute;
 mod error;
 pub mod fabric;
 mod flow;
+mod radix_heap;
 mod redundant_links;
 mod routing;
 mod spec;

@@ -17,9 +17,8 @@
 //! - [`RouteMemo`]: one router's own copies of what it looked up, without locks, which a
 //!   simulator can keep from one router to the next.
 
-use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use simcore::fast_hash::FastMap;
@@ -27,6 +26,7 @@ use simcore::fast_hash::FastMap;
 use simcore::SimTime;
 
 use crate::error::ClusterError;
+use crate::radix_heap::RadixHeap;
 use crate::topology::{LinkClass, LinkId, Topology, VertexId};
 
 /// A path through the topology.
@@ -114,8 +114,10 @@ fn mix(mut z: u64) -> u64 {
 fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
     let mut dist = vec![UNREACHED; topo.vertex_count()];
     dist[dst.index()] = 0;
-    let mut heap = BinaryHeap::from([Reverse((0u64, dst.index()))]);
-    while let Some(Reverse((du, ui))) = heap.pop() {
+    let mut heap = RadixHeap::new();
+    heap.push(0, dst.index() as u32);
+    while let Some((du, ui)) = heap.pop() {
+        let ui = ui as usize;
         if du > dist[ui] {
             continue;
         }
@@ -127,7 +129,7 @@ fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
             let d = du + topo.link(l).latency.as_nanos();
             if d < dist[p.index()] {
                 dist[p.index()] = d;
-                heap.push(Reverse((d, p.index())));
+                heap.push(d, p.index() as u32);
             }
         }
     }

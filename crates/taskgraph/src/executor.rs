@@ -109,6 +109,33 @@ struct Exec<'g, 'c, 'k> {
     error: Option<GraphError>,
 }
 
+/// When an op of cost `cost` launched `now` ends: its closed-form time and, unless the network
+/// is contention-free, every link it uses serving its bytes after what reached the link before
+/// (first come, first served); the links' queues advance and, if asked, are logged.
+fn queued_end(
+    link_free: &mut [SimTime],
+    log: &mut Option<Vec<(u32, u32, SimTime, SimTime)>>,
+    contention_free: bool,
+    op: u32,
+    now: SimTime,
+    cost: &OpCost,
+) -> SimTime {
+    let mut end = now + cost.time;
+    if contention_free {
+        return end;
+    }
+    for &(l, secs) in cost.links.iter() {
+        let free = &mut link_free[l as usize];
+        let begin = (*free).max(now);
+        *free = begin + SimTime::from_secs_f64_ceil(secs);
+        end = end.max(*free);
+        if let Some(log) = log.as_mut() {
+            log.push((l, op, begin, *free));
+        }
+    }
+    end
+}
+
 fn device_err(graph: &TaskGraph, op: u32, source: ClusterError) -> GraphError {
     GraphError::Device { op: graph.name(OpId(op)).to_string(), source }
 }
@@ -198,19 +225,11 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                     .send(src, dst, bytes, || Ok(OpCost::of(&net.send(src, dst, bytes)?.1)))?
             }
             OpKind::Collective { kind, algorithm, group, bytes, .. } => {
-                // This graph's groups first (no member list to hash), then the cache shared
-                // across graphs.
-                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
-                if let Some(c) = self.coll_cost.get(&key) {
-                    return Ok(c.clone());
-                }
                 let net = &mut self.net;
                 let members = graph.group(group);
-                let c = self.cache.collective(kind, algorithm, members, bytes, || {
+                self.cache.collective(kind, algorithm, members, bytes, || {
                     Ok(OpCost::of(&net.collective(kind, algorithm, members, bytes)?.1))
-                })?;
-                self.coll_cost.insert(key, c.clone());
-                c
+                })?
             }
             OpKind::Exchange { traffic, .. } => {
                 OpCost::of(&self.net.all_to_all_v(graph.traffic(traffic))?.1)
@@ -218,21 +237,33 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         })
     }
 
-    /// When an op launched `now` ends in analytic mode: its closed-form time, and every link
-    /// it uses serving its bytes after what reached the link before (first come, first
-    /// served); the links' queues advance.
-    fn queued_end(&mut self, op: u32, now: SimTime, cost: &OpCost) -> SimTime {
-        let mut end = now + cost.time;
-        for &(l, secs) in cost.links.iter() {
-            let free = &mut self.link_free[l as usize];
-            let begin = (*free).max(now);
-            *free = begin + SimTime::from_secs_f64_ceil(secs);
-            end = end.max(*free);
-            if let Some(log) = self.link_log.as_mut() {
-                log.push((l, op, begin, *free));
+    /// When an op launched `now` ends in analytic mode: its closed-form time, and (unless the
+    /// network is contention-free) every link it uses serving its bytes after what reached
+    /// the link before (first come, first served); the links' queues advance. Kernels and
+    /// this graph's collectives are costed in place, without copying their cost.
+    fn analytic_end(&mut self, op: u32, now: SimTime) -> Result<SimTime, ClusterError> {
+        let graph = self.graph;
+        match *graph.kind(OpId(op)) {
+            OpKind::Compute { flops, bytes, dtype, .. } => {
+                Ok(now + self.cluster.compute().kernel_time(flops, bytes, dtype)?)
+            }
+            OpKind::Delay { duration } => Ok(now + duration),
+            OpKind::Collective { kind, algorithm, group, bytes, .. } => {
+                let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
+                if !self.coll_cost.contains_key(&key) {
+                    let c = self.analytic_cost(op)?;
+                    self.coll_cost.insert(key, c);
+                }
+                let free = self.cfg.network == NetworkMode::ContentionFree;
+                let cost = &self.coll_cost[&key];
+                Ok(queued_end(&mut self.link_free, &mut self.link_log, free, op, now, cost))
+            }
+            _ => {
+                let free = self.cfg.network == NetworkMode::ContentionFree;
+                let cost = self.analytic_cost(op)?;
+                Ok(queued_end(&mut self.link_free, &mut self.link_log, free, op, now, &cost))
             }
         }
-        end
     }
 
     /// The phases of a communication op in flow mode; `None` for ops that are not flows.
@@ -369,12 +400,8 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                 self.in_flight.insert(op, InFlight { phases, phase: 0, outstanding: 0, min_end });
                 s.schedule_in(latency, Ev::PhaseLatencyElapsed(op));
             }
-            None => match self.analytic_cost(op) {
-                Ok(cost) => {
-                    let end = match self.cfg.network {
-                        NetworkMode::ContentionFree => now + cost.time,
-                        _ => self.queued_end(op, now, &cost),
-                    };
+            None => match self.analytic_end(op, now) {
+                Ok(end) => {
                     s.schedule_at(end, Ev::OpFinished(op));
                 }
                 Err(e) => self.fail(device_err(graph, op, e), s),

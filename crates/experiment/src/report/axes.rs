@@ -27,14 +27,22 @@ pub fn fmt_value(v: f64, format: AxisFormat) -> String {
             format!("{}{}", trim(x), units[u])
         }
         AxisFormat::Seconds => {
-            // Long durations in the unit people use for them (6h, 30min, 2d).
+            // Long durations in the unit people use for them (6h, 30min, 2d), where the value
+            // is a round number in it (at most one decimal); otherwise in a smaller unit
+            // (100 s is "100s", not "1.667min").
             let a = v.abs();
-            if a >= 86_400.0 {
+            let round_in = |unit: f64| {
+                let x = v / unit * 10.0;
+                (x - x.round()).abs() < 1e-6
+            };
+            if a >= 86_400.0 && round_in(86_400.0) {
                 format!("{}d", trim(v / 86_400.0))
-            } else if a >= 3_600.0 {
+            } else if a >= 3_600.0 && round_in(3_600.0) {
                 format!("{}h", trim(v / 3_600.0))
-            } else if a >= 60.0 {
+            } else if a >= 60.0 && round_in(60.0) {
                 format!("{}min", trim(v / 60.0))
+            } else if a >= 60.0 {
+                format!("{}s", trim(v))
             } else {
                 simcore::SimTime::from_secs_f64(v).to_string()
             }
@@ -207,6 +215,9 @@ mod tests {
         assert_eq!(fmt_value(0.0015, AxisFormat::Seconds), "1.5ms");
         assert_eq!(fmt_value(21_600.0, AxisFormat::Seconds), "6h");
         assert_eq!(fmt_value(1_800.0, AxisFormat::Seconds), "30min");
+        assert_eq!(fmt_value(90.0, AxisFormat::Seconds), "1.5min");
+        assert_eq!(fmt_value(100.0, AxisFormat::Seconds), "100s");
+        assert_eq!(fmt_value(5_000.0, AxisFormat::Seconds), "5000s");
         assert_eq!(fmt_value(2.5, AxisFormat::Plain), "2.5");
         assert_eq!(fmt_value(0.0015, AxisFormat::Plain), "0.0015");
         assert_eq!(fmt_value(359.96, AxisFormat::Plain), "360");

@@ -282,6 +282,15 @@ pub struct ProtocolSpec {
     /// `nccl_ll_bus_bandwidth` (NCCL's LL protocol).
     #[serde(default)]
     pub capped_by_gpu_ll_bandwidth: bool,
+    /// NCCL's static correction of tree all-reduce bandwidth at medium sizes
+    /// (`treeCorrectionFactor`): entry `k` multiplies the bandwidth of sizes in
+    /// `[64 x 2^k, 64 x 2^(k+1))`; sizes outside the table are not corrected.
+    #[serde(default)]
+    pub tree_correction: Option<[f64; 23]>,
+    /// NCCL's "plateau effect of ring": a ring all-reduce across nodes under this protocol has
+    /// its latency multiplied by this (1.4 on Ampere and later).
+    #[serde(default)]
+    pub ring_plateau_latency_factor: Option<f64>,
     /// Fixed latency per collective.
     pub base: PerAlgorithm<SimTime>,
     /// Latency per sequential hop, by link class.

@@ -15,7 +15,7 @@
 use simcore::SimTime;
 
 use crate::catalog::{Catalog, ProtocolSpec};
-use crate::collective::{CollectivePlan, HopCounts, LatencyFamily};
+use crate::collective::{CollectiveKind, CollectivePlan, HopCounts, LatencyFamily};
 use crate::error::ClusterError;
 use crate::routing::Router;
 use crate::spec::CommModelSpec;
@@ -73,6 +73,20 @@ struct PhaseCost {
     route_latency: [SimTime; 3],
     /// max over links of load / bandwidth, seconds, at full bandwidth.
     transfer_secs: f64,
+}
+
+/// NCCL's ring channels across nodes for the plateau rule's size threshold (one per NIC on the
+/// modelled DGX systems).
+const RING_PLATEAU_CHANNELS: f64 = 8.0;
+
+/// NCCL's tree correction for an operation of `bytes` (1 outside the table).
+fn tree_correction(table: &[f64], bytes: f64) -> f64 {
+    let units = (bytes / 64.0).floor();
+    if units < 1.0 {
+        return 1.0;
+    }
+    let k = units.log2().floor() as usize;
+    table.get(k).copied().unwrap_or(1.0)
 }
 
 /// Whether every transfer of the plan stays inside one node (no network hop).
@@ -235,7 +249,29 @@ impl CommModel {
                             )
                         })
                         .collect();
-                    let cost = Self::assemble(name, p.bandwidth_factor, base, lat, phases, floor);
+                    // NCCL's corrections to its own model: trees at medium sizes, and the
+                    // ring's latency plateau across nodes.
+                    let mut factor = p.bandwidth_factor;
+                    let mut lat = lat;
+                    if plan.kind == CollectiveKind::AllReduce {
+                        if plan.family == LatencyFamily::Tree {
+                            factor *=
+                                p.tree_correction.map_or(1.0, |t| tree_correction(&t, plan.bytes));
+                        }
+                        if plan.family == LatencyFamily::Ring
+                            && !single_node(plan)
+                            && let Some(f) = p.ring_plateau_latency_factor
+                            && plan.bytes / (RING_PLATEAU_CHANNELS * plan.ranks as f64) >= 64.0
+                        {
+                            for (i, l) in lat.iter_mut().enumerate() {
+                                let with_base = if i == 0 { *l + base } else { *l };
+                                let scaled =
+                                    SimTime::from_secs_f64_ceil(with_base.as_secs_f64() * f);
+                                *l = if i == 0 { scaled.saturating_sub(base) } else { scaled };
+                            }
+                        }
+                    }
+                    let cost = Self::assemble(name, factor, base, lat, phases, floor);
                     if best.as_ref().is_none_or(|b| cost.time < b.time) {
                         best = Some(cost);
                     }

@@ -240,6 +240,10 @@ pub struct CollectivePlan {
     /// Bytes each rank moves by nccl-tests' bus-bandwidth definition (`bytes x` the kind's
     /// bus factor): what a protocol's bus-bandwidth cap applies to.
     pub bus_bytes: f64,
+    /// The operation's size as nccl-tests counts it (see the module docs).
+    pub bytes: f64,
+    /// GPUs in the group.
+    pub ranks: usize,
 }
 
 /// A group's GPUs arranged by node: `nodes[i]` lists the group's GPUs on the i-th node used,
@@ -343,7 +347,7 @@ pub fn plan(
         }
     };
     let bus_bytes = bytes * kind.bus_factor(layout.size());
-    Ok(CollectivePlan { kind, algorithm, family, phases, bus_bytes })
+    Ok(CollectivePlan { kind, algorithm, family, phases, bus_bytes, bytes, ranks: layout.size() })
 }
 
 /// The plan of a non-uniform all-to-all ("all-to-all-v"): every `(src, dst, bytes)` transfer
@@ -401,6 +405,8 @@ pub fn all_to_all_v(
         family: LatencyFamily::Ring,
         phases,
         bus_bytes,
+        bytes: bus_bytes,
+        ranks: sent.len() + usize::from(!sent.is_empty()),
     })
 }
 
@@ -425,6 +431,8 @@ pub fn point_to_point(
         family: LatencyFamily::Ring,
         phases,
         bus_bytes: bytes.max(0.0),
+        bytes: bytes.max(0.0),
+        ranks: 2,
     })
 }
 

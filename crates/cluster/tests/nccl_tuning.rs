@@ -1,6 +1,6 @@
-//! In-network reductions and NCCL's protocol caps under the `nccl` model, against hand
-//! values: NVLS on one DGX H100, InfiniBand SHARP across DGX H100 nodes, and LL's bus-bandwidth
-//! cap inside a DGX A100.
+//! In-network reductions and NCCL's tuner rules under the `nccl` model, against hand values:
+//! NVLS on one DGX H100, InfiniBand SHARP across DGX H100 nodes, LL's bus-bandwidth cap inside
+//! a DGX A100, the tree correction at medium sizes and the ring's latency plateau.
 
 use cluster::{Algorithm, Cluster, ClusterSpec, CollectiveKind, GpuId};
 
@@ -97,4 +97,35 @@ fn ll_is_capped_at_the_gpus_llmaxbw_inside_a_node() {
     assert!((plan.bus_bytes - 1.75 * s).abs() < 1e-6);
     let expected = 6.6e-6 + 14.0 * 0.6e-6 + 1.75 * s / 87.7e9;
     assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+}
+
+#[test]
+fn trees_are_corrected_at_medium_sizes_and_rings_plateau_across_nodes() {
+    let c = cluster("dgx-a100", 2, false);
+    let mut net = c.network();
+    let g = c.gpus();
+    // 2 MiB: 64 B x 2^15, where NCCL corrects the tree's bandwidth by 0.6 under every
+    // protocol.
+    let s = 2097152.0;
+    let (_, tree) = net.collective(CollectiveKind::AllReduce, Algorithm::Tree, &g, s).unwrap();
+    let protocol_factor = match tree.protocol.as_str() {
+        "ll" => 0.5,
+        "ll128" => 0.92,
+        _ => 1.0,
+    };
+    assert!((tree.bandwidth_factor - protocol_factor * 0.6).abs() < 1e-12, "{tree:?}");
+    // A 1 GiB ring over 16 GPUs on 2 nodes under Simple: 30 steps, 4 of them across nodes,
+    // latency (8.4 + 26 x 3.4 + 4 x 14) us x 1.4.
+    let (_, ring) = net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &g, 1e9).unwrap();
+    assert_eq!(ring.protocol, "simple");
+    let latency: f64 = ring.phase_latency.iter().map(|l| l.as_secs_f64()).sum();
+    let expected = (8.4 + 26.0 * 3.4 + 4.0 * 14.0) * 1.4 * 1e-6;
+    assert!((latency - expected).abs() < 2e-9, "{latency} vs {expected}");
+    // Inside one node, no plateau.
+    let one = cluster("dgx-a100", 1, false);
+    let mut net = one.network();
+    let (_, ring) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &one.gpus(), 1e9).unwrap();
+    let latency: f64 = ring.phase_latency.iter().map(|l| l.as_secs_f64()).sum();
+    assert!((latency - (8.4 + 14.0 * 3.4) * 1e-6).abs() < 2e-9, "{latency}");
 }

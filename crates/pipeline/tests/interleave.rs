@@ -191,7 +191,11 @@ fn interleaved_activation_memory_has_korthikantis_factor() {
 }
 
 fn do_job(dp_reduce: &str, overlap: bool) -> pipeline::run::Prepared {
-    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
+    do_job_on("dgx-h100", dp_reduce, overlap)
+}
+
+fn do_job_on(preset: &str, dp_reduce: &str, overlap: bool) -> pipeline::run::Prepared {
+    let cluster = Cluster::preset(preset, 2).unwrap();
     let w = workload(serde_json::json!({
         "model": "gpt3-1.3b", "stages": 2, "pipelines": 8, "micro_batches": 4,
         "dp_reduce": dp_reduce, "overlap_grad_reduce": overlap, "duration": "1h"
@@ -256,12 +260,16 @@ fn reduce_scatter_plus_all_gather_bytes_equal_the_all_reduce() {
 
 /// The five parts of the breakdown add up to the iteration time; with the distributed
 /// optimizer the optimizer step is shorter (a `1/D` shard); with overlapped buckets the
-/// exposed data-parallel communication is no larger than without, nor the iteration.
+/// exposed data-parallel communication is no larger than without, nor (on DGX A100) the
+/// iteration. Not an invariant: on DGX H100 this small model's compute is short enough that
+/// the bucket kernels' fixed costs and the buckets' ring latencies across the two nodes (with
+/// NCCL's 1.4x plateau) outweigh what overlap hides (0.1390 s plain, 0.1399 s overlapped).
 #[test]
 fn breakdown_adds_up_and_overlap_hides_dp_communication() {
-    let cluster = Cluster::preset("dgx-h100", 2).unwrap();
-    let metrics =
-        |dp: &str, overlap: bool| do_job(dp, overlap).run(&cluster, 1, false).unwrap().metrics;
+    let cluster = Cluster::preset("dgx-a100", 2).unwrap();
+    let metrics = |dp: &str, overlap: bool| {
+        do_job_on("dgx-a100", dp, overlap).run(&cluster, 1, false).unwrap().metrics
+    };
     for dp in ["all-reduce", "distributed-optimizer"] {
         let (plain, over) = (metrics(dp, false), metrics(dp, true));
         for m in [&plain, &over] {

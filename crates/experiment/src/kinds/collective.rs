@@ -42,6 +42,10 @@ pub enum SystemSpec {
     Hierarchical {},
     /// Every pair at once.
     Direct {},
+    /// NVLink SHARP inside one node (H100/H200 NVSwitch).
+    Nvls {},
+    /// InfiniBand SHARP across nodes (`fabric: {sharp: true}` in the cluster section).
+    Sharp {},
     /// The fastest under the analytic model.
     Auto {},
 }
@@ -68,9 +72,19 @@ const SYSTEMS: &[Described] = &[
         description: "every pair exchanges at once (all-to-all)",
     },
     Described {
+        name: "nvls",
+        unit: "",
+        description: "NVLink SHARP: the NVSwitch reduces and multicasts (all-reduce inside one H100/H200 node)",
+    },
+    Described {
+        name: "sharp",
+        unit: "",
+        description: "InfiniBand SHARP: switches reduce across nodes (all-reduce; cluster fabric.sharp: true)",
+    },
+    Described {
         name: "auto",
         unit: "",
-        description: "the fastest of NCCL's algorithms under the analytic model",
+        description: "the fastest of NCCL's algorithms the hardware can run, under the analytic model",
     },
 ];
 
@@ -112,6 +126,8 @@ impl SystemSpec {
             SystemSpec::Tree {} => Algorithm::Tree,
             SystemSpec::Hierarchical {} => Algorithm::Hierarchical,
             SystemSpec::Direct {} => Algorithm::Direct,
+            SystemSpec::Nvls {} => Algorithm::Nvls,
+            SystemSpec::Sharp {} => Algorithm::Sharp,
             SystemSpec::Auto {} => Algorithm::Auto,
         }
     }

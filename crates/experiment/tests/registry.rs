@@ -26,6 +26,22 @@ workload: { op: all-to-all, bytes: 1MiB }
 systems: [{ name: direct }]
 seeds: 1
 "#,
+            r#"
+name: reg-collective-in-network
+kind: collective
+cluster: { preset: dgx-h100, nodes: 2, fabric: { sharp: true } }
+workload: { op: all-reduce, bytes: 1MiB }
+systems: [{ name: sharp }]
+seeds: 1
+"#,
+            r#"
+name: reg-collective-nvls
+kind: collective
+cluster: { preset: dgx-h100, nodes: 1 }
+workload: { op: all-reduce, bytes: 1MiB }
+systems: [{ name: nvls }]
+seeds: 1
+"#,
         ],
         "moe" => &[r#"
 name: reg-moe

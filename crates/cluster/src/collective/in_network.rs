@@ -120,16 +120,8 @@ pub(super) fn sharp_phases(layout: &Layout, bytes: f64) -> Vec<Phase> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::GpuId;
 
-    fn layout(nodes: u32, per_node: u32) -> Layout {
-        Layout {
-            nodes: (0..nodes)
-                .map(|n| (0..per_node).map(|l| GpuId(n * per_node + l)).collect())
-                .collect(),
-            intra: LinkClass::Nvlink,
-        }
-    }
+    use crate::collective::test_layout as layout;
 
     fn sent(p: &Phase, gpu: u32, remote_only: Option<u32>) -> f64 {
         p.transfers

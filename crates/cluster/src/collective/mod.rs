@@ -292,6 +292,18 @@ impl Layout {
     }
 }
 
+/// `nodes` nodes of `per_node` GPUs numbered node-major, NVLink inside: the layout the
+/// algorithms' unit tests plan on.
+#[cfg(test)]
+pub(crate) fn test_layout(nodes: u32, per_node: u32) -> Layout {
+    Layout {
+        nodes: (0..nodes)
+            .map(|n| (0..per_node).map(|l| GpuId(n * per_node + l)).collect())
+            .collect(),
+        intra: LinkClass::Nvlink,
+    }
+}
+
 /// Builds the plan of `kind` by `algorithm` over `group` moving `bytes` (see the module docs
 /// for what `bytes` means per kind). `Auto` is resolved by [`crate::comm::CommModel`], not here.
 pub fn plan(

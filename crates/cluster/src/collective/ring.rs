@@ -109,14 +109,7 @@ pub(super) fn phases(
 mod tests {
     use super::*;
 
-    fn layout(nodes: u32, per_node: u32) -> Layout {
-        Layout {
-            nodes: (0..nodes)
-                .map(|n| (0..per_node).map(|l| GpuId(n * per_node + l)).collect())
-                .collect(),
-            intra: LinkClass::Nvlink,
-        }
-    }
+    use crate::collective::test_layout as layout;
 
     #[test]
     fn single_node_all_reduce_is_one_ring() {

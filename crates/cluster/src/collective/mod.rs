@@ -407,6 +407,11 @@ pub fn all_to_all_v(
         *sent.entry(t.src.0).or_default() += t.bytes;
     }
     let bus_bytes = sent.values().copied().fold(0.0, f64::max);
+    let ranks = out
+        .iter()
+        .flat_map(|t| [t.src.0, t.dst.0])
+        .collect::<std::collections::BTreeSet<u32>>()
+        .len();
     let phases = match class {
         Some(c) => vec![Phase { transfers: out, hops: HopCounts::of(c, 1) }],
         None => Vec::new(),
@@ -418,7 +423,7 @@ pub fn all_to_all_v(
         phases,
         bus_bytes,
         bytes: bus_bytes,
-        ranks: sent.len() + usize::from(!sent.is_empty()),
+        ranks,
     })
 }
 
@@ -444,7 +449,7 @@ pub fn point_to_point(
         phases,
         bus_bytes: bytes.max(0.0),
         bytes: bytes.max(0.0),
-        ranks: 2,
+        ranks: if src == dst { 1 } else { 2 },
     })
 }
 

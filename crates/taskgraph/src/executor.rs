@@ -239,31 +239,37 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
 
     /// When an op launched `now` ends in analytic mode: its closed-form time, and (unless the
     /// network is contention-free) every link it uses serving its bytes after what reached
-    /// the link before (first come, first served); the links' queues advance. Kernels and
-    /// this graph's collectives are costed in place, without copying their cost.
+    /// the link before (first come, first served); the links' queues advance. This graph's
+    /// collectives are costed once per group and size and used in place.
     fn analytic_end(&mut self, op: u32, now: SimTime) -> Result<SimTime, ClusterError> {
-        let graph = self.graph;
-        match *graph.kind(OpId(op)) {
+        let free = self.cfg.network == NetworkMode::ContentionFree;
+        let key = match *self.graph.kind(OpId(op)) {
+            // Kernels use no link: their time alone (the most common op, kept short).
             OpKind::Compute { flops, bytes, dtype, .. } => {
-                Ok(now + self.cluster.compute().kernel_time(flops, bytes, dtype)?)
+                return Ok(now + self.cluster.compute().kernel_time(flops, bytes, dtype)?);
             }
-            OpKind::Delay { duration } => Ok(now + duration),
             OpKind::Collective { kind, algorithm, group, bytes, .. } => {
                 let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
-                if !self.coll_cost.contains_key(&key) {
-                    let c = self.analytic_cost(op)?;
-                    self.coll_cost.insert(key, c);
+                if let Some(cost) = self.coll_cost.get(&key) {
+                    return Ok(queued_end(
+                        &mut self.link_free,
+                        &mut self.link_log,
+                        free,
+                        op,
+                        now,
+                        cost,
+                    ));
                 }
-                let free = self.cfg.network == NetworkMode::ContentionFree;
-                let cost = &self.coll_cost[&key];
-                Ok(queued_end(&mut self.link_free, &mut self.link_log, free, op, now, cost))
+                Some(key)
             }
-            _ => {
-                let free = self.cfg.network == NetworkMode::ContentionFree;
-                let cost = self.analytic_cost(op)?;
-                Ok(queued_end(&mut self.link_free, &mut self.link_log, free, op, now, &cost))
-            }
+            _ => None,
+        };
+        let cost = self.analytic_cost(op)?;
+        let end = queued_end(&mut self.link_free, &mut self.link_log, free, op, now, &cost);
+        if let Some(key) = key {
+            self.coll_cost.insert(key, cost);
         }
+        Ok(end)
     }
 
     /// The phases of a communication op in flow mode; `None` for ops that are not flows.

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use simcore::fast_hash::FastMap;
 
@@ -65,6 +65,39 @@ pub struct RouteCache {
     distances: RwLock<HashMap<VertexId, Arc<Vec<u64>>>>,
     /// Routes keyed by `src << 32 | dst`.
     routes: RwLock<FastMap<u64, Arc<Route>>>,
+    /// The topology's incoming links in compressed rows, for the searches.
+    incoming: OnceLock<Incoming>,
+}
+
+/// Every vertex's incoming links as flat arrays (what a search reads, without the graph's
+/// linked edge lists): the predecessors of vertex `v` are `pred[start[v]..start[v + 1]]`,
+/// with their links' latencies (ns) in `latency`; `transit[v]` says whether routes may pass
+/// through `v`.
+struct Incoming {
+    start: Vec<u32>,
+    pred: Vec<u32>,
+    latency: Vec<u64>,
+    transit: Vec<bool>,
+}
+
+impl Incoming {
+    fn of(topo: &Topology) -> Incoming {
+        let n = topo.vertex_count();
+        let mut start = Vec::with_capacity(n + 1);
+        let (mut pred, mut latency) = (Vec::new(), Vec::new());
+        let mut transit = Vec::with_capacity(n);
+        start.push(0);
+        for i in 0..n {
+            let v = VertexId::new(i);
+            for (l, p) in topo.in_links(v) {
+                pred.push(p.index() as u32);
+                latency.push(topo.link(l).latency.as_nanos());
+            }
+            start.push(pred.len() as u32);
+            transit.push(topo.device(v).is_transit());
+        }
+        Incoming { start, pred, latency, transit }
+    }
 }
 
 impl Clone for RouteCache {
@@ -111,8 +144,8 @@ fn mix(mut z: u64) -> u64 {
 /// Latency (ns) of the best route from every vertex to `dst`: Dijkstra backwards over
 /// incoming links. Endpoints get a distance (they may be a route's source) but are not
 /// expanded: nothing may pass through them.
-fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
-    let mut dist = vec![UNREACHED; topo.vertex_count()];
+fn dijkstra_to(g: &Incoming, dst: VertexId) -> Vec<u64> {
+    let mut dist = vec![UNREACHED; g.transit.len()];
     dist[dst.index()] = 0;
     let mut heap = RadixHeap::new();
     heap.push(0, dst.index() as u32);
@@ -121,15 +154,15 @@ fn dijkstra_to(topo: &Topology, dst: VertexId) -> Vec<u64> {
         if du > dist[ui] {
             continue;
         }
-        let u = VertexId::new(ui);
-        if u != dst && !topo.device(u).is_transit() {
+        if ui != dst.index() && !g.transit[ui] {
             continue;
         }
-        for (l, p) in topo.in_links(u) {
-            let d = du + topo.link(l).latency.as_nanos();
-            if d < dist[p.index()] {
-                dist[p.index()] = d;
-                heap.push(d, p.index() as u32);
+        let (a, b) = (g.start[ui] as usize, g.start[ui + 1] as usize);
+        for (&p, &lat) in g.pred[a..b].iter().zip(&g.latency[a..b]) {
+            let d = du + lat;
+            if d < dist[p as usize] {
+                dist[p as usize] = d;
+                heap.push(d, p);
             }
         }
     }
@@ -172,7 +205,8 @@ impl<'t> Router<'t> {
         let d = match cached {
             Some(d) => d,
             None => {
-                let d = Arc::new(dijkstra_to(topo, dst));
+                let incoming = cache.incoming.get_or_init(|| Incoming::of(topo));
+                let d = Arc::new(dijkstra_to(incoming, dst));
                 if let Ok(mut m) = shared.write() {
                     m.entry(dst).or_insert_with(|| d.clone());
                 }

@@ -34,7 +34,7 @@ use cluster::{Algorithm, CollectiveKind, Dtype, GpuId};
 use models::MemoryBound;
 use simcore::SimTime;
 use simcore::fast_hash::FastMap;
-use taskgraph::{Execution, OpId, TaskGraph, TaskGraphBuilder};
+use taskgraph::{ChainId, ChainStep, Execution, OpId, OpKind, TaskGraph, TaskGraphBuilder};
 
 use crate::config::DpReduce;
 use crate::schedule::{Pass, Schedule, Step};
@@ -285,6 +285,12 @@ pub struct BuildOptions {
     /// only (no optimizer step of theirs is built): the replicas left out of a simulation of
     /// one pipeline ([`crate::config::Replicas::One`]). False: such a member is an error.
     pub ghost_members: bool,
+    /// With tensor parallelism, build each pass (its kernels and TP collectives) as one chain
+    /// op ([`taskgraph::OpKind::Chain`]) instead of one op per kernel and collective: the
+    /// same timing wherever nothing else needs the pass's streams and links meanwhile, which
+    /// the execution checks ([`Execution::chain_conflict`]); several times fewer ops. The
+    /// last W of a stage cut into gradient buckets stays separate ops.
+    pub fuse_passes: bool,
 }
 
 /// The fixed time of one memory-bound kernel expressed as bytes: the cluster's compute model
@@ -321,7 +327,23 @@ impl Default for BuildOptions {
             grad_bucket_bytes: crate::config::DEFAULT_GRAD_BUCKET_BYTES as f64,
             memory_kernel_bytes: 0.0,
             ghost_members: false,
+            fuse_passes: false,
         }
+    }
+}
+
+/// How a pipeline job's graph runs: in network mode `network`, with one communication stream
+/// per group on every GPU (its TP group, its data-parallel groups) and the sends between
+/// stages on a stream of their own. This is how Megatron-LM runs on PyTorch: every process
+/// group (tensor-, pipeline-, data-parallel) is its own NCCL communicator, and PyTorch's NCCL
+/// backend gives each communicator its own CUDA stream, so a stage's activation send does not
+/// queue behind its TP all-reduces, nor a gradient bucket's all-reduce behind either.
+pub fn exec_config(network: taskgraph::NetworkMode) -> taskgraph::ExecConfig {
+    taskgraph::ExecConfig {
+        network,
+        comm_streams: 0,
+        own_send_stream: true,
+        ..taskgraph::ExecConfig::default()
     }
 }
 
@@ -399,6 +421,8 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
             program.gpus.iter().map(|(_, t)| Vec::with_capacity(t.len())).collect();
         let mut iter_tp = Vec::new();
         let mut iter_tp_lane: Vec<Vec<OpId>> = vec![Vec::new(); n];
+        // The step list of each fused pass: (pipeline, stage, pass, redundant) -> its id.
+        let mut chains: FastMap<(u32, u32, Pass, bool), ChainId> = FastMap::default();
         // The bucket kernels of each bucketed stage's last W: (pipeline, stage) -> ops.
         let mut pieces: HashMap<(u32, u32), Vec<OpId>> = HashMap::new();
         // A GPU's second and later lanes run work moved to it (re-routed or taken over).
@@ -460,6 +484,38 @@ pub fn build(program: &Program, opts: &BuildOptions) -> Result<IterationGraph, I
                     .iter()
                     .map(|s| if let Segment::Compute(f) = s { *f } else { 0.0 })
                     .sum();
+                let fuse = opts.fuse_passes
+                    && !split
+                    && segments.iter().any(|s| matches!(s, Segment::Collective(_)));
+                if fuse {
+                    let key = (t.pipeline, t.stage, t.pass, t.redundant);
+                    let id = match chains.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let steps =
+                                chain_steps(&segments, work, t.pass, t.redundant, pass_flops, name);
+                            let id = g.chain_steps(steps);
+                            chains.insert(key, id);
+                            id
+                        }
+                    };
+                    let op = g.chain(name, lead(*gpu), &tp_groups[i], opts.dtype, id);
+                    if t.redundant {
+                        g.tag(op, "redundant");
+                    } else if extra_lane {
+                        g.tag(op, "moved");
+                    }
+                    if let Some(q) = prev {
+                        g.depend(q, op);
+                    }
+                    prevs[i] = Some(op);
+                    if !t.redundant {
+                        at.insert((t.pipeline, t.stage, t.pass, t.micro), (*gpu, op, op));
+                    }
+                    ops.push((*t, op));
+                    lane_kernels.push(vec![op]);
+                    continue;
+                }
                 let mut kernels = Vec::with_capacity(segments.len().div_ceil(2));
                 let (mut first, mut last) = (None, None);
                 for seg in segments {
@@ -792,6 +848,49 @@ fn bucket_plan(
     Ok(Some(out))
 }
 
+/// The steps of a fused pass: its segments as chain steps (kernels with their share of the
+/// pass's weight bytes by FLOPs, as the separate ops have them).
+fn chain_steps(
+    segments: &[Segment],
+    work: &StageWork,
+    pass: Pass,
+    redundant: bool,
+    pass_flops: f64,
+    name: &'static str,
+) -> Vec<ChainStep> {
+    segments
+        .iter()
+        .map(|seg| match *seg {
+            Segment::Compute(flops) => {
+                let bytes = if pass_flops > 0.0 {
+                    work.pass_bytes * (flops / pass_flops)
+                } else {
+                    work.pass_bytes
+                };
+                ChainStep::Kernel { label: name, flops, bytes }
+            }
+            Segment::MemoryBound(bytes) => {
+                let label = match (pass, redundant) {
+                    (_, true) => "redundant F memory-bound",
+                    (Pass::B, _) => "B memory-bound",
+                    _ => "F memory-bound",
+                };
+                ChainStep::Kernel { label, flops: 0.0, bytes }
+            }
+            Segment::Collective(kind) => ChainStep::Collective {
+                label: match kind {
+                    CollectiveKind::AllGather => "TP all-gather",
+                    CollectiveKind::ReduceScatter => "TP reduce-scatter",
+                    _ => "TP all-reduce",
+                },
+                kind,
+                algorithm: Algorithm::Auto,
+                bytes: work.tp.map_or(0.0, |p| p.bytes),
+            },
+        })
+        .collect()
+}
+
 /// `to` waits for `from`, through a send when they run on different (program) GPUs and
 /// hand-offs cost; with tensor parallelism the send goes between the TP groups' first GPUs.
 fn hand_off(
@@ -889,7 +988,12 @@ impl IterationGraph {
         for k in iters {
             for &i in &lanes {
                 if let Some(tasks) = self.kernels.get(k).and_then(|x| x.get(i)) {
-                    compute.extend(tasks.iter().flatten().map(|&op| clip(op)));
+                    for &op in tasks.iter().flatten() {
+                        self.pass_pieces(run, op, |coll, a, b| {
+                            let x = (a.as_nanos().clamp(lo, hi), b.as_nanos().clamp(lo, hi));
+                            if coll { tp.push(x) } else { compute.push(x) }
+                        });
+                    }
                 }
                 if let Some(ops) = self.tp_by_lane.get(k).and_then(|x| x.get(i)) {
                     tp.extend(ops.iter().map(|&op| clip(op)));
@@ -924,13 +1028,35 @@ impl IterationGraph {
         }
     }
 
+    /// Calls `f(is_collective, start, end)` for each piece of a pass op: the op itself, or
+    /// each step of a fused pass (its kernels and its TP collectives).
+    fn pass_pieces(&self, run: &Execution, op: OpId, mut f: impl FnMut(bool, SimTime, SimTime)) {
+        match *self.graph.kind(op) {
+            OpKind::Chain { steps, .. } => {
+                let mut begin = run.start(op);
+                for (step, &end) in self.graph.chain(steps).iter().zip(run.chain_step_ends(op)) {
+                    f(step.is_collective(), begin, end);
+                    begin = end;
+                }
+            }
+            _ => f(false, run.start(op), run.end(op)),
+        }
+    }
+
     /// Per GPU that runs passes (ascending), the time its passes' kernels took in the last
     /// iteration, summed over its lanes (TP collectives are not busy time).
     pub fn busy_by_gpu(&self, run: &Execution) -> Vec<(GpuId, SimTime)> {
         let last = self.kernels.last().map(Vec::as_slice).unwrap_or(&[]);
         let mut by: Vec<(GpuId, SimTime)> = Vec::new();
         for (lane, tasks) in last.iter().enumerate() {
-            let t: u64 = tasks.iter().flatten().map(|&op| run.duration(op).as_nanos()).sum();
+            let t: u64 = tasks
+                .iter()
+                .flatten()
+                .map(|&op| match self.graph.kind(op) {
+                    OpKind::Chain { .. } => run.chain_kernel_time(op).as_nanos(),
+                    _ => run.duration(op).as_nanos(),
+                })
+                .sum();
             let gpu = self.lane_gpus[lane];
             match by.iter_mut().find(|b| b.0 == gpu) {
                 Some(b) => b.1 += SimTime::from_nanos(t),

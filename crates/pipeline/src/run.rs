@@ -474,13 +474,38 @@ impl Evaluator<'_> {
     /// the time, ties break in the same relative order). Its period, busy times and breakdown
     /// are therefore the first's, to the nanosecond, at half the work. Staggered steps
     /// overlap iterations and need two.
+    ///
+    /// With tensor parallelism (outside the flow network) each pass is first built as one
+    /// chain op (`BuildOptions::fuse_passes`); if the execution finds that anything needed a
+    /// pass's streams or links while it ran (`Execution::chain_conflict`), where separate ops
+    /// could have timed differently, the program is built and executed again with separate
+    /// ops. Either way the result is that of separate ops.
     fn execute(
         &mut self,
         program: &Program,
         staggered: bool,
     ) -> Result<(IterationGraph, Execution), InputError> {
         let iterations = if staggered { self.opts.iterations } else { self.sync_iterations };
-        let opts = BuildOptions { staggered, iterations, ..self.opts };
+        let fuse = self.opts.tp > 1 && self.exec.network != taskgraph::NetworkMode::Flow;
+        let (it, run) = self.build_and_run(
+            program,
+            BuildOptions { staggered, iterations, fuse_passes: fuse, ..self.opts },
+        )?;
+        if run.chain_conflict().is_none() {
+            return Ok((it, run));
+        }
+        drop((it, run));
+        self.build_and_run(
+            program,
+            BuildOptions { staggered, iterations, fuse_passes: false, ..self.opts },
+        )
+    }
+
+    fn build_and_run(
+        &mut self,
+        program: &Program,
+        opts: BuildOptions,
+    ) -> Result<(IterationGraph, Execution), InputError> {
         let it = if opts.ghost_members {
             build(&program.first_pipeline(), &opts)?
         } else {
@@ -645,8 +670,10 @@ impl Prepared {
                 grad_bucket_bytes: w.grad_bucket_bytes.0 as f64,
                 memory_kernel_bytes: crate::iteration::memory_kernel_bytes(cluster.compute()),
                 ghost_members: w.replicas == Replicas::One,
+                // Chosen per execution (Evaluator::execute).
+                fuse_passes: false,
             },
-            exec: ExecConfig { network: w.network, ..ExecConfig::default() },
+            exec: crate::iteration::exec_config(w.network),
             cache: HashMap::new(),
             costs: CostCache::new(),
             kept: None,

@@ -52,12 +52,19 @@ pub struct ExecConfig {
     /// Communication streams per GPU. Every distinct set of GPUs is one group (like one NCCL
     /// communicator per PyTorch process group); on each member a group runs on stream
     /// `k mod comm_streams`, where `k` counts the groups that GPU used before it, so a GPU's
-    /// first `comm_streams` groups have streams of their own; sends use stream 0. With 1 (the
-    /// default) a GPU's communication ops run in sequence; with more, collectives of
-    /// different groups may overlap (PyTorch gives each process group its own NCCL stream),
-    /// sharing links only in flow mode. 0 means one stream per group.
+    /// first `comm_streams` groups have streams of their own; sends use stream 0 (or their own
+    /// stream, [`ExecConfig::own_send_stream`]). With 1 (the default) a GPU's communication
+    /// ops run in sequence; with more, collectives of different groups may overlap (PyTorch
+    /// gives each process group its own NCCL stream), sharing links (first come, first served
+    /// in analytic mode, max-min fair in flow mode). 0 means one stream per group.
     #[serde(default = "one")]
     pub comm_streams: u8,
+    /// Point-to-point sends get a communication stream of their own on every GPU, after the
+    /// groups' streams (as a pipeline's sends have their own communicator, and so their own
+    /// NCCL stream, in PyTorch), instead of sharing stream 0 with the first group's
+    /// collectives. Default false.
+    #[serde(default)]
+    pub own_send_stream: bool,
     /// Keep, in analytic mode, what every link's queue served and when
     /// ([`crate::Execution::link_queue_log`]): for tests and inspection; off by default.
     #[serde(default)]
@@ -79,6 +86,7 @@ impl Default for ExecConfig {
             compute_streams: 1,
             copy_engines: 2,
             comm_streams: 1,
+            own_send_stream: false,
             record_link_queues: false,
         }
     }

@@ -12,20 +12,25 @@ use std::rc::Rc;
 
 use cluster::{Algorithm, Cluster, CollectiveKind, CommCost, GpuId, RouteMemo};
 use simcore::SimTime;
+use simcore::fast_hash::FastMap;
 
-/// The closed-form time of an operation and the seconds each link it uses is busy carrying
-/// its payload (by link id).
+/// The closed-form time of an operation and how long each link it uses is busy carrying its
+/// payload (by link id; seconds rounded up to the nanosecond).
 #[derive(Clone, Debug)]
 pub(crate) struct OpCost {
     pub time: SimTime,
-    pub links: Rc<[(u32, f64)]>,
+    pub links: Rc<[(u32, SimTime)]>,
 }
 
 impl OpCost {
     pub(crate) fn of(cost: &CommCost) -> OpCost {
         OpCost {
             time: cost.time,
-            links: cost.link_busy_secs.iter().map(|&(l, s)| (l.0, s)).collect(),
+            links: cost
+                .link_busy_secs
+                .iter()
+                .map(|&(l, s)| (l.0, SimTime::from_secs_f64_ceil(s)))
+                .collect(),
         }
     }
 }
@@ -35,7 +40,7 @@ impl OpCost {
 pub struct CostCache {
     cluster: usize,
     collectives: HashMap<(u8, u8, u64, Vec<u32>), OpCost>,
-    sends: HashMap<(u32, u32, u64), OpCost>,
+    sends: FastMap<(u32, u32, u64), OpCost>,
     pub(crate) routes: RouteMemo,
 }
 

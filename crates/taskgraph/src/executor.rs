@@ -36,7 +36,7 @@ use crate::config::{ExecConfig, NetworkMode};
 use crate::cost_cache::{CostCache, OpCost};
 use crate::error::GraphError;
 use crate::graph::TaskGraph;
-use crate::op::{OpId, OpKind};
+use crate::op::{ChainId, ChainStep, GroupId, OpId, OpKind};
 use crate::resources::{Layout, NONE, Resource};
 use crate::result::{Execution, GpuBusy};
 
@@ -99,7 +99,7 @@ struct Exec<'g, 'c, 'k> {
     link_log: Option<Vec<(u32, u32, SimTime, SimTime)>>,
     // The link list of ops that use none (compute, delay): shared, so costing one allocates
     // nothing.
-    no_links: Rc<[(u32, f64)]>,
+    no_links: Rc<[(u32, SimTime)]>,
     // Flow mode.
     flows: Option<FlowNetwork>,
     in_flight: HashMap<u32, InFlight>,
@@ -107,6 +107,45 @@ struct Exec<'g, 'c, 'k> {
     reschedule_pending: bool,
     completed_tags: Vec<u64>,
     error: Option<GraphError>,
+    // Chains (fused ops): whether the graph has any, per op its steps' range in `chain_ends`,
+    // the steps' end times, per link who used it (a chain's group, or `NOT_CHAIN`), and the
+    // first sign that a chain did not run as its steps would have as separate ops.
+    has_chains: bool,
+    check_links: bool,
+    chain_span: Vec<(u32, u32)>,
+    chain_ends: Vec<SimTime>,
+    /// Per op: a chain's kernel time (the rest of its time is its collectives').
+    chain_kernels: Vec<SimTime>,
+    /// Per (step list, group): its steps' costs, costed once.
+    chain_plans: FastMap<(u32, u32), Rc<[StepCost]>>,
+    link_owner: Vec<u32>,
+    chain_conflict: Option<String>,
+}
+
+/// The cost of one step of a chain.
+enum StepCost {
+    Kernel(SimTime),
+    Collective(OpCost),
+}
+
+/// `link_owner` of a link no op used yet.
+const NO_OWNER: u32 = u32::MAX;
+/// `link_owner` of a link used by ops that are not chains.
+const NOT_CHAIN: u32 = u32::MAX - 1;
+
+/// Marks `links` as used by `owner`; false if one was used by another owner before where
+/// either is a chain (its steps' link timing could then differ from separate ops').
+fn own_links(link_owner: &mut [u32], owner: u32, links: &[(u32, SimTime)]) -> bool {
+    let mut ok = true;
+    for &(l, _) in links {
+        let o = &mut link_owner[l as usize];
+        if *o == NO_OWNER {
+            *o = owner;
+        } else if *o != owner {
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// When an op of cost `cost` launched `now` ends: its closed-form time and, unless the network
@@ -124,10 +163,10 @@ fn queued_end(
     if contention_free {
         return end;
     }
-    for &(l, secs) in cost.links.iter() {
+    for &(l, busy) in cost.links.iter() {
         let free = &mut link_free[l as usize];
         let begin = (*free).max(now);
-        *free = begin + SimTime::from_secs_f64_ceil(secs);
+        *free = begin + busy;
         end = end.max(*free);
         if let Some(log) = log.as_mut() {
             log.push((l, op, begin, *free));
@@ -209,7 +248,13 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                 } else {
                     let topo = self.cluster.topology();
                     let route = self.net.copy_route(from, to)?;
-                    route.links.iter().map(|&l| (l.0, bytes / topo.link(l).bandwidth())).collect()
+                    route
+                        .links
+                        .iter()
+                        .map(|&l| {
+                            (l.0, SimTime::from_secs_f64_ceil(bytes / topo.link(l).bandwidth()))
+                        })
+                        .collect()
                 };
                 OpCost { time, links }
             }
@@ -217,7 +262,10 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
                 let (_, _, link) = self.dram_link(node)?;
                 let dram = self.cluster.topology().link(cluster::LinkId(link)).bandwidth();
                 let time = SimTime::from_secs_f64_ceil(bytes / rate.min(dram));
-                OpCost { time, links: Rc::from(vec![(link, bytes / dram)]) }
+                OpCost {
+                    time,
+                    links: Rc::from(vec![(link, SimTime::from_secs_f64_ceil(bytes / dram))]),
+                }
             }
             OpKind::Send { src, dst, bytes } => {
                 let net = &mut self.net;
@@ -234,7 +282,92 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             OpKind::Exchange { traffic, .. } => {
                 OpCost::of(&self.net.all_to_all_v(graph.traffic(traffic))?.1)
             }
+            OpKind::Chain { .. } => {
+                return Err(ClusterError::Unsupported(
+                    "a chain has no single closed-form cost (its steps are costed in turn)".into(),
+                ));
+            }
         })
+    }
+
+    /// Notes that a chain may not have run as its steps would have as separate ops.
+    fn conflict(&mut self, why: impl FnOnce() -> String) {
+        if self.chain_conflict.is_none() {
+            self.chain_conflict = Some(why());
+        }
+    }
+
+    /// When chain `op` launched `now` ends: its steps one after another, each kernel its
+    /// roofline time, each collective costed (and queued on its links) when the step before
+    /// it ends. Records the steps' end times.
+    fn chain_end(&mut self, op: u32, now: SimTime) -> Result<SimTime, ClusterError> {
+        let graph = self.graph;
+        let OpKind::Chain { group, dtype, steps, .. } = *graph.kind(OpId(op)) else {
+            return Ok(now);
+        };
+        let plan = match self.chain_plans.get(&(steps.0, group.0)) {
+            Some(plan) => Rc::clone(plan),
+            None => {
+                let plan = self.chain_plan(steps, group, dtype)?;
+                self.chain_plans.insert((steps.0, group.0), Rc::clone(&plan));
+                plan
+            }
+        };
+        let free = self.cfg.network == NetworkMode::ContentionFree;
+        let first = self.chain_ends.len() as u32;
+        let mut t = now;
+        let mut kernels = SimTime::ZERO;
+        for step in plan.iter() {
+            t = match step {
+                StepCost::Kernel(time) => {
+                    kernels += *time;
+                    t + *time
+                }
+                StepCost::Collective(cost) => {
+                    if self.check_links && !own_links(&mut self.link_owner, group.0, &cost.links) {
+                        let name = graph.name(OpId(op)).to_string();
+                        self.conflict(|| {
+                            format!("chain `{name}` shares links with other operations")
+                        });
+                    }
+                    queued_end(&mut self.link_free, &mut self.link_log, free, op, t, cost)
+                }
+            };
+            self.chain_ends.push(t);
+        }
+        self.chain_span[op as usize] = (first, self.chain_ends.len() as u32);
+        self.chain_kernels[op as usize] = kernels;
+        Ok(t)
+    }
+
+    /// The costs of a chain's steps over `group`: kernels' times, collectives' closed forms.
+    fn chain_plan(
+        &mut self,
+        steps: ChainId,
+        group: GroupId,
+        dtype: cluster::Dtype,
+    ) -> Result<Rc<[StepCost]>, ClusterError> {
+        let graph = self.graph;
+        let members = graph.group(group);
+        let mut out = Vec::with_capacity(graph.chain(steps).len());
+        for step in graph.chain(steps) {
+            out.push(match *step {
+                ChainStep::Kernel { flops, bytes, .. } => {
+                    StepCost::Kernel(self.cluster.compute().kernel_time(flops, bytes, dtype)?)
+                }
+                ChainStep::Collective { kind, algorithm, bytes, .. } => {
+                    let net = &mut self.net;
+                    StepCost::Collective(self.cache.collective(
+                        kind,
+                        algorithm,
+                        members,
+                        bytes,
+                        || Ok(OpCost::of(&net.collective(kind, algorithm, members, bytes)?.1)),
+                    )?)
+                }
+            });
+        }
+        Ok(Rc::from(out))
     }
 
     /// When an op launched `now` ends in analytic mode: its closed-form time, and (unless the
@@ -248,9 +381,16 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             OpKind::Compute { flops, bytes, dtype, .. } => {
                 return Ok(now + self.cluster.compute().kernel_time(flops, bytes, dtype)?);
             }
+            OpKind::Chain { .. } => return self.chain_end(op, now),
             OpKind::Collective { kind, algorithm, group, bytes, .. } => {
                 let key = (group.0, kind as u8, algorithm as u8, bytes.to_bits());
                 if let Some(cost) = self.coll_cost.get(&key) {
+                    if self.check_links && !own_links(&mut self.link_owner, NOT_CHAIN, &cost.links)
+                    {
+                        self.chain_conflict.get_or_insert_with(|| {
+                            "a chain shares links with other operations".to_string()
+                        });
+                    }
                     return Ok(queued_end(
                         &mut self.link_free,
                         &mut self.link_log,
@@ -265,6 +405,9 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             _ => None,
         };
         let cost = self.analytic_cost(op)?;
+        if self.check_links && !own_links(&mut self.link_owner, NOT_CHAIN, &cost.links) {
+            self.conflict(|| "a chain shares links with other operations".to_string());
+        }
         let end = queued_end(&mut self.link_free, &mut self.link_log, free, op, now, &cost);
         if let Some(key) = key {
             self.coll_cost.insert(key, cost);
@@ -276,7 +419,7 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
     fn flow_plan(&mut self, op: u32) -> Result<Option<Rc<Vec<FlowPhase>>>, ClusterError> {
         let graph = self.graph;
         Ok(match *graph.kind(OpId(op)) {
-            OpKind::Compute { .. } | OpKind::Delay { .. } => None,
+            OpKind::Compute { .. } | OpKind::Delay { .. } | OpKind::Chain { .. } => None,
             OpKind::HostWork { node, bytes, .. } => {
                 let (host, dram, _) = self.dram_link(node)?;
                 let flows = if bytes > 0.0 {
@@ -344,8 +487,43 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
             self.launch(op, s);
             return;
         }
+        if self.has_chains {
+            self.claim(op);
+        }
         layout.for_each(graph, OpId(op), |r| self.res[r as usize].queue.push_back(op));
         layout.for_each(graph, OpId(op), |r| self.try_advance(r, s));
+    }
+
+    /// Before `op` queues: notes a conflict if a chain holds or waits for one of its resources
+    /// (separate steps might have let `op` in between them), or if `op` is a chain and one of
+    /// its communication streams is taken (its first kernel might have started without it);
+    /// a chain then claims its resources until it ends.
+    fn claim(&mut self, op: u32) {
+        let (graph, layout) = (self.graph, self.layout);
+        let chain = matches!(graph.kind(OpId(op)), OpKind::Chain { .. });
+        let mut waits_for_chain = false;
+        let mut comm_taken = false;
+        let mut first = true;
+        layout.for_each(graph, OpId(op), |r| {
+            let res = &self.res[r as usize];
+            waits_for_chain |= res.chain_claims > 0;
+            // The chain's first resource is its compute stream, the rest communication.
+            comm_taken |= chain && !first && (res.busy || res.reserved || !res.queue.is_empty());
+            first = false;
+        });
+        if waits_for_chain || comm_taken {
+            let name = graph.name(OpId(op)).to_string();
+            self.conflict(|| {
+                if waits_for_chain {
+                    format!("`{name}` waited for a stream a chain held")
+                } else {
+                    format!("chain `{name}` waited for a communication stream")
+                }
+            });
+        }
+        if chain {
+            layout.for_each(graph, OpId(op), |r| self.res[r as usize].chain_claims += 1);
+        }
     }
 
     fn try_advance(&mut self, r: u32, s: &mut Scheduler<Ev>) {
@@ -423,12 +601,28 @@ impl<'g, 'c, 'k> Exec<'g, 'c, 'k> {
         let graph = self.graph;
         let layout = self.layout;
         let dur = now - self.start[op as usize];
-        layout.for_each(graph, OpId(op), |r| {
-            let res = &mut self.res[r as usize];
-            res.busy = false;
-            res.last = op;
-            res.busy_time += dur;
-        });
+        if let OpKind::Chain { .. } = *graph.kind(OpId(op)) {
+            // The compute stream is busy with the kernels, the communication streams with
+            // the collectives.
+            let kernels = self.chain_kernels[op as usize];
+            let colls = dur - kernels;
+            let mut first = true;
+            layout.for_each(graph, OpId(op), |r| {
+                let res = &mut self.res[r as usize];
+                res.busy = false;
+                res.last = op;
+                res.busy_time += if first { kernels } else { colls };
+                res.chain_claims -= 1;
+                first = false;
+            });
+        } else {
+            layout.for_each(graph, OpId(op), |r| {
+                let res = &mut self.res[r as usize];
+                res.busy = false;
+                res.last = op;
+                res.busy_time += dur;
+            });
+        }
         layout.for_each(graph, OpId(op), |r| self.try_advance(r, s));
         for &next in graph.successors(OpId(op)) {
             let left = &mut self.remaining_deps[next as usize];
@@ -613,6 +807,44 @@ fn validate(graph: &TaskGraph, cluster: &Cluster, cfg: &ExecConfig) -> Result<()
                 }
             }
             OpKind::Delay { .. } => {}
+            OpKind::Chain { gpu, stream, group, dtype, steps } => {
+                if cfg.network == NetworkMode::Flow {
+                    return bad("chains (fused passes) run in the analytic or contention-free network mode, not the flow mode".into());
+                }
+                topo.gpu_vertex(gpu).map_err(dev)?;
+                if stream >= cfg.compute_streams.max(1) {
+                    return bad(format!(
+                        "compute stream {stream} does not exist; the execution has {} per GPU",
+                        cfg.compute_streams.max(1)
+                    ));
+                }
+                let members = graph.group(group);
+                for &g in members {
+                    topo.gpu_vertex(g).map_err(dev)?;
+                }
+                if members.windows(2).any(|w| w[0] == w[1]) {
+                    return bad("a GPU appears twice in the chain's group".into());
+                }
+                let steps = graph.chain(steps);
+                if steps.is_empty() {
+                    return bad("a chain has no step".into());
+                }
+                for step in steps {
+                    match *step {
+                        ChainStep::Kernel { flops, bytes, .. } => {
+                            check_size("flops", flops)?;
+                            check_size("bytes", bytes)?;
+                        }
+                        ChainStep::Collective { bytes, .. } => {
+                            if members.is_empty() {
+                                return bad("a chain with collectives has an empty group".into());
+                            }
+                            check_size("bytes", bytes)?;
+                        }
+                    }
+                }
+                cluster.gpu().peak_flops(dtype).map_err(dev)?;
+            }
         }
     }
     Ok(())
@@ -673,6 +905,18 @@ pub fn execute_cached(
         reschedule_pending: false,
         completed_tags: Vec::new(),
         error: None,
+        has_chains: graph.has_chains(),
+        check_links: graph.has_chains() && cfg.network == NetworkMode::Analytic,
+        chain_span: if graph.has_chains() { vec![(0, 0); n] } else { Vec::new() },
+        chain_ends: Vec::new(),
+        chain_kernels: if graph.has_chains() { vec![SimTime::ZERO; n] } else { Vec::new() },
+        chain_plans: FastMap::default(),
+        link_owner: if graph.has_chains() && cfg.network == NetworkMode::Analytic {
+            vec![NO_OWNER; topo.links().len()]
+        } else {
+            Vec::new()
+        },
+        chain_conflict: None,
     };
     let mut sim = Simulation::new(exec);
     sim.schedule_at(SimTime::ZERO, Ev::Started);
@@ -708,5 +952,9 @@ pub fn execute_cached(
     let mut exec =
         Execution::new(e.start, e.end, makespan, gpu_busy, critical_pred, events, *cfg, layout);
     exec.link_queue_log = e.link_log.unwrap_or_default();
+    exec.chain_span = e.chain_span;
+    exec.chain_ends = e.chain_ends;
+    exec.chain_kernels = e.chain_kernels;
+    exec.chain_conflict = e.chain_conflict;
     Ok(exec)
 }

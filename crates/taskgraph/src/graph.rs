@@ -8,7 +8,7 @@ use simcore::SimTime;
 use simcore::fast_hash::FastMap;
 
 use crate::error::GraphError;
-use crate::op::{GroupId, OpId, OpKind, TrafficId};
+use crate::op::{ChainId, ChainStep, GroupId, OpId, OpKind, TrafficId};
 
 /// A validated DAG of operations, with successors in compressed-row form.
 #[derive(Clone, Debug)]
@@ -20,6 +20,7 @@ pub struct TaskGraph {
     /// Per group and member: how many other GPU-driven groups that member used before it.
     group_ordinals: Vec<Vec<u32>>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
+    chains: Vec<Vec<ChainStep>>,
     /// Trace categories set on a few ops, sorted by op.
     tags: Vec<(u32, &'static str)>,
     succ_start: Vec<u32>,
@@ -85,6 +86,21 @@ impl TaskGraph {
         self.group_ordinals.iter().flatten().map(|&k| k + 1).max().unwrap_or(0)
     }
 
+    /// The steps of a chain.
+    pub fn chain(&self, c: ChainId) -> &[ChainStep] {
+        &self.chains[c.0 as usize]
+    }
+
+    /// Number of chain step lists.
+    pub fn chain_count(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// Whether any op is a chain.
+    pub fn has_chains(&self) -> bool {
+        !self.chains.is_empty()
+    }
+
     /// The transfers of an exchange.
     #[inline]
     pub fn traffic(&self, t: TrafficId) -> &[(GpuId, GpuId, f64)] {
@@ -141,6 +157,7 @@ pub struct TaskGraphBuilder {
     groups: Vec<Vec<GpuId>>,
     group_index: FastMap<Vec<GpuId>, u32>,
     traffics: Vec<Vec<(GpuId, GpuId, f64)>>,
+    chains: Vec<Vec<ChainStep>>,
     edges: Vec<(u32, u32)>,
     tags: Vec<(u32, &'static str)>,
 }
@@ -308,6 +325,26 @@ impl TaskGraphBuilder {
         self.add(name, OpKind::HostWork { node, bytes, rate })
     }
 
+    /// A step list for [`TaskGraphBuilder::chain`] (ops may share one).
+    pub fn chain_steps(&mut self, steps: Vec<ChainStep>) -> ChainId {
+        self.chains.push(steps);
+        ChainId((self.chains.len() - 1) as u32)
+    }
+
+    /// Kernels on compute stream 0 of `gpu` and collectives over `gpus`, one after another as
+    /// one op ([`OpKind::Chain`]).
+    pub fn chain(
+        &mut self,
+        name: &str,
+        gpu: GpuId,
+        gpus: &[GpuId],
+        dtype: Dtype,
+        steps: ChainId,
+    ) -> OpId {
+        let group = self.group(gpus);
+        self.add(name, OpKind::Chain { gpu, stream: 0, group, dtype, steps })
+    }
+
     /// A fixed wait.
     pub fn delay(&mut self, name: &str, duration: SimTime) -> OpId {
         self.add(name, OpKind::Delay { duration })
@@ -374,6 +411,7 @@ impl TaskGraphBuilder {
             groups: self.groups,
             group_ordinals,
             traffics: self.traffics,
+            chains: self.chains,
             tags,
             succ_start,
             succ,
@@ -392,7 +430,8 @@ fn ordinals(kinds: &[OpKind], groups: &[Vec<GpuId>]) -> Vec<Vec<u32>> {
     for kind in kinds {
         let group = match *kind {
             OpKind::Collective { group, host_driven: false, .. }
-            | OpKind::Exchange { group, host_driven: false, .. } => group.0 as usize,
+            | OpKind::Exchange { group, host_driven: false, .. }
+            | OpKind::Chain { group, .. } => group.0 as usize,
             _ => continue,
         };
         if std::mem::replace(&mut seen[group], true) {

@@ -50,6 +50,6 @@ pub use cost_cache::CostCache;
 pub use error::GraphError;
 pub use executor::{execute, execute_cached};
 pub use graph::{TaskGraph, TaskGraphBuilder};
-pub use op::{GroupId, OpId, OpKind, TrafficId};
+pub use op::{ChainId, ChainStep, GroupId, OpId, OpKind, TrafficId};
 pub use resources::Lane;
 pub use result::{Execution, GpuBusy};

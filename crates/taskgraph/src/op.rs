@@ -15,6 +15,49 @@ pub struct TrafficId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GroupId(pub u32);
 
+/// Index of a chain's step list in its graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChainId(pub u32);
+
+/// One step of an [`OpKind::Chain`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ChainStep {
+    /// A kernel on the chain's compute stream (roofline time, as [`OpKind::Compute`]).
+    Kernel {
+        /// Trace label.
+        label: &'static str,
+        /// Floating-point operations.
+        flops: f64,
+        /// HBM bytes read plus written.
+        bytes: f64,
+    },
+    /// A GPU-driven collective over the chain's group (as [`OpKind::Collective`]).
+    Collective {
+        /// Trace label.
+        label: &'static str,
+        /// Which collective.
+        kind: CollectiveKind,
+        /// Which algorithm.
+        algorithm: Algorithm,
+        /// Size in nccl-tests terms.
+        bytes: f64,
+    },
+}
+
+impl ChainStep {
+    /// Whether the step is a collective.
+    pub fn is_collective(&self) -> bool {
+        matches!(self, ChainStep::Collective { .. })
+    }
+
+    /// Its trace label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ChainStep::Kernel { label, .. } | ChainStep::Collective { label, .. } => label,
+        }
+    }
+}
+
 /// What an operation does.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum OpKind {
@@ -94,6 +137,27 @@ pub enum OpKind {
         /// How long.
         duration: SimTime,
     },
+    /// Kernels and collectives that run strictly one after another as one op (a pass of a
+    /// tensor-parallel stage: its kernels on the lead GPU, its TP collectives over the
+    /// group): it holds `gpu`'s compute stream and every member's communication stream of
+    /// `group` from its start to its end, and takes the sum of its steps' times, each costed
+    /// (and, in analytic mode, queued on its links) when the one before it ends. This is the
+    /// same timing as the steps as separate ops in a chain of dependencies whenever nothing
+    /// else needs those streams or links while the chain runs; the execution checks that and
+    /// reports where it did not hold ([`crate::Execution::chain_conflict`]). Analytic and
+    /// contention-free network modes only.
+    Chain {
+        /// The GPU whose compute stream runs the kernels.
+        gpu: GpuId,
+        /// Which of its compute streams.
+        stream: u8,
+        /// The GPUs of the collectives.
+        group: GroupId,
+        /// Number format of the kernels.
+        dtype: Dtype,
+        /// The steps, in order.
+        steps: ChainId,
+    },
 }
 
 impl OpKind {
@@ -107,6 +171,7 @@ impl OpKind {
             OpKind::Exchange { .. } => "exchange",
             OpKind::HostWork { .. } => "host",
             OpKind::Delay { .. } => "delay",
+            OpKind::Chain { .. } => "chain",
         }
     }
 }

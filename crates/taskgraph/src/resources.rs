@@ -4,8 +4,9 @@
 //! `0..S`, communication streams `S..S+M`, copy engines `S+M..S+M+C`. After all GPUs, one
 //! storage engine per node serves copies between host memory and NVMe. A collective or
 //! exchange uses, on each member, communication stream `k mod M` where `k` counts the groups
-//! that member used before (`TaskGraph::group_ordinals`); sends use stream 0. `M = 0` in the
-//! config means one stream per group: `M` is then the most groups any GPU uses.
+//! that member used before (`TaskGraph::group_ordinals`); sends use stream 0, or with
+//! `own_send_stream` a stream `M` of their own. `M = 0` in the config means one stream per
+//! group: `M` is then the most groups any GPU uses.
 //!
 //! An op that needs several resources (a send needs both ends' communication streams, a
 //! collective every member's) queues on all of them and starts when it heads every queue:
@@ -35,6 +36,9 @@ pub(crate) struct Resource {
     /// Last op that ran here.
     pub last: u32,
     pub busy_time: SimTime,
+    /// Chain ops queued on or holding this resource (anything else arriving meanwhile could
+    /// have slipped between the chain's steps had they been separate ops).
+    pub chain_claims: u32,
 }
 
 /// What kind of resource an id is.
@@ -55,6 +59,10 @@ pub enum Lane {
 pub(crate) struct Layout {
     pub streams: u32,
     pub comms: u32,
+    /// Streams of the groups (`comms` less the send stream, if sends have their own).
+    pub group_comms: u32,
+    /// The communication stream sends use.
+    pub send_comm: u32,
     pub engines: u32,
     pub per_gpu: u32,
     pub gpus: u32,
@@ -64,12 +72,23 @@ pub(crate) struct Layout {
 impl Layout {
     pub fn new(cfg: &ExecConfig, graph: &TaskGraph, gpus: u32, gpus_per_node: u32) -> Layout {
         let streams = u32::from(cfg.compute_streams.max(1));
-        let comms = match cfg.comm_streams {
+        let group_comms = match cfg.comm_streams {
             0 => graph.max_groups_per_gpu().max(1),
             n => u32::from(n),
         };
+        let (comms, send_comm) =
+            if cfg.own_send_stream { (group_comms + 1, group_comms) } else { (group_comms, 0) };
         let engines = u32::from(cfg.copy_engines.max(1));
-        Layout { streams, comms, engines, per_gpu: streams + comms + engines, gpus, gpus_per_node }
+        Layout {
+            streams,
+            comms,
+            group_comms,
+            send_comm,
+            engines,
+            per_gpu: streams + comms + engines,
+            gpus,
+            gpus_per_node,
+        }
     }
 
     pub fn count(&self, nodes: u32) -> usize {
@@ -118,20 +137,26 @@ impl Layout {
                 (MemoryTier::Host(n) | MemoryTier::Ssd(n), _) => f(self.storage(n)),
             },
             OpKind::Send { src, dst, .. } => {
-                f(self.comm(src, 0));
+                f(self.comm(src, self.send_comm));
                 if dst != src {
-                    f(self.comm(dst, 0));
+                    f(self.comm(dst, self.send_comm));
                 }
             }
             OpKind::Collective { group, host_driven: false, .. }
             | OpKind::Exchange { group, host_driven: false, .. } => {
                 for (&g, &k) in graph.group(group).iter().zip(graph.group_ordinals(group)) {
-                    f(self.comm(g, k % self.comms));
+                    f(self.comm(g, k % self.group_comms));
                 }
             }
             OpKind::Collective { host_driven: true, .. }
             | OpKind::Exchange { host_driven: true, .. } => {}
             OpKind::Delay { .. } | OpKind::HostWork { .. } => {}
+            OpKind::Chain { gpu, stream, group, .. } => {
+                f(self.compute(gpu, stream));
+                for (&g, &k) in graph.group(group).iter().zip(graph.group_ordinals(group)) {
+                    f(self.comm(g, k % self.group_comms));
+                }
+            }
         }
     }
 
@@ -145,6 +170,7 @@ impl Layout {
             OpKind::Collective { host_driven: true, .. }
             | OpKind::Exchange { host_driven: true, .. } => 0,
             OpKind::Delay { .. } | OpKind::HostWork { .. } => 0,
+            OpKind::Chain { group, .. } => 1 + graph.group(group).len() as u32,
         }
     }
 }

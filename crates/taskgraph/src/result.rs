@@ -6,7 +6,7 @@ use simcore::{ChromeTrace, SimTime};
 
 use crate::config::ExecConfig;
 use crate::graph::TaskGraph;
-use crate::op::{OpId, OpKind};
+use crate::op::{ChainStep, OpId, OpKind};
 use crate::resources::{Lane, Layout, NONE};
 
 /// Busy time of one GPU's resources (stream-seconds: two compute streams busy at once count
@@ -36,6 +36,13 @@ pub struct Execution {
     /// every stretch a link's queue spent serving one operation, in the order they were
     /// booked.
     pub(crate) link_queue_log: Vec<(u32, u32, SimTime, SimTime)>,
+    /// Per op (empty without chains): its steps' range in `chain_ends`.
+    pub(crate) chain_span: Vec<(u32, u32)>,
+    /// The end time of every chain step, chain by chain.
+    pub(crate) chain_ends: Vec<SimTime>,
+    /// Per op (empty without chains): a chain's kernel time.
+    pub(crate) chain_kernels: Vec<SimTime>,
+    pub(crate) chain_conflict: Option<String>,
 }
 
 impl Execution {
@@ -66,7 +73,35 @@ impl Execution {
             config,
             layout,
             link_queue_log: Vec::new(),
+            chain_span: Vec::new(),
+            chain_ends: Vec::new(),
+            chain_kernels: Vec::new(),
+            chain_conflict: None,
         }
+    }
+
+    /// The end times of chain `op`'s steps, in order (each step starts when the one before it
+    /// ended, the first at the chain's start); empty for other ops.
+    pub fn chain_step_ends(&self, op: OpId) -> &[SimTime] {
+        match self.chain_span.get(op.0 as usize) {
+            Some(&(a, b)) => &self.chain_ends[a as usize..b as usize],
+            None => &[],
+        }
+    }
+
+    /// The time chain `op`'s kernels took (its duration less its collectives'); zero for other
+    /// ops.
+    pub fn chain_kernel_time(&self, op: OpId) -> SimTime {
+        self.chain_kernels.get(op.0 as usize).copied().unwrap_or(SimTime::ZERO)
+    }
+
+    /// `None` when every chain ran exactly as its steps would have as separate ops in a chain
+    /// of dependencies: no other op waited for a stream a chain held, no chain waited for a
+    /// communication stream, and (in analytic mode) no chain's collectives shared a link
+    /// with another op. Otherwise the first reason found: the timing may then differ from
+    /// the unfused graph's.
+    pub fn chain_conflict(&self) -> Option<&str> {
+        self.chain_conflict.as_deref()
     }
 
     /// When `op` started.
@@ -146,7 +181,10 @@ impl Execution {
             let (pid, tid) = lane_tid(r);
             let name = match l.lane(r) {
                 Lane::Compute(g, s) => format!("gpu{} compute{s}", g.0),
-                Lane::Comm(g, 0) if l.comms == 1 => format!("gpu{} comm", g.0),
+                Lane::Comm(g, s) if l.comms > l.group_comms && u32::from(s) == l.send_comm => {
+                    format!("gpu{} p2p", g.0)
+                }
+                Lane::Comm(g, 0) if l.group_comms == 1 => format!("gpu{} comm", g.0),
                 Lane::Comm(g, s) => format!("gpu{} comm{s}", g.0),
                 Lane::Copy(g, e) => format!("gpu{} copy{e}", g.0),
                 Lane::Storage(n) => format!("node{n} storage"),
@@ -183,6 +221,51 @@ impl Execution {
                     args.insert("bytes".into(), Value::from(bytes));
                 }
                 OpKind::Delay { .. } => {}
+                OpKind::Chain { gpu, stream, group, dtype, steps } => {
+                    // Each step on its own lanes: kernels on the compute stream, collectives on
+                    // every member's communication stream.
+                    let mut begin = self.start(op);
+                    let mut comm_lanes = Vec::new();
+                    let mut first = true;
+                    l.for_each(graph, op, |r| {
+                        if !first {
+                            comm_lanes.push(lane_tid(r));
+                        }
+                        first = false;
+                    });
+                    let compute_lane = lane_tid(l.compute(gpu, stream));
+                    let tagged = graph.category(op) != kind.category();
+                    for (step, &end) in graph.chain(steps).iter().zip(self.chain_step_ends(op)) {
+                        let mut a = args.clone();
+                        match *step {
+                            ChainStep::Kernel { label, flops, bytes } => {
+                                a.insert("flops".into(), Value::from(flops));
+                                a.insert("bytes".into(), Value::from(bytes));
+                                a.insert("dtype".into(), Value::from(dtype.name()));
+                                let cat = if tagged { graph.category(op) } else { "compute" };
+                                t.span(label, cat, compute_lane, begin, end - begin, a);
+                            }
+                            ChainStep::Collective { label, kind, algorithm, bytes } => {
+                                a.insert("collective".into(), Value::from(kind.name()));
+                                a.insert("algorithm".into(), Value::from(algorithm.name()));
+                                a.insert("ranks".into(), Value::from(graph.group(group).len()));
+                                a.insert("bytes".into(), Value::from(bytes));
+                                for &lane in &comm_lanes {
+                                    t.span(
+                                        label,
+                                        "collective",
+                                        lane,
+                                        begin,
+                                        end - begin,
+                                        a.clone(),
+                                    );
+                                }
+                            }
+                        }
+                        begin = end;
+                    }
+                    continue;
+                }
             }
             let (start, dur) = (self.start(op), self.duration(op));
             let mut lanes = Vec::new();

@@ -352,3 +352,21 @@ fn flow_tolerance_bounds_how_early_an_exchange_ends() {
     let err = Cluster::new(spec).unwrap_err().to_string();
     assert!(err.contains("flow_tolerance must be in [0, 1)"), "{err}");
 }
+
+#[test]
+fn sends_on_their_own_stream_overlap_the_first_groups_collective() {
+    let c = dgx(2);
+    let mut g = TaskGraphBuilder::new();
+    let members = [GpuId(0), GpuId(1)];
+    let ar = g.collective("ar", CollectiveKind::AllReduce, Algorithm::Ring, &members, 64e6);
+    let send = g.send("send", GpuId(0), GpuId(8), 64e6);
+    let g = g.build().unwrap();
+    let free = ExecConfig { network: NetworkMode::ContentionFree, ..ExecConfig::default() };
+    let shared = execute(&g, &c, &free).unwrap();
+    // Stream 0 is shared: one after the other (in readiness order).
+    assert_eq!(shared.makespan(), shared.duration(ar) + shared.duration(send));
+    let own = execute(&g, &c, &ExecConfig { own_send_stream: true, ..free }).unwrap();
+    assert_eq!(own.start(send), SimTime::ZERO);
+    assert_eq!(own.start(ar), SimTime::ZERO);
+    assert_eq!(own.makespan(), own.duration(ar).max(own.duration(send)));
+}

@@ -44,6 +44,13 @@ pub fn build_topology(spec: &ClusterSpec, catalog: &Catalog) -> Result<Topology,
         nvls: nvlink_tech.and_then(|tech| tech.in_switch_reduction).filter(|_| n.gpus > 1),
         sharp: spec.fabric.sharp && spec.nodes > 1,
         ll_max_bus_bandwidth: gpu.nccl_ll_bus_bandwidth.map(|b| b.0),
+        // NCCL finds one ring channel per NVLink and duplicates them, up to its 32 channels:
+        // 24 on DGX A100 (12 links), 16 on H800 (8 links), as their logs show
+        // (docs/models/cluster.md section 5).
+        nccl_channels: match (&n.intra, &gpu.nvlink) {
+            (IntraConnect::Nvswitch, Some(nv)) if n.gpus > 1 => Some((2 * nv.links).min(32)),
+            _ => None,
+        },
     });
     for node in 0..spec.nodes {
         let host_v = t.add_device(Device::Host { node });

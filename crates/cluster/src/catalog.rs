@@ -276,8 +276,34 @@ fn none<T>() -> Option<T> {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProtocolSpec {
-    /// Fraction of link bandwidth that carries data.
+    /// Fraction of link bandwidth that carries data: a ring inside one node that is not an
+    /// all-reduce (and the algorithms without a factor of their own below).
     pub bandwidth_factor: f64,
+    /// The factor of a ring all-reduce, and of any ring across nodes (NCCL's tuner: LL 1/4
+    /// there, 1/3 otherwise). Default: `bandwidth_factor`.
+    #[serde(default)]
+    pub bandwidth_factor_ring_all_reduce: Option<f64>,
+    /// The factor of point-to-point sends and all-to-alls (NCCL runs them outside the
+    /// collectives' tuning). Default: `bandwidth_factor`.
+    #[serde(default)]
+    pub bandwidth_factor_p2p: Option<f64>,
+    /// The factor of a tree across nodes. Default: `bandwidth_factor`.
+    #[serde(default)]
+    pub bandwidth_factor_tree: Option<f64>,
+    /// The factor of a tree inside one node. Default: `bandwidth_factor_tree`.
+    #[serde(default)]
+    pub bandwidth_factor_tree_one_node: Option<f64>,
+    /// Threads per channel at most (NCCL's `NCCL_*_MAX_NTHREADS`): with
+    /// `thread_threshold`, how NCCL cuts channels and threads for small operations.
+    #[serde(default)]
+    pub threads: Option<u32>,
+    /// Bytes per thread below which NCCL drops a channel (then halves the threads) for ring
+    /// and tree operations (`NCCL_*_THREAD_THRESHOLD`).
+    #[serde(default)]
+    pub thread_threshold: Option<f64>,
+    /// A ring's threshold is `thread_threshold` times its ranks (NCCL does this for LL).
+    #[serde(default)]
+    pub ring_threshold_per_rank: bool,
     /// Inside one node the protocol's bus bandwidth is capped at the GPU's
     /// `nccl_ll_bus_bandwidth` (NCCL's LL protocol).
     #[serde(default)]

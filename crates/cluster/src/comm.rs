@@ -15,7 +15,7 @@
 use simcore::SimTime;
 
 use crate::catalog::{Catalog, ProtocolSpec};
-use crate::collective::{CollectiveKind, CollectivePlan, HopCounts, LatencyFamily};
+use crate::collective::{Algorithm, CollectiveKind, CollectivePlan, HopCounts, LatencyFamily};
 use crate::error::ClusterError;
 use crate::routing::Router;
 use crate::spec::CommModelSpec;
@@ -87,6 +87,32 @@ fn tree_correction(table: &[f64], bytes: f64) -> f64 {
     }
     let k = units.log2().floor() as usize;
     table.get(k).copied().unwrap_or(1.0)
+}
+
+/// The share of a communicator's `channels` x threads that NCCL runs a ring or tree operation
+/// of `plan.bytes` on under protocol `p` (`enqueue.cc`: while the bytes are fewer than
+/// channels x threads x threshold, drop a channel, and at one channel halve the threads while
+/// they stay a multiple of 128). 1 when the protocol has no thread figures.
+fn channel_share(p: &ProtocolSpec, plan: &CollectivePlan, channels: u32) -> f64 {
+    let (Some(max_threads), Some(threshold)) = (p.threads, p.thread_threshold) else {
+        return 1.0;
+    };
+    let threshold = if p.ring_threshold_per_rank && plan.family == LatencyFamily::Ring {
+        threshold * plan.ranks as f64
+    } else {
+        threshold
+    };
+    let (mut nc, mut nt) = (channels.max(1), max_threads.max(1));
+    while plan.bytes < f64::from(nc) * f64::from(nt) * threshold {
+        if nc >= 2 {
+            nc -= 1;
+        } else if nt % 128 == 0 {
+            nt /= 2;
+        } else {
+            break;
+        }
+    }
+    f64::from(nc) * f64::from(nt) / (f64::from(channels.max(1)) * f64::from(max_threads.max(1)))
 }
 
 /// Whether every transfer of the plan stays inside one node (no network hop).
@@ -185,8 +211,8 @@ impl CommModel {
                 cap_secs: 0.0,
             });
         }
-        let cap = router.topology().capabilities().ll_max_bus_bandwidth;
-        let mut cost = self.choose(plan, &phases, cap)?;
+        let caps = router.topology().capabilities();
+        let mut cost = self.choose(plan, &phases, caps.ll_max_bus_bandwidth, caps.nccl_channels)?;
         let factor = cost.bandwidth_factor;
         cost.link_busy_secs = busy.into_iter().map(|(l, s)| (l, s / factor)).collect();
         Ok(cost)
@@ -198,6 +224,7 @@ impl CommModel {
         plan: &CollectivePlan,
         phases: &[PhaseCost],
         ll_cap: Option<f64>,
+        channels: Option<u32>,
     ) -> Result<CommCost, ClusterError> {
         match self {
             CommModel::Textbook { per_message } => {
@@ -230,12 +257,11 @@ impl CommModel {
                             _ => continue,
                         },
                     };
+                    let one_node = single_node(plan);
                     // NCCL caps LL's bus bandwidth inside a node (llMaxBw): the bandwidth
                     // term is at least the bus bytes over the cap.
-                    let floor = match ll_cap {
-                        Some(c) if p.capped_by_gpu_ll_bandwidth && single_node(plan) => {
-                            plan.bus_bytes / c
-                        }
+                    let mut floor = match ll_cap {
+                        Some(c) if p.capped_by_gpu_ll_bandwidth && one_node => plan.bus_bytes / c,
                         _ => 0.0,
                     };
                     let lat: Vec<SimTime> = phases
@@ -249,9 +275,44 @@ impl CommModel {
                             )
                         })
                         .collect();
+                    // The protocol's share of the link by algorithm, as NCCL's tuner counts
+                    // it.
+                    let direct = plan.algorithm == Algorithm::Direct;
+                    let mut factor = match plan.family {
+                        // Sends and all-to-alls are point-to-point operations in NCCL, outside
+                        // the collectives' tuning.
+                        _ if direct => p.bandwidth_factor_p2p.unwrap_or(p.bandwidth_factor),
+                        LatencyFamily::Ring
+                            if plan.kind == CollectiveKind::AllReduce || !one_node =>
+                        {
+                            p.bandwidth_factor_ring_all_reduce.unwrap_or(p.bandwidth_factor)
+                        }
+                        LatencyFamily::Tree => {
+                            let tree = p.bandwidth_factor_tree.unwrap_or(p.bandwidth_factor);
+                            if one_node {
+                                p.bandwidth_factor_tree_one_node.unwrap_or(tree)
+                            } else {
+                                tree
+                            }
+                        }
+                        _ => p.bandwidth_factor,
+                    };
+                    // Small operations run on fewer channels (and threads) than the
+                    // communicator has: the bandwidth term grows by what they leave idle.
+                    if one_node
+                        && !direct
+                        && let Some(n) = channels
+                        && matches!(plan.family, LatencyFamily::Ring | LatencyFamily::Tree)
+                    {
+                        let share = channel_share(p, plan, n);
+                        if share < 1.0 {
+                            let full: f64 =
+                                phases.iter().map(|ph| ph.transfer_secs).sum::<f64>() / factor;
+                            floor = floor.max(full / share);
+                        }
+                    }
                     // NCCL's corrections to its own model: trees at medium sizes, and the
                     // ring's latency plateau across nodes.
-                    let mut factor = p.bandwidth_factor;
                     let mut lat = lat;
                     if plan.kind == CollectiveKind::AllReduce {
                         if plan.family == LatencyFamily::Tree {

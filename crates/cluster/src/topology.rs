@@ -173,6 +173,9 @@ pub struct Capabilities {
     pub sharp: bool,
     /// NCCL's cap on the LL protocol's bus bandwidth inside one node, bytes/s.
     pub ll_max_bus_bandwidth: Option<f64>,
+    /// NCCL's ring and tree channels inside one NVSwitch node (what it cuts from for small
+    /// operations); `None` where not known.
+    pub nccl_channels: Option<u32>,
 }
 
 /// Link parameters for [`Topology::add_duplex`].

@@ -1,6 +1,7 @@
 //! In-network reductions and NCCL's tuner rules under the `nccl` model, against hand values:
-//! NVLS on one DGX H100, InfiniBand SHARP across DGX H100 nodes, LL's bus-bandwidth cap inside
-//! a DGX A100, the tree correction at medium sizes and the ring's latency plateau.
+//! NVLS on one DGX H100, InfiniBand SHARP across DGX H100 nodes, LL's share of the link and its
+//! bus-bandwidth cap, fewer channels for small operations, the tree correction at medium sizes
+//! and the ring's latency plateau.
 
 use cluster::{Algorithm, Cluster, ClusterSpec, CollectiveKind, GpuId};
 
@@ -85,17 +86,52 @@ fn sharp_is_bound_by_the_larger_of_nvlink_and_one_shard_per_nic() {
 }
 
 #[test]
-fn ll_is_capped_at_the_gpus_llmaxbw_inside_a_node() {
+fn ll_runs_at_a_quarter_of_the_link_in_a_ring_all_reduce_and_under_the_gpus_llmaxbw() {
+    // DGX A100, 1 MiB: LL wins; its bandwidth term is the bus bytes (1.75 S) over a quarter of
+    // the 240 GB/s of NVLink (60 GB/s, under the 87.7 GB/s cap).
     let c = cluster("dgx-a100", 1, false);
     let mut net = c.network();
-    // 1 MiB: LL wins; its bandwidth term is the bus bytes (1.75 S) over 87.7 GB/s, not the
-    // link's half rate (120 GB/s).
     let s = 1048576.0;
     let (plan, cost) =
         net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
     assert_eq!(cost.protocol, "ll");
     assert!((plan.bus_bytes - 1.75 * s).abs() < 1e-6);
+    let expected = 6.6e-6 + 14.0 * 0.6e-6 + 1.75 * s / 60e9;
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+    // DGX H100: a quarter of 360 GB/s is 90 GB/s, above the cap: 87.7 GB/s binds.
+    let c = cluster("dgx-h100", 1, false);
+    let mut net = c.network();
+    let (_, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
+    assert_eq!(cost.protocol, "ll");
     let expected = 6.6e-6 + 14.0 * 0.6e-6 + 1.75 * s / 87.7e9;
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+}
+
+#[test]
+fn small_operations_run_on_fewer_channels() {
+    // DGX A100 has 24 ring channels. A 256 KiB ring all-reduce under LL: 512 threads x 8 B x
+    // 8 ranks = 32 KiB per channel, so 8 channels run it, a third of the bandwidth.
+    let c = cluster("dgx-a100", 1, false);
+    let mut net = c.network();
+    let s = 262144.0;
+    let (_, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
+    assert_eq!(cost.protocol, "ll");
+    let expected = 6.6e-6 + 14.0 * 0.6e-6 + 3.0 * 1.75 * s / 60e9;
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+    // From 768 KiB on, all 24 channels.
+    let s = 786432.0;
+    let (_, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
+    assert_eq!(cost.protocol, "ll");
+    let expected = 6.6e-6 + 14.0 * 0.6e-6 + 1.75 * s / 60e9;
+    assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
+    // Below one channel's worth, the threads halve too: 8 KiB on one channel of 128 threads.
+    let s = 8192.0;
+    let (_, cost) =
+        net.collective(CollectiveKind::AllReduce, Algorithm::Ring, &c.gpus(), s).unwrap();
+    let expected = 6.6e-6 + 14.0 * 0.6e-6 + 24.0 * 4.0 * 1.75 * s / 60e9;
     assert!(close(cost.time.as_secs_f64(), expected), "{} vs {expected}", cost.time);
 }
 
@@ -108,10 +144,11 @@ fn trees_are_corrected_at_medium_sizes_and_rings_plateau_across_nodes() {
     // protocol.
     let s = 2097152.0;
     let (_, tree) = net.collective(CollectiveKind::AllReduce, Algorithm::Tree, &g, s).unwrap();
+    // The tuner's tree factors across nodes: LL 0.92 / 3.8, LL128 0.92 x 120/128, Simple 0.92.
     let protocol_factor = match tree.protocol.as_str() {
-        "ll" => 0.5,
-        "ll128" => 0.92,
-        _ => 1.0,
+        "ll" => 0.2421,
+        "ll128" => 0.8625,
+        _ => 0.92,
     };
     assert!((tree.bandwidth_factor - protocol_factor * 0.6).abs() < 1e-12, "{tree:?}");
     // A 1 GiB ring over 16 GPUs on 2 nodes under Simple: 30 steps, 4 of them across nodes,

@@ -9,7 +9,10 @@
 //! done and its streams are free; its duration comes from the cluster's cost models. Networks
 //! are either **analytic** (each transfer as if alone) or **flow-level** (max-min fair sharing
 //! of every link), chosen per run in [`ExecConfig`]. The [`Execution`] gives per-op start and
-//! end, the makespan, busy time per GPU, the critical path and a Chrome trace.
+//! end, the makespan, busy time per GPU, the critical path and a Chrome trace. A chain op
+//! ([`OpKind::Chain`]) runs kernels and collectives one after another as one op, for
+//! simulators with many short strictly sequential steps (a tensor-parallel pass); the
+//! execution reports whether it timed exactly as the separate steps would have.
 //!
 //! The execution semantics are written down in `docs/models/taskgraph.md`.
 //!

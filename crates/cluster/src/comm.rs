@@ -297,20 +297,6 @@ impl CommModel {
                         }
                         _ => p.bandwidth_factor,
                     };
-                    // Small operations run on fewer channels (and threads) than the
-                    // communicator has: the bandwidth term grows by what they leave idle.
-                    if one_node
-                        && !direct
-                        && let Some(n) = channels
-                        && matches!(plan.family, LatencyFamily::Ring | LatencyFamily::Tree)
-                    {
-                        let share = channel_share(p, plan, n);
-                        if share < 1.0 {
-                            let full: f64 =
-                                phases.iter().map(|ph| ph.transfer_secs).sum::<f64>() / factor;
-                            floor = floor.max(full / share);
-                        }
-                    }
                     // NCCL's corrections to its own model: trees at medium sizes, and the
                     // ring's latency plateau across nodes.
                     let mut lat = lat;
@@ -330,6 +316,21 @@ impl CommModel {
                                     SimTime::from_secs_f64_ceil(with_base.as_secs_f64() * f);
                                 *l = if i == 0 { scaled.saturating_sub(base) } else { scaled };
                             }
+                        }
+                    }
+                    // Small operations run on fewer channels (and threads) than the
+                    // communicator has: the bandwidth term (with the corrections above) grows by
+                    // what they leave idle.
+                    if one_node
+                        && !direct
+                        && let Some(n) = channels
+                        && matches!(plan.family, LatencyFamily::Ring | LatencyFamily::Tree)
+                    {
+                        let share = channel_share(p, plan, n);
+                        if share < 1.0 {
+                            let full: f64 =
+                                phases.iter().map(|ph| ph.transfer_secs).sum::<f64>() / factor;
+                            floor = floor.max(full / share);
                         }
                     }
                     let cost = Self::assemble(name, factor, base, lat, phases, floor);
